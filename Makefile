@@ -1,0 +1,32 @@
+# schemaguard: PGXS build.
+#
+# Sources and regression tests are found by wildcard, so adding a rule file
+# or a test needs no edit here.
+
+EXTENSION = schemaguard
+MODULE_big = schemaguard
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(wildcard schemaguard--*.sql)
+PGFILEDESC = "schemaguard - DDL safety guard for PostgreSQL"
+
+TESTS = $(sort $(wildcard sql/*.sql))
+REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=. --load-extension=schemaguard
+
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=schemaguard
+
+# -Wall -Wextra, as pgvector's CI builds (core headers are not clean under
+# -Wunused-parameter and -Wsign-compare).  The test command sets SG_WERROR=1.
+PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+ifeq ($(SG_WERROR),1)
+PG_CFLAGS += -Werror
+endif
+
+EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(OBJS): $(wildcard src/*.h)

@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		Every PostgreSQL major-version difference schemaguard cares about.
+ *
+ * No other file may test PG_VERSION_NUM.  When a new major changes an API
+ * we use, add a small island here and keep the callers version-free.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCHEMAGUARD_COMPAT_H
+#define SCHEMAGUARD_COMPAT_H
+
+#include "postgres.h"
+
+#if PG_VERSION_NUM < 150000
+#error "schemaguard requires PostgreSQL 15 or later"
+#endif
+
+#include "utils/acl.h"
+
+/* Ownership checks became generic object_ownercheck() in 16. */
+#if PG_VERSION_NUM >= 160000
+#define sg_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define sg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
+/* PG_MODULE_MAGIC_EXT (name and version in pg_get_loaded_modules) in 18. */
+#if PG_VERSION_NUM >= 180000
+#define SG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "schemaguard", .version = SG_VERSION)
+#else
+#define SG_MODULE_MAGIC PG_MODULE_MAGIC
+#endif
+
+#endif							/* SCHEMAGUARD_COMPAT_H */

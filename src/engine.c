@@ -1,0 +1,487 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.c
+ *		The rule engine: the rule catalog, the level in force for each rule,
+ *		evaluation of a statement against the rules, and reporting.
+ *
+ * The live hook (hooks.c) and lint() both call sg_evaluate(), which runs the
+ * pure checks of every rule that examines the statement's kind and is not
+ * off.  Reporting is separate: sg_report() turns findings into WARNINGs and
+ * ERRORs for the live hook, honouring schemaguard.mode and allow().
+ *
+ * Levels set with set_rule_level() live in schemaguard.rule_levels and are
+ * cached per backend.  A statement trigger on that table sends a relcache
+ * invalidation for it, and our relcache callback drops the cache, so every
+ * backend sees a change at its next DDL statement after the commit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "schemaguard.h"
+
+/*
+ * The rule catalog.  Order is the order of rules() and of evaluation.
+ */
+const SgRule sg_rules[] = {
+	{"require-concurrent-index-creation", "index", SG_LEVEL_ERROR,
+		T_IndexStmt, sg_check_create_index,
+	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build"},
+	{"require-concurrent-index-deletion", "index", SG_LEVEL_ERROR,
+		T_DropStmt, sg_check_drop_index,
+	"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table"},
+	{"require-concurrent-reindex", "index", SG_LEVEL_ERROR,
+		T_ReindexStmt, sg_check_reindex,
+	"REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds"},
+};
+const int	sg_nrules = lengthof(sg_rules);
+
+static const char *const level_names[] = {"off", "warning", "error"};
+
+/* Per-backend cache of the levels in force; see file header. */
+static bool levels_valid = false;
+static Oid	levels_relid = InvalidOid;
+static SgLevel levels[lengthof(sg_rules)];
+
+/* allow() grants of the current transaction, in TopTransactionContext. */
+typedef struct SgAllowance
+{
+	const SgRule *rule;
+	char	   *reason;
+	SubTransactionId subid;
+} SgAllowance;
+
+static List *allowances = NIL;
+
+PG_FUNCTION_INFO_V1(sg_rules_srf);
+PG_FUNCTION_INFO_V1(sg_set_rule_level);
+PG_FUNCTION_INFO_V1(sg_allow);
+PG_FUNCTION_INFO_V1(sg_levels_changed);
+
+/* Look a rule up by id; NULL when unknown. */
+const SgRule *
+sg_rule_by_id(const char *id)
+{
+	for (int i = 0; i < sg_nrules; i++)
+	{
+		if (strcmp(sg_rules[i].id, id) == 0)
+			return &sg_rules[i];
+	}
+	return NULL;
+}
+
+/* Comma-separated list of every rule id, for error details. */
+static char *
+rule_id_list(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < sg_nrules; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", sg_rules[i].id);
+	return buf.data;
+}
+
+/* Parse a level name; -1 when unknown. */
+static int
+level_from_name(const char *name)
+{
+	for (int i = 0; i < lengthof(level_names); i++)
+	{
+		if (strcmp(level_names[i], name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Relcache callback: forget cached levels when rule_levels changes. */
+static void
+levels_inval_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == levels_relid)
+		levels_valid = false;
+}
+
+/* Register callbacks; called once from _PG_init. */
+void
+sg_engine_init(void)
+{
+	CacheRegisterRelcacheCallback(levels_inval_callback, (Datum) 0);
+}
+
+/*
+ * Is the extension installed in this database?  Two syscache probes, no
+ * catalog scan: this runs for every DDL statement the rules examine.
+ */
+bool
+sg_extension_installed(void)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
+	Oid			relid = InvalidOid;
+
+	if (OidIsValid(nsp))
+		relid = get_relname_relid(SG_LEVELS_TABLE, nsp);
+	if (relid != levels_relid)
+	{
+		levels_relid = relid;
+		levels_valid = false;
+	}
+	return OidIsValid(relid);
+}
+
+/* Read schemaguard.rule_levels into the cache. */
+static void
+load_levels(void)
+{
+	for (int i = 0; i < sg_nrules; i++)
+		levels[i] = sg_rules[i].default_level;
+
+	if (!OidIsValid(levels_relid))
+	{
+		levels_valid = true;
+		return;
+	}
+
+	SPI_connect();
+	/* read_only = false: take a snapshot even where the caller has none */
+	if (SPI_execute("SELECT rule, level FROM schemaguard.rule_levels",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read schemaguard.rule_levels");
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+		char	   *lv = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+		const SgRule *rule = id ? sg_rule_by_id(id) : NULL;
+		int			level = lv ? level_from_name(lv) : -1;
+
+		/* Rows for rules of a newer version are ignored, not fatal. */
+		if (rule && level >= 0)
+			levels[rule - sg_rules] = (SgLevel) level;
+	}
+	SPI_finish();
+	levels_valid = true;
+}
+
+/* The level in force for a rule in this database. */
+SgLevel
+sg_rule_level(const SgRule *rule)
+{
+	if (!levels_valid)
+		load_levels();
+	return levels[rule - sg_rules];
+}
+
+/* Does any rule examine statements of this kind?  Cheap: no catalog access. */
+bool
+sg_statement_kind_checked(NodeTag tag)
+{
+	for (int i = 0; i < sg_nrules; i++)
+	{
+		if (sg_rules[i].stmt_tag == tag)
+			return true;
+	}
+	return false;
+}
+
+/* Record a finding; the strings must live as long as the statement. */
+void
+sg_add_finding(List **findings, const SgRule *rule,
+			   char *message, char *detail, char *hint)
+{
+	SgFinding  *f = palloc0(sizeof(SgFinding));
+
+	f->rule = rule;
+	f->message = message;
+	f->detail = detail;
+	f->hint = hint;
+	*findings = lappend(*findings, f);
+}
+
+/*
+ * Run every rule that examines this kind of statement and is not off.
+ * Shared by the live hook and lint().
+ */
+List *
+sg_evaluate(const SgStatement *st)
+{
+	NodeTag		tag = nodeTag(st->parsetree);
+	List	   *findings = NIL;
+
+	for (int i = 0; i < sg_nrules; i++)
+	{
+		const SgRule *rule = &sg_rules[i];
+
+		if (rule->stmt_tag != tag)
+			continue;
+		if (sg_rule_level(rule) == SG_LEVEL_OFF)
+			continue;
+		rule->check(st, rule, &findings);
+	}
+	return findings;
+}
+
+/* The allow() grant in force for a rule, or NULL. */
+static SgAllowance *
+find_allowance(const SgRule *rule)
+{
+	ListCell   *lc;
+
+	foreach(lc, allowances)
+	{
+		SgAllowance *a = lfirst(lc);
+
+		if (a->rule == rule)
+			return a;
+	}
+	return NULL;
+}
+
+/* Emit one finding at elevel. */
+static void
+emit_finding(int elevel, const SgFinding *f)
+{
+	ereport(elevel,
+			(errcode(elevel >= ERROR ? ERRCODE_SG_BLOCKED : ERRCODE_WARNING),
+			 errmsg_internal("%s", f->message),
+			 f->detail ? errdetail_internal("%s", f->detail) : 0,
+			 f->hint ? errhint("%s", f->hint) : 0));
+}
+
+/*
+ * Report findings of the live hook: log allowed ones, warn about warnings,
+ * then raise the first error.  Called before the statement is chained on.
+ */
+void
+sg_report(const SgStatement *st, List *findings)
+{
+	ListCell   *lc;
+	SgFinding  *first_error = NULL;
+
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+		SgLevel		level = sg_rule_level(f->rule);
+		SgAllowance *a = find_allowance(f->rule);
+
+		if (a != NULL)
+		{
+			ereport(LOG,
+					(errmsg("schemaguard: rule %s allowed for role \"%s\": %s",
+							f->rule->id,
+							GetUserNameFromId(GetUserId(), false),
+							a->reason),
+					 errdetail_internal("Statement: %s", st->sql),
+					 errhidestmt(true)));
+			continue;
+		}
+		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE)
+		{
+			if (first_error == NULL)
+				first_error = f;
+			continue;
+		}
+		emit_finding(WARNING, f);
+	}
+
+	if (first_error != NULL)
+		emit_finding(ERROR, first_error);
+}
+
+/* Transaction end: every allow() grant expires. */
+void
+sg_engine_xact_end(void)
+{
+	/* The list lived in TopTransactionContext, which is going away. */
+	allowances = NIL;
+}
+
+/* Subtransaction abort: grants made inside it are rolled back too. */
+void
+sg_engine_subxact_abort(SubTransactionId subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, allowances)
+	{
+		SgAllowance *a = lfirst(lc);
+
+		if (a->subid == subid)
+			allowances = foreach_delete_current(allowances, lc);
+	}
+}
+
+/* Raise a clear error for a NULL argument. */
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", argname)));
+}
+
+/* Resolve a rule id argument, or raise naming the valid ids. */
+static const SgRule *
+rule_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *id;
+	const SgRule *rule;
+
+	require_arg(fcinfo, argno, "rule");
+	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	rule = sg_rule_by_id(id);
+	if (rule == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown schemaguard rule \"%s\"", id),
+				 errdetail("Valid rules are: %s.", rule_id_list())));
+	return rule;
+}
+
+/*
+ * rules(): every rule with the level in force in this database.
+ */
+Datum
+sg_rules_srf(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	(void) sg_extension_installed();
+	for (int i = 0; i < sg_nrules; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(sg_rules[i].id);
+		values[1] = CStringGetTextDatum(sg_rules[i].family);
+		values[2] = CStringGetTextDatum(level_names[sg_rule_level(&sg_rules[i])]);
+		values[3] = CStringGetTextDatum(sg_rules[i].description);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * set_rule_level(rule, level): store the level for this database.  The level
+ * 'default' removes the override.  SECURITY DEFINER; EXECUTE is granted by
+ * a DBA.
+ */
+Datum
+sg_set_rule_level(PG_FUNCTION_ARGS)
+{
+	const SgRule *rule = rule_arg(fcinfo, 0);
+	char	   *lv;
+	int			level;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	int			rc;
+
+	require_arg(fcinfo, 1, "level");
+	lv = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	level = level_from_name(lv);
+	if (level < 0 && strcmp(lv, "default") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown schemaguard level \"%s\"", lv),
+				 errdetail("Valid levels are: error, warning, off, default.")));
+
+	values[0] = CStringGetTextDatum(rule->id);
+	values[1] = CStringGetTextDatum(lv);
+	values[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+
+	SPI_connect();
+	if (level < 0)
+		rc = SPI_execute_with_args("DELETE FROM schemaguard.rule_levels WHERE rule = $1",
+								   1, argtypes, values, NULL, false, 0);
+	else
+		rc = SPI_execute_with_args("INSERT INTO schemaguard.rule_levels AS l (rule, level, set_by) "
+								   "VALUES ($1, $2, $3) ON CONFLICT (rule) DO UPDATE "
+								   "SET level = excluded.level, set_by = excluded.set_by, "
+								   "set_at = pg_catalog.now()",
+								   3, argtypes, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "could not update schemaguard.rule_levels: %s",
+			 SPI_result_code_string(rc));
+	SPI_finish();
+
+	ereport(LOG,
+			(errmsg("schemaguard: rule %s set to %s by role \"%s\"",
+					rule->id, lv, GetUserNameFromId(GetOuterUserId(), false))));
+	PG_RETURN_VOID();
+}
+
+/*
+ * allow(rule, reason): let rule pass for the rest of this transaction block.
+ */
+Datum
+sg_allow(PG_FUNCTION_ARGS)
+{
+	const SgRule *rule = rule_arg(fcinfo, 0);
+	char	   *reason;
+	SgAllowance *a;
+	MemoryContext old;
+
+	require_arg(fcinfo, 1, "reason");
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strspn(reason, " \t\r\n") == strlen(reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schemaguard.allow() needs a reason"),
+				 errhint("Say why the statement is safe here, for example: SELECT schemaguard.allow('%s', 'table is only read by the nightly job');",
+						 rule->id)));
+	if (strlen(reason) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("schemaguard.allow() reason is too long"),
+				 errdetail("The reason has %zu bytes; the limit is 1000.", strlen(reason))));
+	if (!IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("schemaguard.allow() can only be used in a transaction block"),
+				 errdetail("A grant lasts until the end of the transaction block; outside one it would expire at once."),
+				 errhint("Use BEGIN; SELECT schemaguard.allow('%s', '...'); <statement>; COMMIT;",
+						 rule->id)));
+
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	a = palloc(sizeof(SgAllowance));
+	a->rule = rule;
+	a->reason = pstrdup(reason);
+	a->subid = GetCurrentSubTransactionId();
+	allowances = lappend(allowances, a);
+	MemoryContextSwitchTo(old);
+
+	ereport(LOG,
+			(errmsg("schemaguard: role \"%s\" allowed rule %s for this transaction: %s",
+					GetUserNameFromId(GetUserId(), false), rule->id, reason)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * Statement trigger on rule_levels: invalidate every backend's level cache.
+ */
+Datum
+sg_levels_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

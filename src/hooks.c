@@ -1,0 +1,181 @@
+/*-------------------------------------------------------------------------
+ *
+ * hooks.c
+ *		Every hook entry point of schemaguard, in one dispatcher: the
+ *		ProcessUtility hook and the transaction callbacks.
+ *
+ * The ProcessUtility hook sees each utility statement once, whether it came
+ * from a simple query, the extended protocol, PL/pgSQL, a DO block or a SQL
+ * function, and one statement at a time for multi-statement strings.  It
+ * returns early (costing no catalog access) unless the statement is of a
+ * kind some rule examines; only then does it ask whether the extension is
+ * installed in this database.  Violations are reported before the statement
+ * is chained on, so a refused statement never starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+#include "schemaguard.h"
+
+/* Saved hook values */
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* Should this statement be checked at all?  Cheapest tests first. */
+static bool
+should_check(Node *parsetree, ProcessUtilityContext context)
+{
+	if (sg_mode == SG_MODE_OFF)
+		return false;
+	if (IsBinaryUpgrade || creating_extension)
+		return false;
+	/* Parts of a statement that was itself checked as a whole. */
+	if (context == PROCESS_UTILITY_SUBCOMMAND)
+		return false;
+	if (!IsTransactionState())
+		return false;
+	if (!sg_statement_kind_checked(nodeTag(parsetree)))
+		return false;
+	return sg_extension_installed();
+}
+
+/* The statement's own slice of a (possibly multi-statement) query string. */
+static char *
+statement_text(const char *queryString, int location, int len)
+{
+	if (queryString == NULL)
+		return pstrdup("");
+	if (location < 0)
+		return pstrdup(queryString);
+	if (len <= 0)
+		return pstrdup(queryString + location);
+	return pnstrdup(queryString + location, len);
+}
+
+/*
+ * Add schemaguard's hint to core's "cannot run inside a transaction block"
+ * error for a CONCURRENTLY statement, keeping everything else of core's.
+ * Called in PG_CATCH; always rethrows.
+ */
+static void
+rethrow_with_hint(MemoryContext cxt, const char *command)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (edata->sqlerrcode != ERRCODE_ACTIVE_SQL_TRANSACTION || edata->hint != NULL)
+		PG_RE_THROW();
+	FlushErrorState();
+	edata->hint = pstrdup(sg_no_xact_hint(command));
+	ReThrowError(edata);
+}
+
+/* The one path to the next ProcessUtility: every argument unchanged. */
+static void
+call_next(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+		  ProcessUtilityContext context, ParamListInfo params,
+		  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/*
+ * ProcessUtility hook: check the statement against the rules, then chain.
+ * The parse tree is only read, never modified (readOnlyTree or not).
+ */
+static void
+sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				  ProcessUtilityContext context, ParamListInfo params,
+				  QueryEnvironment *queryEnv, DestReceiver *dest,
+				  QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	const char *concurrent_command = NULL;
+
+	if (should_check(parsetree, context))
+	{
+		SgStatement st;
+
+		st.parsetree = parsetree;
+		st.sql = statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len);
+		st.location_base = Max(pstmt->stmt_location, 0);
+		st.in_xact_block = IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL;
+		st.facts = sg_live_fact_source();
+		sg_report(&st, sg_evaluate(&st));
+
+		concurrent_command = sg_index_concurrent_command(parsetree);
+	}
+
+	if (concurrent_command == NULL)
+	{
+		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+
+	/* A CONCURRENTLY statement: core may refuse it; add how to split. */
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		}
+		PG_CATCH();
+		{
+			rethrow_with_hint(cxt, concurrent_command);
+		}
+		PG_END_TRY();
+	}
+}
+
+/* Transaction end: per-transaction state goes. Never raises. */
+static void
+sg_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			sg_engine_xact_end();
+			break;
+		default:
+			break;
+	}
+}
+
+/* Subtransaction abort: undo what was granted inside it. */
+static void
+sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		sg_engine_subxact_abort(mySubid);
+}
+
+/* Install every hook; called once from _PG_init. */
+void
+sg_hooks_install(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = sg_ProcessUtility;
+
+	RegisterXactCallback(sg_xact_callback, NULL);
+	RegisterSubXactCallback(sg_subxact_callback, NULL);
+}

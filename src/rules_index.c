@@ -1,0 +1,242 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_index.c
+ *		The index rule family: building, dropping and rebuilding indexes
+ *		without CONCURRENTLY.
+ *
+ * Each check is pure: it reads the statement and asks the fact source about
+ * the target.  The same functions run in the live hook and in lint().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "commands/defrem.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+
+#include "schemaguard.h"
+
+/* Is a REINDEX statement CONCURRENTLY? */
+static bool
+reindex_is_concurrent(const ReindexStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->params)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * If the statement is an index operation with CONCURRENTLY, return its
+ * command name (for the hint added to core's in-transaction error).
+ */
+const char *
+sg_index_concurrent_command(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent ?
+				"CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->removeType == OBJECT_INDEX &&
+				((DropStmt *) parsetree)->concurrent ?
+				"DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			return reindex_is_concurrent((ReindexStmt *) parsetree) ?
+				"REINDEX CONCURRENTLY" : NULL;
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * require-concurrent-index-creation: CREATE INDEX without CONCURRENTLY on a
+ * populated table holds a SHARE lock for the whole build.
+ */
+void
+sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
+	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh};
+	SgRelFacts	t;
+	char	   *detail;
+	char	   *hint;
+
+	if (stmt->concurrent)
+		return;
+	st->facts->relation(st->facts, stmt->relation, locks, &t);
+	if (!sg_facts_at_risk(&t))
+		return;
+	if (t.relkind != RELKIND_RELATION && t.relkind != RELKIND_MATVIEW &&
+		t.relkind != RELKIND_PARTITIONED_TABLE)
+		return;					/* core refuses it */
+	/* ON ONLY a partitioned table builds nothing. */
+	if (t.relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh)
+		return;
+
+	detail = psprintf("Without CONCURRENTLY, CREATE INDEX holds a %s lock on %s (%s) "
+					  "until the build ends, blocking %s.",
+					  sg_lock_name(ShareLock), t.qualname, sg_size_phrase(&t),
+					  sg_lock_blocks(ShareLock));
+
+	if (t.relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		const char *parent_index = stmt->idxname ?
+			quote_identifier(stmt->idxname) : "<parent index>";
+
+		hint = psprintf("CREATE INDEX CONCURRENTLY does not support partitioned tables. "
+						"Create the index on the parent alone with %s; "
+						"then, on each of the %d partitions (for example %s), run "
+						"CREATE INDEX CONCURRENTLY with the same definition outside a "
+						"transaction block, and attach it with ALTER INDEX %s ATTACH "
+						"PARTITION <partition index>;. The parent index becomes valid "
+						"once every partition's index is attached.",
+						sg_insert_at(st->sql, stmt->relation->location - st->location_base,
+									 "ONLY "),
+						t.npartitions,
+						t.example_partition ? t.example_partition : "none yet",
+						parent_index);
+	}
+	else
+		hint = psprintf("Use %s; outside a transaction block.",
+						sg_insert_after_keyword(st->sql, "index", " CONCURRENTLY"));
+
+	sg_add_finding(findings, rule,
+				   psprintf("CREATE %sINDEX on %s violates rule %s",
+							stmt->unique ? "UNIQUE " : "", t.qualname, rule->id),
+				   detail, hint);
+}
+
+/*
+ * require-concurrent-index-deletion: DROP INDEX without CONCURRENTLY takes an
+ * ACCESS EXCLUSIVE lock on the index's populated table.
+ */
+void
+sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
+	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true};
+	ListCell   *lc;
+
+	if (stmt->removeType != OBJECT_INDEX || stmt->concurrent)
+		return;
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
+		SgRelFacts	t;
+		char	   *hint;
+
+		st->facts->relation(st->facts, rv, locks, &t);
+		if (!sg_facts_at_risk(&t))
+			continue;
+
+		if (t.relkind == RELKIND_PARTITIONED_INDEX)
+			hint = psprintf("DROP INDEX CONCURRENTLY does not support partitioned indexes. "
+							"Drop it with a short lock_timeout so that it gives up instead "
+							"of queueing, and retry: SET lock_timeout = '2s'; "
+							"SELECT schemaguard.allow('%s', '<reason>'); DROP INDEX %s;",
+							rule->id, t.qualname);
+		else
+			hint = psprintf("Use DROP INDEX CONCURRENTLY %s%s; outside a transaction block%s.",
+							stmt->missing_ok ? "IF EXISTS " : "", t.qualname,
+							list_length(stmt->objects) > 1 ?
+							", one statement per index" : "");
+
+		sg_add_finding(findings, rule,
+					   psprintf("DROP INDEX %s violates rule %s", t.qualname, rule->id),
+					   psprintf("DROP INDEX without CONCURRENTLY takes an %s lock on %s (%s): "
+								"it waits behind every running query on the table and "
+								"blocks %s queued after it.",
+								sg_lock_name(AccessExclusiveLock), t.table_qualname,
+								sg_size_phrase(&t), sg_lock_blocks(AccessExclusiveLock)),
+					   hint);
+	}
+}
+
+/*
+ * require-concurrent-reindex: REINDEX without CONCURRENTLY blocks writes to
+ * the table and reads through the index while it rebuilds.
+ */
+void
+sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	ReindexStmt *stmt = castNode(ReindexStmt, st->parsetree);
+	SgRelFacts	t;
+	const char *kind;
+	const char *what;
+	char	   *detail;
+
+	if (reindex_is_concurrent(stmt))
+		return;
+
+	switch (stmt->kind)
+	{
+		case REINDEX_OBJECT_INDEX:
+			{
+				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true};
+
+				kind = "index";
+				st->facts->relation(st->facts, stmt->relation, locks, &t);
+				what = t.qualname;
+				break;
+			}
+		case REINDEX_OBJECT_TABLE:
+			{
+				SgLockSpec	locks = {ShareLock, ShareLock, true};
+
+				kind = "table";
+				st->facts->relation(st->facts, stmt->relation, locks, &t);
+				what = t.qualname;
+				break;
+			}
+		case REINDEX_OBJECT_SCHEMA:
+			kind = "schema";
+			st->facts->namespace(st->facts, stmt->name, &t);
+			what = quote_identifier(stmt->name);
+			break;
+		case REINDEX_OBJECT_DATABASE:
+			kind = "database";
+			st->facts->namespace(st->facts, NULL, &t);
+			what = stmt->name ? quote_identifier(stmt->name) : "the current database";
+			break;
+		default:
+			return;				/* REINDEX SYSTEM is left alone */
+	}
+	if (!sg_facts_at_risk(&t))
+		return;
+
+	if (stmt->kind == REINDEX_OBJECT_SCHEMA || stmt->kind == REINDEX_OBJECT_DATABASE)
+		detail = psprintf("REINDEX %s rebuilds the indexes of %d populated table%s "
+						  "(%s in all, the largest %s), each under a %s lock that blocks %s "
+						  "and an %s lock on its indexes that blocks queries using them.",
+						  asc_toupper(kind, strlen(kind)), t.ntables,
+						  t.ntables == 1 ? "" : "s",
+						  sg_size_phrase(&t), t.qualname,
+						  sg_lock_name(ShareLock), sg_lock_blocks(ShareLock),
+						  sg_lock_name(AccessExclusiveLock));
+	else
+		detail = psprintf("Without CONCURRENTLY, REINDEX holds a %s lock on %s (%s), "
+						  "blocking %s, and an %s lock on the rebuilt indexes, blocking "
+						  "queries that use them, until the rebuild ends.",
+						  sg_lock_name(ShareLock), t.table_qualname, sg_size_phrase(&t),
+						  sg_lock_blocks(ShareLock), sg_lock_name(AccessExclusiveLock));
+
+	sg_add_finding(findings, rule,
+				   psprintf("REINDEX %s %s violates rule %s",
+							asc_toupper(kind, strlen(kind)), what, rule->id),
+				   detail,
+				   psprintf("Use %s; outside a transaction block.",
+							sg_insert_after_keyword(st->sql, kind, " CONCURRENTLY")));
+}

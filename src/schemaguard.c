@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * schemaguard.c
+ *		Module entry point: load-context checks, GUCs, hook installation,
+ *		and status().
+ *
+ * schemaguard must be loaded through shared_preload_libraries: only then is
+ * every session of every database guarded.  A library loaded later (by
+ * CREATE EXTENSION or a function call) still guards the session that loaded
+ * it, and the install script warns that other sessions are not guarded.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+#include "schemaguard.h"
+
+SG_MODULE_MAGIC;
+
+/* GUC variables */
+int			sg_mode = SG_MODE_ENFORCE;
+
+/* Was the library loaded by shared_preload_libraries? */
+bool		sg_preloaded = false;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", SG_MODE_ENFORCE, false},
+	{"warn", SG_MODE_WARN, false},
+	{"off", SG_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(sg_status);
+
+/*
+ * Module load callback.
+ */
+void
+_PG_init(void)
+{
+	/* Load context: remember it; status() and the install script report it. */
+	sg_preloaded = process_shared_preload_libraries_in_progress;
+
+	/* Define GUCs. */
+	DefineCustomEnumVariable("schemaguard.mode",
+							 "How schemaguard treats rule violations.",
+							 "enforce refuses error-level violations; warn reports every "
+							 "violation as a WARNING and lets the statement run; off "
+							 "disables the DDL guard.",
+							 &sg_mode,
+							 SG_MODE_ENFORCE,
+							 mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("schemaguard");
+
+	/* Install hooks. */
+	sg_engine_init();
+	sg_hooks_install();
+}
+
+/*
+ * status(): is the library preloaded, is the guard active in this database,
+ * the mode, and the library and extension versions.
+ */
+Datum
+sg_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	bool		installed = sg_extension_installed();
+	char	   *extversion = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SPI_connect();
+	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension "
+					"WHERE extname = 'schemaguard'", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		extversion = MemoryContextStrdup(caller,
+										 SPI_getvalue(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+
+	if (extversion)
+		values[4] = CStringGetTextDatum(extversion);
+	else
+		nulls[4] = true;
+	values[0] = BoolGetDatum(sg_preloaded);
+	values[1] = BoolGetDatum(installed && sg_mode != SG_MODE_OFF);
+	values[2] = CStringGetTextDatum(GetConfigOption("schemaguard.mode", false, false));
+	values[3] = CStringGetTextDatum(SG_VERSION);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

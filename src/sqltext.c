@@ -1,0 +1,262 @@
+/*-------------------------------------------------------------------------
+ *
+ * sqltext.c
+ *		Helpers that turn a statement and its facts into message text:
+ *		editing the user's own SQL into the safe form, lock names, sizes.
+ *
+ * Hints are built from the user's statement text, edited at token positions
+ * found with core's own scanner, so comments, quoting, expressions and
+ * options survive exactly as written.  Offsets here are relative to the
+ * statement's own text (SgStatement.sql).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "catalog/pg_class.h"
+#include "lib/stringinfo.h"
+#include "common/keywords.h"
+#include "parser/scanner.h"
+#include "utils/builtins.h"
+
+#include "schemaguard.h"
+
+/* Byte offset just past the token that starts at 'start'. */
+static int
+token_end(const char *s, int start)
+{
+	const char *p = s + start;
+	char		q = *p;
+
+	if (q == '"' || q == '\'')
+	{
+		for (p++; *p; p++)
+		{
+			if (*p == q)
+			{
+				if (p[1] == q)
+				{
+					p++;
+					continue;
+				}
+				p++;
+				break;
+			}
+		}
+		return p - s;
+	}
+	if (isalnum((unsigned char) q) || q == '_' || IS_HIGHBIT_SET(q))
+	{
+		while (isalnum((unsigned char) *p) || *p == '_' || *p == '$' ||
+			   (*p == '.' && isdigit((unsigned char) q)) || IS_HIGHBIT_SET(*p))
+			p++;
+		return p - s;
+	}
+	return start + 1;
+}
+
+/*
+ * Scan sql with core's lexer.  Calls visit(start, keyword, arg) for every
+ * token, keyword being the lower-case keyword or NULL; visit returns false
+ * to stop.  Never raises on bad input: the statement already parsed.
+ */
+static void
+scan_tokens(const char *sql, bool (*visit) (int start, int tok, const char *keyword, void *arg),
+			void *arg)
+{
+	core_yy_extra_type extra;
+	core_yyscan_t scanner;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+
+	scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+		const char *kw = NULL;
+		char		word[NAMEDATALEN];
+		int			len;
+
+		if (tok == 0)
+			break;
+
+		/*
+		 * A keyword is an unquoted word that the keyword list knows.  Token
+		 * numbers are not used: gram.h is not installed on every major.
+		 */
+		len = token_end(sql, yylloc) - yylloc;
+		if (isalpha((unsigned char) sql[yylloc]) && len < NAMEDATALEN)
+		{
+			for (int i = 0; i < len; i++)
+				word[i] = pg_ascii_tolower((unsigned char) sql[yylloc + i]);
+			word[len] = '\0';
+			if (ScanKeywordLookup(word, &ScanKeywords) >= 0)
+				kw = pstrdup(word);
+		}
+		if (!visit(yylloc, tok, kw, arg))
+			break;
+	}
+	scanner_finish(scanner);
+}
+
+typedef struct TokenSpan
+{
+	const char *keyword;		/* in: keyword to find, or NULL */
+	int			first;			/* out: start of the first token */
+	int			last;			/* out: start of the last token before ';' */
+	int			found;			/* out: end of the keyword token, or -1 */
+} TokenSpan;
+
+/* scan_tokens visitor: record the statement's span and a keyword's end. */
+static bool
+span_visitor(int start, int tok, const char *keyword, void *arg)
+{
+	TokenSpan  *span = arg;
+
+	if (tok == ';')
+		return false;
+	if (span->first < 0)
+		span->first = start;
+	span->last = start;
+	if (span->found < 0 && span->keyword && keyword &&
+		strcmp(keyword, span->keyword) == 0)
+		span->found = start + strlen(keyword);
+	return true;
+}
+
+/* Find the statement's first and last token and, optionally, a keyword. */
+static TokenSpan
+statement_span(const char *sql, const char *keyword)
+{
+	TokenSpan	span = {keyword, -1, -1, -1};
+
+	scan_tokens(sql, span_visitor, &span);
+	return span;
+}
+
+/*
+ * The statement with leading comments and the trailing semicolon removed,
+ * and with 'insertion' placed at offset 'at' (or nowhere when at < 0).
+ */
+static char *
+trimmed_with_insertion(const char *sql, TokenSpan span, int at, const char *insertion)
+{
+	StringInfoData buf;
+	int			end;
+
+	if (span.first < 0)
+		return pstrdup(sql);
+	end = token_end(sql, span.last);
+	initStringInfo(&buf);
+	if (at >= span.first && at <= end)
+	{
+		appendBinaryStringInfo(&buf, sql + span.first, at - span.first);
+		appendStringInfoString(&buf, insertion);
+		appendBinaryStringInfo(&buf, sql + at, end - at);
+	}
+	else
+		appendBinaryStringInfo(&buf, sql + span.first, end - span.first);
+	return buf.data;
+}
+
+/*
+ * The statement with 'insertion' placed right after the first occurrence of
+ * keyword (lower case), e.g. " CONCURRENTLY" after INDEX.
+ */
+char *
+sg_insert_after_keyword(const char *sql, const char *keyword, const char *insertion)
+{
+	TokenSpan	span = statement_span(sql, keyword);
+
+	return trimmed_with_insertion(sql, span, span.found, insertion);
+}
+
+/* The statement with 'insertion' placed at byte offset 'location'. */
+char *
+sg_insert_at(const char *sql, int location, const char *insertion)
+{
+	TokenSpan	span = statement_span(sql, NULL);
+
+	return trimmed_with_insertion(sql, span, location, insertion);
+}
+
+/* Name of a lock mode as the documentation spells it. */
+const char *
+sg_lock_name(LOCKMODE mode)
+{
+	static const char *const names[] = {
+		"no", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE",
+		"SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
+		"EXCLUSIVE", "ACCESS EXCLUSIVE"
+	};
+
+	if (mode < 0 || mode >= lengthof(names))
+		return "unknown";
+	return names[mode];
+}
+
+/* What a lock mode blocks, for details. */
+const char *
+sg_lock_blocks(LOCKMODE mode)
+{
+	switch (mode)
+	{
+		case ShareUpdateExclusiveLock:
+			return "other schema changes, VACUUM and ANALYZE";
+		case ShareLock:
+			return "INSERT, UPDATE and DELETE";
+		case ShareRowExclusiveLock:
+		case ExclusiveLock:
+			return "INSERT, UPDATE, DELETE and SELECT FOR UPDATE";
+		case AccessExclusiveLock:
+			return "every read and write";
+		default:
+			return "conflicting statements";
+	}
+}
+
+/* "3544 kB, about 100000 rows", "3 partitions, 12 MB in all", ... */
+char *
+sg_size_phrase(const SgRelFacts *facts)
+{
+	char	   *size;
+
+	if (facts->bytes < 0)
+		return pstrdup("size unknown");
+	size = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+															  Int64GetDatum(facts->bytes))));
+	if (facts->relkind == RELKIND_PARTITIONED_TABLE ||
+		facts->relkind == RELKIND_PARTITIONED_INDEX)
+		return psprintf("%d partition%s, %s in all", facts->npartitions,
+						facts->npartitions == 1 ? "" : "s", size);
+	if (facts->rows > 0)
+		return psprintf("%s, about %.0f rows", size, facts->rows);
+	return size;
+}
+
+/* The name a RangeVar spells, quoted as needed. */
+char *
+sg_rangevar_name(const RangeVar *rv)
+{
+	if (rv->schemaname)
+		return quote_qualified_identifier(rv->schemaname, rv->relname);
+	return pstrdup(quote_identifier(rv->relname));
+}
+
+/*
+ * Hint for a CONCURRENTLY statement that core refuses inside a transaction
+ * block or function: how to split the migration.
+ */
+const char *
+sg_no_xact_hint(const char *command)
+{
+	return psprintf("%s cannot share a transaction with other statements. "
+					"Put it in a migration of its own that runs outside BEGIN ... COMMIT "
+					"(Prisma: a migration file holding only this statement; "
+					"dbmate: \"-- migrate:up transaction:false\"; "
+					"Flyway: executeInTransaction=false), and keep the rest of the "
+					"migration in a separate, transactional one.",
+					command);
+}
