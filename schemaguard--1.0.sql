@@ -80,6 +80,8 @@ COMMENT ON FUNCTION schemaguard.allow(text, text) IS
 	'Let a rule pass for the rest of the current transaction block, with a logged reason';
 
 GRANT USAGE ON SCHEMA schemaguard TO PUBLIC;
+-- Levels are no secret (rules() shows them), and every role's DDL reads them.
+GRANT SELECT ON schemaguard.rule_levels TO PUBLIC;
 
 -- A library that is not preloaded guards only the session that loaded it.
 DO $$

@@ -346,7 +346,8 @@ rule_arg(FunctionCallInfo fcinfo, int argno)
 	if (rule == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard rule \"%s\"", id),
+				 errmsg("unknown schemaguard rule \"%.64s%s\"", id,
+						strlen(id) > 64 ? "..." : ""),
 				 errdetail("Valid rules are: %s.", rule_id_list())));
 	return rule;
 }
@@ -396,7 +397,8 @@ sg_set_rule_level(PG_FUNCTION_ARGS)
 	if (level < 0 && strcmp(lv, "default") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard level \"%s\"", lv),
+				 errmsg("unknown schemaguard level \"%.64s%s\"", lv,
+						strlen(lv) > 64 ? "..." : ""),
 				 errdetail("Valid levels are: error, warning, off, default.")));
 
 	values[0] = CStringGetTextDatum(rule->id);

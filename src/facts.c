@@ -174,7 +174,12 @@ relation_facts(Oid relid, SgLockSpec locks, SgRelFacts *out)
 	out->relid = relid;
 	out->relkind = relkind;
 
-	/* Never queue a lock for a relation the user may not alter. */
+	/*
+	 * Never queue a lock for a relation core is about to reject: the wrong
+	 * kind, or one the user may not alter.  Core raises its own error.
+	 */
+	if (locks.relkinds && strchr(locks.relkinds, relkind) == NULL)
+		return;
 	if (!sg_class_ownercheck(relid, GetUserId()))
 		return;
 
@@ -211,6 +216,20 @@ live_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks,
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (OidIsValid(relid))
 		relation_facts(relid, locks, out);
+}
+
+/* SgFactSource.has_column for the live server. */
+static bool
+live_has_column(SgFactSource *self, const SgRelFacts *rel, const char *column)
+{
+	return get_attnum(rel->relid, column) != InvalidAttrNumber;
+}
+
+/* SgFactSource.exists for the live server. */
+static bool
+live_exists(SgFactSource *self, const RangeVar *rv)
+{
+	return OidIsValid(RangeVarGetRelid(rv, NoLock, true));
 }
 
 /*
@@ -275,7 +294,9 @@ live_namespace(SgFactSource *self, const char *nspname, SgRelFacts *out)
 SgFactSource *
 sg_live_fact_source(void)
 {
-	static SgFactSource live = {live_relation, live_namespace, NULL};
+	static SgFactSource live = {
+		live_relation, live_has_column, live_exists, live_namespace, NULL
+	};
 
 	return &live;
 }

@@ -60,6 +60,29 @@ sg_index_concurrent_command(Node *parsetree)
 	}
 }
 
+/* Do all the plain columns an index names exist?  If not, core reports it. */
+static bool
+index_columns_exist(const SgStatement *st, const IndexStmt *stmt, const SgRelFacts *t)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->indexParams)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+
+		if (elem->name && !st->facts->has_column(st->facts, t, elem->name))
+			return false;
+	}
+	foreach(lc, stmt->indexIncludingParams)
+	{
+		IndexElem  *elem = lfirst_node(IndexElem, lc);
+
+		if (elem->name && !st->facts->has_column(st->facts, t, elem->name))
+			return false;
+	}
+	return true;
+}
+
 /*
  * require-concurrent-index-creation: CREATE INDEX without CONCURRENTLY on a
  * populated table holds a SHARE lock for the whole build.
@@ -68,12 +91,21 @@ void
 sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
-	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh};
+	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh, "rmp"};
 	SgRelFacts	t;
 	char	   *detail;
 	char	   *hint;
 
 	if (stmt->concurrent)
+		return;
+	/* An unknown access method: core reports it. */
+	if (stmt->accessMethod &&
+		!OidIsValid(get_index_am_oid(stmt->accessMethod, true)))
+		return;
+	/* IF NOT EXISTS naming an existing index: core only says "skipping". */
+	if (stmt->if_not_exists && stmt->idxname &&
+		st->facts->exists(st->facts,
+						  makeRangeVar(stmt->relation->schemaname, stmt->idxname, -1)))
 		return;
 	st->facts->relation(st->facts, stmt->relation, locks, &t);
 	if (!sg_facts_at_risk(&t))
@@ -81,6 +113,8 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 	if (t.relkind != RELKIND_RELATION && t.relkind != RELKIND_MATVIEW &&
 		t.relkind != RELKIND_PARTITIONED_TABLE)
 		return;					/* core refuses it */
+	if (!index_columns_exist(st, stmt, &t))
+		return;
 	/* ON ONLY a partitioned table builds nothing. */
 	if (t.relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh)
 		return;
@@ -126,7 +160,7 @@ void
 sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true};
+	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true, "iI"};
 	ListCell   *lc;
 
 	if (stmt->removeType != OBJECT_INDEX || stmt->concurrent)
@@ -185,7 +219,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 	{
 		case REINDEX_OBJECT_INDEX:
 			{
-				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true};
+				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true, "iI"};
 
 				kind = "index";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);
@@ -194,7 +228,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 			}
 		case REINDEX_OBJECT_TABLE:
 			{
-				SgLockSpec	locks = {ShareLock, ShareLock, true};
+				SgLockSpec	locks = {ShareLock, ShareLock, true, "rmpt"};
 
 				kind = "table";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);

@@ -54,6 +54,7 @@ typedef struct SgLockSpec
 	LOCKMODE	table;
 	LOCKMODE	index;
 	bool		recurse;		/* lock and sum a partitioned table's leaves */
+	const char *relkinds;		/* relkinds core accepts; others: core errors */
 } SgLockSpec;
 
 /*
@@ -93,6 +94,11 @@ struct SgFactSource
 	/* The relation rv names, locked as core will lock it. */
 	void		(*relation) (SgFactSource *self, const RangeVar *rv,
 							 SgLockSpec locks, SgRelFacts *out);
+	/* Does the relation described by rel have this column? */
+	bool		(*has_column) (SgFactSource *self, const SgRelFacts *rel,
+							   const char *column);
+	/* Does rv name an existing relation?  Takes no lock. */
+	bool		(*exists) (SgFactSource *self, const RangeVar *rv);
 	/* Is any user table in schema nspname (NULL: any schema) populated? */
 	void		(*namespace) (SgFactSource *self, const char *nspname,
 							  SgRelFacts *out);

@@ -1,0 +1,61 @@
+--
+-- The hook is transparent: core's errors and notices are unchanged, other
+-- databases are untouched, the hook chain still runs, and the extension can
+-- be dropped and created again.
+--
+\set VERBOSITY default
+CREATE TABLE tr (id int PRIMARY KEY);
+INSERT INTO tr SELECT generate_series(1, 10000);
+
+-- core's own errors
+CREATE INDEX ON no_such_table (id);
+CREATE INDEX tr_x ON tr (no_such_column);
+CREATE INDEX ON tr id;
+DROP INDEX no_such_index;
+DROP INDEX IF EXISTS no_such_index;
+DROP INDEX IF EXISTS no_such_schema.no_such_index;
+REINDEX TABLE no_such_table;
+REINDEX INDEX tr;
+REINDEX TABLE tr_pkey;
+REINDEX SCHEMA no_such_schema;
+CREATE INDEX ON tr USING no_such_am (id);
+CREATE VIEW tr_v AS SELECT * FROM tr;
+CREATE INDEX ON tr_v (id);
+DROP VIEW tr_v;
+
+-- statements no rule examines run as before
+CREATE TABLE tr2 (id int);
+ALTER TABLE tr2 ADD COLUMN v text;
+DROP TABLE tr2;
+
+-- status()
+SELECT preloaded, active, mode, library_version, extension_version
+  FROM schemaguard.status();
+
+-- a database without the extension is untouched
+CREATE DATABASE regress_sg_noext;
+\c regress_sg_noext
+CREATE TABLE t AS SELECT generate_series(1, 10000) AS id;
+CREATE INDEX t_id ON t (id);
+REINDEX TABLE t;
+DROP INDEX t_id;
+\c contrib_regression
+DROP DATABASE regress_sg_noext;
+
+-- pg_stat_statements witness: the hook chain still runs
+CREATE EXTENSION pg_stat_statements;
+SELECT count(*) FROM (SELECT pg_stat_statements_reset()) r;
+CREATE INDEX CONCURRENTLY tr_witness ON tr (id);
+SELECT calls, query FROM pg_stat_statements
+ WHERE query LIKE 'CREATE INDEX CONCURRENTLY tr_witness%';
+DROP EXTENSION pg_stat_statements;
+
+-- DROP EXTENSION turns the guard off here; CREATE EXTENSION turns it on
+SELECT schemaguard.set_rule_level('require-concurrent-reindex', 'warning');
+DROP EXTENSION schemaguard;
+CREATE INDEX tr_unguarded ON tr (id);
+CREATE EXTENSION schemaguard;
+CREATE INDEX tr_guarded ON tr (id);
+SELECT rule, level FROM schemaguard.rules() WHERE rule = 'require-concurrent-reindex';
+
+DROP TABLE tr;
