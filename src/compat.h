@@ -27,6 +27,18 @@
 #define sg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #endif
 
+/*
+ * May the current user run maintenance DDL on a relation?  The owner may; from
+ * 17 on, so may a holder of the MAINTAIN privilege (REINDEX, CLUSTER, ...).
+ */
+#if PG_VERSION_NUM >= 170000
+#define sg_may_maintain(relid, roleid) \
+	(sg_class_ownercheck((relid), (roleid)) || \
+	 pg_class_aclcheck((relid), (roleid), ACL_MAINTAIN) == ACLCHECK_OK)
+#else
+#define sg_may_maintain(relid, roleid) sg_class_ownercheck((relid), (roleid))
+#endif
+
 /* PG_MODULE_MAGIC_EXT (name and version in pg_get_loaded_modules) in 18. */
 #if PG_VERSION_NUM >= 180000
 #define SG_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "schemaguard", .version = SG_VERSION)

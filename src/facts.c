@@ -180,7 +180,7 @@ relation_facts(Oid relid, SgLockSpec locks, SgRelFacts *out)
 	 */
 	if (locks.relkinds && strchr(locks.relkinds, relkind) == NULL)
 		return;
-	if (!sg_class_ownercheck(relid, GetUserId()))
+	if (!sg_may_maintain(relid, GetUserId()))
 		return;
 
 	LockRelationOid(heapid, locks.table);
