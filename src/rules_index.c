@@ -60,20 +60,13 @@ sg_index_concurrent_command(Node *parsetree)
 	}
 }
 
-/* Do all the plain columns an index names exist?  If not, core reports it. */
+/* Do all the plain columns in a list of IndexElems exist?  If not, core says so. */
 static bool
-index_columns_exist(const SgStatement *st, const IndexStmt *stmt, const SgRelFacts *t)
+columns_exist(const SgStatement *st, List *elems, const SgRelFacts *t)
 {
 	ListCell   *lc;
 
-	foreach(lc, stmt->indexParams)
-	{
-		IndexElem  *elem = lfirst_node(IndexElem, lc);
-
-		if (elem->name && !st->facts->has_column(st->facts, t, elem->name))
-			return false;
-	}
-	foreach(lc, stmt->indexIncludingParams)
+	foreach(lc, elems)
 	{
 		IndexElem  *elem = lfirst_node(IndexElem, lc);
 
@@ -113,7 +106,8 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 	if (t.relkind != RELKIND_RELATION && t.relkind != RELKIND_MATVIEW &&
 		t.relkind != RELKIND_PARTITIONED_TABLE)
 		return;					/* core refuses it */
-	if (!index_columns_exist(st, stmt, &t))
+	if (!columns_exist(st, stmt->indexParams, &t) ||
+		!columns_exist(st, stmt->indexIncludingParams, &t))
 		return;
 	/* ON ONLY a partitioned table builds nothing. */
 	if (t.relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh)
