@@ -95,6 +95,15 @@ rule_id_list(void)
 	return buf.data;
 }
 
+/* A user-supplied value, cut short for an error message. */
+static char *
+shown_value(const char *value)
+{
+	if (strlen(value) <= 64)
+		return pstrdup(value);
+	return psprintf("%.64s...", value);
+}
+
 /* Parse a level name; -1 when unknown. */
 static int
 level_from_name(const char *name)
@@ -346,8 +355,7 @@ rule_arg(FunctionCallInfo fcinfo, int argno)
 	if (rule == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard rule \"%.64s%s\"", id,
-						strlen(id) > 64 ? "..." : ""),
+				 errmsg("unknown schemaguard rule \"%s\"", shown_value(id)),
 				 errdetail("Valid rules are: %s.", rule_id_list())));
 	return rule;
 }
@@ -397,8 +405,7 @@ sg_set_rule_level(PG_FUNCTION_ARGS)
 	if (level < 0 && strcmp(lv, "default") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard level \"%.64s%s\"", lv,
-						strlen(lv) > 64 ? "..." : ""),
+				 errmsg("unknown schemaguard level \"%s\"", shown_value(lv)),
 				 errdetail("Valid levels are: error, warning, off, default.")));
 
 	values[0] = CStringGetTextDatum(rule->id);

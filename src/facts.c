@@ -225,11 +225,11 @@ live_has_column(SgFactSource *self, const SgRelFacts *rel, const char *column)
 	return get_attnum(rel->relid, column) != InvalidAttrNumber;
 }
 
-/* SgFactSource.exists for the live server. */
+/* SgFactSource.sibling_exists for the live server. */
 static bool
-live_exists(SgFactSource *self, const RangeVar *rv)
+live_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 {
-	return OidIsValid(RangeVarGetRelid(rv, NoLock, true));
+	return OidIsValid(get_relname_relid(name, get_rel_namespace(rel->relid)));
 }
 
 /*
@@ -295,7 +295,7 @@ SgFactSource *
 sg_live_fact_source(void)
 {
 	static SgFactSource live = {
-		live_relation, live_has_column, live_exists, live_namespace, NULL
+		live_relation, live_has_column, live_sibling_exists, live_namespace, NULL
 	};
 
 	return &live;

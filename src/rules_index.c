@@ -95,17 +95,13 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 	if (stmt->accessMethod &&
 		!OidIsValid(get_index_am_oid(stmt->accessMethod, true)))
 		return;
-	/* IF NOT EXISTS naming an existing index: core only says "skipping". */
-	if (stmt->if_not_exists && stmt->idxname &&
-		st->facts->exists(st->facts,
-						  makeRangeVar(stmt->relation->schemaname, stmt->idxname, -1)))
-		return;
 	st->facts->relation(st->facts, stmt->relation, locks, &t);
 	if (!sg_facts_at_risk(&t))
 		return;
-	if (t.relkind != RELKIND_RELATION && t.relkind != RELKIND_MATVIEW &&
-		t.relkind != RELKIND_PARTITIONED_TABLE)
-		return;					/* core refuses it */
+	/* IF NOT EXISTS naming an index of the table's schema: core skips it. */
+	if (stmt->if_not_exists && stmt->idxname &&
+		st->facts->sibling_exists(st->facts, &t, stmt->idxname))
+		return;
 	if (!columns_exist(st, stmt->indexParams, &t) ||
 		!columns_exist(st, stmt->indexIncludingParams, &t))
 		return;

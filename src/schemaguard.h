@@ -97,8 +97,9 @@ struct SgFactSource
 	/* Does the relation described by rel have this column? */
 	bool		(*has_column) (SgFactSource *self, const SgRelFacts *rel,
 							   const char *column);
-	/* Does rv name an existing relation?  Takes no lock. */
-	bool		(*exists) (SgFactSource *self, const RangeVar *rv);
+	/* Does rel's schema hold a relation with this name? */
+	bool		(*sibling_exists) (SgFactSource *self, const SgRelFacts *rel,
+								   const char *name);
 	/* Is any user table in schema nspname (NULL: any schema) populated? */
 	void		(*namespace) (SgFactSource *self, const char *nspname,
 							  SgRelFacts *out);
