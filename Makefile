@@ -7,6 +7,7 @@ EXTENSION = schemaguard
 MODULE_big = schemaguard
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard schemaguard--*.sql)
+SCRIPTS = src/schemaguard-lint
 PGFILEDESC = "schemaguard - DDL safety guard for PostgreSQL"
 
 TESTS = $(sort $(wildcard sql/*.sql))

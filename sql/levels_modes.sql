@@ -1,3 +1,5 @@
+-- Migrations set a lock_timeout (rule require-lock-timeout has its own tests).
+SET lock_timeout = '5s';
 --
 -- Rule levels, modes, allow() and privileges.
 --

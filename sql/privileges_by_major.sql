@@ -1,3 +1,5 @@
+-- Migrations set a lock_timeout (rule require-lock-timeout has its own tests).
+SET lock_timeout = '5s';
 --
 -- Core's permission rules for maintenance DDL differ by major: PostgreSQL 17
 -- added the MAINTAIN privilege.  expected/privileges_by_major.out is for

@@ -46,4 +46,18 @@
 #define SG_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/* 18 added virtual generated columns, and made them the default. */
+#if PG_VERSION_NUM >= 180000
+#define sg_generated_is_stored(c) ((c)->generated_kind == ATTRIBUTE_GENERATED_STORED)
+#else
+#define sg_generated_is_stored(c) true
+#endif
+
+/* PostgreSQL 15's walker takes an unprototyped callback. */
+#if PG_VERSION_NUM >= 160000
+#define sg_raw_walker(n, w, c) raw_expression_tree_walker((n), (w), (c))
+#else
+#define sg_raw_walker(n, w, c) raw_expression_tree_walker((n), (bool (*) ()) (w), (c))
+#endif
+
 #endif							/* SCHEMAGUARD_COMPAT_H */

@@ -37,19 +37,95 @@
  * The rule catalog.  Order is the order of rules() and of evaluation.
  */
 const SgRule sg_rules[] = {
+	/*
+	 * lock: first, so that the live hook refuses a statement before any
+	 * other rule queues a lock for it (it looks its tables up without waiting)
+	 */
+	{"require-lock-timeout", "lock", SG_LEVEL_ERROR,
+		{T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt,
+			T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt,
+		T_AlterPolicyStmt, T_LockStmt}, sg_check_lock_timeout,
+	"a statement that takes SHARE ROW EXCLUSIVE or stronger on a populated table while lock_timeout is 0"},
+	/* index */
 	{"require-concurrent-index-creation", "index", SG_LEVEL_ERROR,
-		T_IndexStmt, sg_check_create_index,
+		{T_IndexStmt}, sg_check_create_index,
 	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build"},
 	{"require-concurrent-index-deletion", "index", SG_LEVEL_ERROR,
-		T_DropStmt, sg_check_drop_index,
+		{T_DropStmt}, sg_check_drop_index,
 	"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table"},
 	{"require-concurrent-reindex", "index", SG_LEVEL_ERROR,
-		T_ReindexStmt, sg_check_reindex,
+		{T_ReindexStmt}, sg_check_reindex,
 	"REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds"},
+	/* constraint */
+	{"constraint-missing-not-valid", "constraint", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_missing_not_valid,
+	"ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock"},
+	{"validate-in-same-transaction", "constraint", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_validate_same_xact,
+	"VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock"},
+	{"unique-constraint-without-index", "constraint", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_unique_without_index,
+	"ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock"},
+	{"exclusion-constraint-on-existing-table", "constraint", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_exclusion,
+	"ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock"},
+	{"set-not-null-without-check", "constraint", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_set_not_null,
+	"SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it"},
+	/* column */
+	{"adding-required-field", "column", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_required_field,
+	"ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it"},
+	{"adding-field-with-volatile-default", "column", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_volatile_default,
+	"ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table"},
+	{"changing-column-type", "column", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_column_type,
+	"ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock"},
+	{"renaming-column", "column", SG_LEVEL_ERROR,
+		{T_RenameStmt}, sg_check_rename_column,
+	"RENAME COLUMN breaks the running application"},
+	{"renaming-table", "column", SG_LEVEL_ERROR,
+		{T_RenameStmt}, sg_check_rename_table,
+	"RENAME TO breaks the running application"},
+	/* rewrite */
+	{"table-rewrite", "rewrite", SG_LEVEL_ERROR,
+		{T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt}, sg_check_table_rewrite,
+	"VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock"},
+	{"require-concurrent-refresh", "rewrite", SG_LEVEL_ERROR,
+		{T_RefreshMatViewStmt}, sg_check_refresh,
+	"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view"},
+	{"require-concurrent-partition-detach", "rewrite", SG_LEVEL_ERROR,
+		{T_AlterTableStmt}, sg_check_detach,
+	"DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table"},
+	/* destruction */
+	{"ban-drop-database", "destruction", SG_LEVEL_ERROR,
+		{T_DropdbStmt}, sg_check_drop_database,
+	"DROP DATABASE in a migration"},
+	{"ban-truncate-cascade", "destruction", SG_LEVEL_ERROR,
+		{T_TruncateStmt}, sg_check_truncate_cascade,
+	"TRUNCATE ... CASCADE also empties every table that references the target, transitively"},
+	{"ban-drop-cascade", "destruction", SG_LEVEL_ERROR,
+		{T_DropStmt}, sg_check_drop_cascade,
+	"DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it"},
+	/* advice */
+	{"fk-without-index", "advice", SG_LEVEL_WARNING,
+		{T_AlterTableStmt}, sg_check_fk_without_index,
+	"a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one"},
+	/* meta */
+	{"invalid-ignore", "meta", SG_LEVEL_ERROR,
+		{T_Invalid}, NULL,
+	"a schemaguard:ignore comment without a reason or with an unknown rule id"},
 };
 const int	sg_nrules = lengthof(sg_rules);
 
 static const char *const level_names[] = {"off", "warning", "error"};
+
+/* Findings checked again at commit, in TopTransactionContext. */
+static List *pending = NIL;
+
+typedef struct SgAllowance SgAllowance;
+static SgAllowance *find_allowance(const SgRule *rule);
 
 /* Per-backend cache of the levels in force; see file header. */
 static bool levels_valid = false;
@@ -57,12 +133,12 @@ static Oid	levels_relid = InvalidOid;
 static SgLevel levels[lengthof(sg_rules)];
 
 /* allow() grants of the current transaction, in TopTransactionContext. */
-typedef struct SgAllowance
+struct SgAllowance
 {
 	const SgRule *rule;
 	char	   *reason;
 	SubTransactionId subid;
-} SgAllowance;
+};
 
 static List *allowances = NIL;
 
@@ -193,20 +269,39 @@ sg_rule_level(const SgRule *rule)
 	return levels[rule - sg_rules];
 }
 
+/* The name of a level. */
+const char *
+sg_level_name(SgLevel level)
+{
+	return level_names[level];
+}
+
+/* Does the rule examine statements of this kind? */
+static bool
+rule_examines(const SgRule *rule, NodeTag tag)
+{
+	for (int t = 0; t < lengthof(rule->stmt_tags) && rule->stmt_tags[t] != T_Invalid; t++)
+	{
+		if (rule->stmt_tags[t] == tag)
+			return true;
+	}
+	return false;
+}
+
 /* Does any rule examine statements of this kind?  Cheap: no catalog access. */
 bool
 sg_statement_kind_checked(NodeTag tag)
 {
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		if (sg_rules[i].stmt_tag == tag)
+		if (rule_examines(&sg_rules[i], tag))
 			return true;
 	}
 	return false;
 }
 
 /* Record a finding; the strings must live as long as the statement. */
-void
+SgFinding *
 sg_add_finding(List **findings, const SgRule *rule,
 			   char *message, char *detail, char *hint)
 {
@@ -217,29 +312,165 @@ sg_add_finding(List **findings, const SgRule *rule,
 	f->detail = detail;
 	f->hint = hint;
 	*findings = lappend(*findings, f);
+	return f;
 }
 
 /*
- * Run every rule that examines this kind of statement and is not off.
- * Shared by the live hook and lint().
+ * Read the statement's ignore comments: valid ones become SgIgnores, invalid
+ * ones findings of rule invalid-ignore.
  */
-List *
-sg_evaluate(const SgStatement *st)
+static List *
+read_ignores(const SgStatement *st, List **findings)
+{
+	const SgRule *invalid = sg_rule_by_id("invalid-ignore");
+	List	   *ignores = NIL;
+	ListCell   *lc;
+
+	foreach(lc, sg_ignore_comments(st->sql))
+	{
+		SgIgnoreComment *ic = lfirst(lc);
+		ListCell   *lc2;
+		char	   *why = NULL;
+
+		if (ic->ids == NIL)
+			why = "it names no rule";
+		foreach(lc2, ic->ids)
+		{
+			if (why == NULL && sg_rule_by_id(strVal(lfirst(lc2))) == NULL)
+				why = psprintf("rule \"%s\" does not exist", shown_value(strVal(lfirst(lc2))));
+		}
+		if (why == NULL && ic->reason[0] == '\0')
+			why = "it gives no reason";
+		if (why != NULL)
+		{
+			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
+				sg_add_finding(findings, invalid,
+							   psprintf("schemaguard:ignore comment is invalid, %s: rule %s", why, invalid->id),
+							   psprintf("Comment: %s", shown_value(ic->text)),
+							   pstrdup("Write -- schemaguard:ignore <rule-id>[, <rule-id>...] <reason>, for example: "
+									   "-- schemaguard:ignore require-lock-timeout table is only read by the nightly job"));
+			continue;
+		}
+		foreach(lc2, ic->ids)
+		{
+			SgIgnore   *ig = palloc(sizeof(SgIgnore));
+
+			ig->rule = sg_rule_by_id(strVal(lfirst(lc2)));
+			ig->reason = ic->reason;
+			ignores = lappend(ignores, ig);
+		}
+	}
+	return ignores;
+}
+
+/* The ignore in a list that names rule, or NULL. */
+static SgIgnore *
+find_ignore(List *ignores, const SgRule *rule)
+{
+	ListCell   *lc;
+
+	foreach(lc, ignores)
+	{
+		if (((SgIgnore *) lfirst(lc))->rule == rule)
+			return lfirst(lc);
+	}
+	return NULL;
+}
+
+/*
+ * Run every rule that examines this kind of statement and is not off, then
+ * drop what an honoured ignore comment suppresses.  Shared by the live hook
+ * and lint().
+ */
+SgVerdict
+sg_evaluate(SgStatement *st, bool stop_on_block)
 {
 	NodeTag		tag = nodeTag(st->parsetree);
-	List	   *findings = NIL;
+	SgVerdict	v = {NIL, NIL};
+	List	   *ignores = NIL;
+
+	if (sg_honor_ignore_comments)
+		ignores = read_ignores(st, &v.findings);
 
 	for (int i = 0; i < sg_nrules; i++)
 	{
 		const SgRule *rule = &sg_rules[i];
+		List	   *findings = NIL;
+		SgIgnore   *ig;
+		bool		blocks = false;
+		ListCell   *lc;
 
-		if (rule->stmt_tag != tag)
+		if (rule->check == NULL || !rule_examines(rule, tag))
 			continue;
 		if (sg_rule_level(rule) == SG_LEVEL_OFF)
 			continue;
 		rule->check(st, rule, &findings);
+		if (findings == NIL)
+			continue;
+		ig = find_ignore(ignores, rule);
+		if (ig != NULL)
+		{
+			v.ignored = lappend(v.ignored, ig);
+			continue;
+		}
+		foreach(lc, findings)
+		{
+			SgFinding  *f = lfirst(lc);
+
+			v.findings = lappend(v.findings, f);
+			if (!f->deferred && sg_rule_level(rule) == SG_LEVEL_ERROR &&
+				sg_mode == SG_MODE_ENFORCE && find_allowance(rule) == NULL)
+				blocks = true;
+		}
+
+		/*
+		 * The live hook stops at the first refusal, so that no later rule
+		 * queues a lock for a statement that is refused anyway.
+		 */
+		if (blocks && stop_on_block)
+			break;
 	}
-	return findings;
+	return v;
+}
+
+/* Is a deferred finding still true now, at the end of its transaction? */
+bool
+sg_deferred_still_holds(SgFactSource *facts, const SgFinding *f)
+{
+	return !facts->index_leads(facts, &f->target, f->columns);
+}
+
+/*
+ * Keep the deferred findings of a statement that succeeded until commit,
+ * when sg_engine_pre_commit() checks them again.
+ */
+void
+sg_defer_findings(List *findings)
+{
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	foreach(lc, findings)
+	{
+		SgFinding  *src = lfirst(lc);
+		SgFinding  *f;
+
+		if (!src->deferred)
+			continue;
+		f = palloc(sizeof(SgFinding));
+		*f = *src;
+		f->message = pstrdup(src->message);
+		f->detail = src->detail ? pstrdup(src->detail) : NULL;
+		f->hint = src->hint ? pstrdup(src->hint) : NULL;
+		f->target.qualname = pstrdup(src->target.qualname);
+		f->target.table_qualname = pstrdup(src->target.table_qualname);
+		f->target.example_partition = NULL;
+		f->target.handle = NULL;
+		f->columns = copyObject(src->columns);
+		f->subid = GetCurrentSubTransactionId();
+		pending = lappend(pending, f);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /* The allow() grant in force for a rule, or NULL. */
@@ -274,17 +505,30 @@ emit_finding(int elevel, const SgFinding *f)
  * then raise the first error.  Called before the statement is chained on.
  */
 void
-sg_report(const SgStatement *st, List *findings)
+sg_report(const SgStatement *st, SgVerdict verdict)
 {
 	ListCell   *lc;
 	SgFinding  *first_error = NULL;
 
-	foreach(lc, findings)
+	foreach(lc, verdict.ignored)
+	{
+		SgIgnore   *ig = lfirst(lc);
+
+		ereport(LOG,
+				(errmsg("schemaguard: rule %s ignored by a comment for role \"%s\": %s",
+						ig->rule->id, GetUserNameFromId(GetUserId(), false), ig->reason),
+				 errdetail_internal("Statement: %s", st->sql),
+				 errhidestmt(true)));
+	}
+
+	foreach(lc, verdict.findings)
 	{
 		SgFinding  *f = lfirst(lc);
 		SgLevel		level = sg_rule_level(f->rule);
 		SgAllowance *a = find_allowance(f->rule);
 
+		if (f->deferred)
+			continue;			/* judged at commit */
 		if (a != NULL)
 		{
 			ereport(LOG,
@@ -309,15 +553,58 @@ sg_report(const SgStatement *st, List *findings)
 		emit_finding(ERROR, first_error);
 }
 
-/* Transaction end: every allow() grant expires. */
+/*
+ * Before commit: report the deferred findings that still hold.  A level
+ * error (in enforce mode) makes the COMMIT fail.
+ */
+void
+sg_engine_pre_commit(void)
+{
+	List	   *todo = pending;
+	ListCell   *lc;
+	SgFinding  *first_error = NULL;
+
+	pending = NIL;
+	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
+		return;
+	foreach(lc, todo)
+	{
+		SgFinding  *f = lfirst(lc);
+		SgAllowance *a = find_allowance(f->rule);
+		SgLevel		level = sg_rule_level(f->rule);
+
+		if (level == SG_LEVEL_OFF || !sg_deferred_still_holds(sg_live_fact_source(), f))
+			continue;
+		if (a != NULL)
+		{
+			ereport(LOG,
+					(errmsg("schemaguard: rule %s allowed for role \"%s\": %s",
+							f->rule->id, GetUserNameFromId(GetUserId(), false), a->reason),
+					 errhidestmt(true)));
+			continue;
+		}
+		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE)
+		{
+			if (first_error == NULL)
+				first_error = f;
+			continue;
+		}
+		emit_finding(WARNING, f);
+	}
+	if (first_error != NULL)
+		emit_finding(ERROR, first_error);
+}
+
+/* Transaction end: every allow() grant and deferred finding expires. */
 void
 sg_engine_xact_end(void)
 {
-	/* The list lived in TopTransactionContext, which is going away. */
+	/* The lists lived in TopTransactionContext, which is going away. */
 	allowances = NIL;
+	pending = NIL;
 }
 
-/* Subtransaction abort: grants made inside it are rolled back too. */
+/* Subtransaction abort: what was granted or found inside it goes too. */
 void
 sg_engine_subxact_abort(SubTransactionId subid)
 {
@@ -329,6 +616,35 @@ sg_engine_subxact_abort(SubTransactionId subid)
 
 		if (a->subid == subid)
 			allowances = foreach_delete_current(allowances, lc);
+	}
+	foreach(lc, pending)
+	{
+		SgFinding  *f = lfirst(lc);
+
+		if (f->subid == subid)
+			pending = foreach_delete_current(pending, lc);
+	}
+}
+
+/* Subtransaction commit: what it granted or found now belongs to its parent. */
+void
+sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
+{
+	ListCell   *lc;
+
+	foreach(lc, allowances)
+	{
+		SgAllowance *a = lfirst(lc);
+
+		if (a->subid == subid)
+			a->subid = parent;
+	}
+	foreach(lc, pending)
+	{
+		SgFinding  *f = lfirst(lc);
+
+		if (f->subid == subid)
+			f->subid = parent;
 	}
 }
 

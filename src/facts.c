@@ -39,15 +39,27 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
 
 #include "compat.h"
 #include "schemaguard.h"
 
 #define SG_EMPTY_SCAN_BLOCKS	8
 
+static void tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
+						 const char *nulls, bool assume_populated, SgRelFacts *out);
+
 /* Reset facts to "does not exist". */
-static void
-init_facts(SgRelFacts *out)
+void
+sg_init_facts(SgRelFacts *out)
 {
 	memset(out, 0, sizeof(SgRelFacts));
 	out->bytes = -1;
@@ -151,12 +163,42 @@ table_facts(Relation rel, LOCKMODE lockmode, bool recurse, SgRelFacts *out)
 		out->rows = -1;
 }
 
+/* Does the relation have a unique index on plain columns, without WHERE? */
+static bool
+has_plain_unique_index(Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index idx;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		if (idx->indisunique && idx->indisvalid &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
+			found = true;
+		ReleaseSysCache(tup);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	return found;
+}
+
 /*
  * Facts about relation relid (a table, or an index and its table), locked
- * as the SgLockSpec says.
+ * as the SgLockSpec says.  With check_owner, a relation the user may not
+ * alter is neither locked nor examined (core refuses the statement).
  */
-static void
-relation_facts(Oid relid, SgLockSpec locks, SgRelFacts *out)
+void
+sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
+						  SgRelFacts *out)
 {
 	char		relkind = get_rel_relkind(relid);
 	Oid			heapid = relid;
@@ -180,11 +222,33 @@ relation_facts(Oid relid, SgLockSpec locks, SgRelFacts *out)
 	 */
 	if (locks.relkinds && strchr(locks.relkinds, relkind) == NULL)
 		return;
-	if (!sg_may_maintain(relid, GetUserId()))
+	if (check_owner && !sg_may_maintain(relid, GetUserId()))
 		return;
 
-	LockRelationOid(heapid, locks.table);
-	if (heapid != relid)
+	if (locks.table == NoLock && !locks.conditional)
+	{
+		/* Only its name is wanted (a referenced table, say). */
+		out->checkable = true;
+		out->qualname = qualified_name(relid);
+		out->table_qualname = qualified_name(heapid);
+		return;
+	}
+	if (locks.conditional)
+	{
+		if (!ConditionalLockRelationOid(heapid, locks.table))
+		{
+			/* Busy: whatever it holds, the statement would queue. */
+			out->checkable = true;
+			out->populated = true;
+			out->lock_busy = true;
+			out->qualname = qualified_name(relid);
+			out->table_qualname = qualified_name(heapid);
+			return;
+		}
+	}
+	else if (locks.table != NoLock)
+		LockRelationOid(heapid, locks.table);
+	if (heapid != relid && locks.index != NoLock)
 		LockRelationOid(relid, locks.index);
 
 	/* It may have been dropped while we waited for the lock. */
@@ -202,6 +266,8 @@ relation_facts(Oid relid, SgLockSpec locks, SgRelFacts *out)
 	out->qualname = qualified_name(relid);
 	out->table_qualname = qualified_name(heapid);
 	table_facts(heap, locks.table, locks.recurse, out);
+	if (relkind == RELKIND_MATVIEW)
+		out->has_unique_index = has_plain_unique_index(heap);
 	relation_close(heap, NoLock);
 }
 
@@ -212,10 +278,10 @@ live_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks,
 {
 	Oid			relid;
 
-	init_facts(out);
+	sg_init_facts(out);
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (OidIsValid(relid))
-		relation_facts(relid, locks, out);
+		sg_catalog_relation_facts(relid, locks, true, out);
 }
 
 /* SgFactSource.has_column for the live server. */
@@ -233,43 +299,77 @@ live_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 }
 
 /*
- * SgFactSource.namespace for the live server: user tables with indexes in
- * one schema, or in the whole database when nspname is NULL.  At this scope a
- * table counts as populated when it has any block; pg_relation_size() takes
- * and releases an ACCESS SHARE lock per table, as the REINDEX that follows
- * processes each table in a transaction of its own.
+ * Populated user tables (with indexes, when indexed_only) in one schema, or
+ * in the whole database when nspname is NULL.  At this scope a table counts
+ * as populated when it has any block; pg_relation_size() takes and releases
+ * an ACCESS SHARE lock per table, as REINDEX SCHEMA processes each table in a
+ * transaction of its own.
  */
-static void
-live_namespace(SgFactSource *self, const char *nspname, SgRelFacts *out)
+void
+sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_populated,
+						   SgRelFacts *out)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	char		nulls[1] = {' '};
-	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[2] = {TEXTOID, BOOLOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
 
-	init_facts(out);
-	out->exists = true;
-	out->checkable = true;
-	out->bytes = 0;
 	values[0] = nspname ? CStringGetTextDatum(nspname) : (Datum) 0;
 	if (nspname == NULL)
 		nulls[0] = 'n';
+	values[1] = BoolGetDatum(indexed_only);
+	tables_facts("SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+				 "       pg_catalog.pg_relation_size(c.oid)"
+				 "  FROM pg_catalog.pg_class c"
+				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				 " WHERE c.relkind IN ('r', 'm') AND (c.relhasindex OR NOT $2)"
+				 "   AND c.relpersistence <> 't'"
+				 "   AND CASE WHEN $1 IS NULL"
+				 "            THEN n.nspname NOT IN ('pg_catalog', 'information_schema')"
+				 "                 AND n.nspname !~ '^pg_toast'"
+				 "            ELSE n.nspname = $1 END"
+				 " ORDER BY 2 DESC, 1",
+				 2, argtypes, values, nulls, assume_populated, out);
+}
+
+/*
+ * Populated tables with a column of type typid, of an array of it, or of a
+ * domain over it (one level), largest first.
+ */
+void
+sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(typid)};
+	char		nulls[1] = {' '};
+
+	tables_facts("SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+				 "       pg_catalog.pg_relation_size(c.oid)"
+				 "  FROM pg_catalog.pg_attribute a"
+				 "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				 "  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+				 " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
+				 "   AND a.attnum > 0 AND NOT a.attisdropped"
+				 "   AND (t.oid = $1 OR t.typelem = $1 OR t.typbasetype = $1)"
+				 " ORDER BY 2 DESC, 1",
+				 1, argtypes, values, nulls, assume_populated, out);
+}
+
+/* Sum the tables a query lists as (name, size): see the two callers. */
+static void
+tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
+			 const char *nulls, bool assume_populated, SgRelFacts *out)
+{
+	MemoryContext caller = CurrentMemoryContext;
+
+	sg_init_facts(out);
+	out->exists = true;
+	out->checkable = true;
+	out->bytes = 0;
 
 	SPI_connect();
-	if (SPI_execute_with_args(
-							  "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-							  "       pg_catalog.pg_relation_size(c.oid)"
-							  "  FROM pg_catalog.pg_class c"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  " WHERE c.relkind IN ('r', 'm') AND c.relhasindex"
-							  "   AND c.relpersistence <> 't'"
-							  "   AND CASE WHEN $1 IS NULL"
-							  "            THEN n.nspname NOT IN ('pg_catalog', 'information_schema')"
-							  "                 AND n.nspname !~ '^pg_toast'"
-							  "            ELSE n.nspname = $1 END"
-							  " ORDER BY 2 DESC, 1",
-							  1, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the tables of a schema");
+	if (SPI_execute_with_args(query, nargs, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list tables: %s", query);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -277,8 +377,10 @@ live_namespace(SgFactSource *self, const char *nspname, SgRelFacts *out)
 		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
 													   SPI_tuptable->tupdesc, 2, &isnull));
 
-		if (isnull || size <= 0)
+		if (isnull || (size <= 0 && !assume_populated))
 			continue;
+		if (size <= 0)
+			out->assumed = true;
 		if (out->qualname == NULL)
 			out->qualname = MemoryContextStrdup(caller,
 												SPI_getvalue(SPI_tuptable->vals[r],
@@ -290,12 +392,190 @@ live_namespace(SgFactSource *self, const char *nspname, SgRelFacts *out)
 	SPI_finish();
 }
 
+/* SgFactSource.namespace for the live server. */
+static void
+live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
+			   SgRelFacts *out)
+{
+	sg_catalog_namespace_facts(nspname, indexed_only, false, out);
+}
+
+/*
+ * Facts about one column.  notnull_proven follows core's own test
+ * (NotNullImpliedByRelConstraints): the validated CHECK constraints, as
+ * implicit-AND lists, imply "col IS NOT NULL".
+ */
+void
+sg_catalog_column_facts(Oid relid, const char *column, SgColumnFacts *out)
+{
+	HeapTuple	tup;
+	Form_pg_attribute att;
+	Relation	rel;
+	TupleConstr *constr;
+	List	   *checks = NIL;
+	NullTest   *nt;
+
+	memset(out, 0, sizeof(SgColumnFacts));
+	tup = SearchSysCacheAttName(relid, column);
+	if (!HeapTupleIsValid(tup))
+		return;
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+	out->exists = true;
+	out->attnum = att->attnum;
+	out->typid = att->atttypid;
+	out->typmod = att->atttypmod;
+	out->collid = att->attcollation;
+	out->notnull = att->attnotnull;
+	ReleaseSysCache(tup);
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return;
+	constr = rel->rd_att->constr;
+	for (int i = 0; constr && i < constr->num_check; i++)
+	{
+		Node	   *expr;
+
+		if (!constr->check[i].ccvalid)
+			continue;
+		expr = stringToNode(constr->check[i].ccbin);
+		expr = eval_const_expressions(NULL, expr);
+		expr = (Node *) canonicalize_qual((Expr *) expr, true);
+		checks = list_concat(checks, make_ands_implicit((Expr *) expr));
+	}
+	relation_close(rel, NoLock);
+	if (checks == NIL)
+		return;
+
+	nt = makeNode(NullTest);
+	nt->arg = (Expr *) makeVar(1, out->attnum, out->typid, out->typmod, out->collid, 0);
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->argisrow = false;
+	nt->location = -1;
+	out->notnull_proven = predicate_implied_by(list_make1(nt), checks, false);
+}
+
+/* SgFactSource.column for the live server. */
+static void
+live_column(SgFactSource *self, const SgRelFacts *rel, const char *column,
+			SgColumnFacts *out)
+{
+	sg_catalog_column_facts(rel->relid, column, out);
+}
+
+/*
+ * SgFactSource.added_not_valid for the live server: the constraint is not
+ * validated and its catalog row was written by this transaction.
+ */
+static bool
+live_added_not_valid(SgFactSource *self, const SgRelFacts *rel, const char *conname)
+{
+	Oid			conoid = get_relation_constraint_oid(rel->relid, conname, true);
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (!OidIsValid(conoid))
+		return false;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (HeapTupleIsValid(tup))
+	{
+		result = !((Form_pg_constraint) GETSTRUCT(tup))->convalidated &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Do the named columns, in any order, make up the leading key columns of a
+ * valid index of relid without a WHERE clause?
+ */
+bool
+sg_catalog_index_leads(Oid relid, List *columns)
+{
+	int			ncols = list_length(columns);
+	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(ncols, 1));
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	int			i = 0;
+	bool		found = false;
+
+	foreach(lc, columns)
+	{
+		attnums[i] = get_attnum(relid, strVal(lfirst(lc)));
+		if (attnums[i++] == InvalidAttrNumber)
+			return true;		/* gone or renamed: nothing to advise */
+	}
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return true;
+	indexes = RelationGetIndexList(rel);
+	relation_close(rel, NoLock);
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index idx;
+		int			matched = 0;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		if (idx->indnkeyatts >= ncols &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		{
+			for (int k = 0; k < ncols; k++)
+			{
+				for (int c = 0; c < ncols; c++)
+				{
+					if (idx->indkey.values[k] == attnums[c])
+					{
+						matched++;
+						break;
+					}
+				}
+			}
+		}
+		ReleaseSysCache(tup);
+		if (matched == ncols)
+		{
+			found = true;
+			break;
+		}
+	}
+	return found;
+}
+
+/* SgFactSource.index_leads for the live server. */
+static bool
+live_index_leads(SgFactSource *self, const SgRelFacts *rel, List *columns)
+{
+	return sg_catalog_index_leads(rel->relid, columns);
+}
+
+/* SgFactSource.type_users for the live server. */
+static void
+live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
+{
+	TypeName   *tn = makeTypeNameFromNameList(typname);
+	Type		typ = LookupTypeName(NULL, tn, NULL, true);
+
+	sg_init_facts(out);
+	if (typ == NULL)
+		return;					/* core reports it */
+	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, false, out);
+	ReleaseSysCache(typ);
+}
+
 /* The fact source the live hook uses. */
 SgFactSource *
 sg_live_fact_source(void)
 {
 	static SgFactSource live = {
-		live_relation, live_has_column, live_sibling_exists, live_namespace, NULL
+		live_relation, live_has_column, live_sibling_exists, live_namespace,
+		live_column, live_added_not_valid, live_index_leads, live_type_users,
+		false, NULL
 	};
 
 	return &live;

@@ -20,7 +20,9 @@
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "storage/proc.h"
 #include "utils/elog.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "compat.h"
@@ -79,6 +81,14 @@ rethrow_with_hint(MemoryContext cxt, const char *command)
 	ReThrowError(edata);
 }
 
+/* Set lock_timeout for the session, as SET would. */
+static void
+set_lock_timeout(const char *value)
+{
+	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+}
+
 /* The one path to the next ProcessUtility: every argument unchanged. */
 static void
 call_next(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -104,9 +114,29 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 				  QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	const char *concurrent_command = NULL;
+	const char *volatile concurrent_command = NULL;
+	char	   *volatile saved_timeout = NULL;
+	SgVerdict	verdict = {NIL, NIL};
+	MemoryContext cxt = CurrentMemoryContext;
 
-	if (should_check(parsetree, context))
+	if (!should_check(parsetree, context))
+	{
+		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+
+	/*
+	 * schemaguard.default_lock_timeout: the statement, and our own lookups,
+	 * run under it when lock_timeout is 0.  Restored afterwards.
+	 */
+	if (sg_default_lock_timeout > 0 && LockTimeout == 0 &&
+		sg_lock_timeout_applies(parsetree))
+	{
+		saved_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
+		set_lock_timeout(psprintf("%d", sg_default_lock_timeout));
+	}
+
+	PG_TRY();
 	{
 		SgStatement st;
 
@@ -114,40 +144,43 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		st.sql = statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len);
 		st.location_base = Max(pstmt->stmt_location, 0);
 		st.in_xact_block = IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL;
+		st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
 		st.facts = sg_live_fact_source();
-		sg_report(&st, sg_evaluate(&st));
+		verdict = sg_evaluate(&st, true);
+		sg_report(&st, verdict);
 
 		concurrent_command = sg_index_concurrent_command(parsetree);
-	}
-
-	if (concurrent_command == NULL)
-	{
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-		return;
+		sg_defer_findings(verdict.findings);
 	}
-
-	/* A CONCURRENTLY statement: core may refuse it; add how to split. */
+	PG_CATCH();
 	{
-		MemoryContext cxt = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-		}
-		PG_CATCH();
-		{
+		if (saved_timeout)
+			set_lock_timeout(saved_timeout);
+		/* A CONCURRENTLY statement that core refused: add how to split. */
+		if (concurrent_command)
 			rethrow_with_hint(cxt, concurrent_command);
-		}
-		PG_END_TRY();
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
+
+	if (saved_timeout)
+		set_lock_timeout(saved_timeout);
 }
 
-/* Transaction end: per-transaction state goes. Never raises. */
+/*
+ * Transaction end: deferred findings are judged before commit (and may make
+ * it fail); afterwards per-transaction state goes, never raising.
+ */
 static void
 sg_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			sg_engine_pre_commit();
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_ABORT:
@@ -160,13 +193,15 @@ sg_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-/* Subtransaction abort: undo what was granted inside it. */
+/* Subtransaction end: undo what an aborted one granted; hand up the rest. */
 static void
 sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		sg_engine_subxact_abort(mySubid);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		sg_engine_subxact_commit(mySubid, parentSubid);
 }
 
 /* Install every hook; called once from _PG_init. */

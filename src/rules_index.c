@@ -84,7 +84,7 @@ void
 sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
-	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh, "rmp"};
+	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh, "rmp", false};
 	SgRelFacts	t;
 	char	   *detail;
 	char	   *hint;
@@ -150,7 +150,7 @@ void
 sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true, "iI"};
+	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true, "iI", false};
 	ListCell   *lc;
 
 	if (stmt->removeType != OBJECT_INDEX || stmt->concurrent)
@@ -209,7 +209,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 	{
 		case REINDEX_OBJECT_INDEX:
 			{
-				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true, "iI"};
+				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true, "iI", false};
 
 				kind = "index";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);
@@ -218,7 +218,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 			}
 		case REINDEX_OBJECT_TABLE:
 			{
-				SgLockSpec	locks = {ShareLock, ShareLock, true, "rmpt"};
+				SgLockSpec	locks = {ShareLock, ShareLock, true, "rmpt", false};
 
 				kind = "table";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);
@@ -227,12 +227,12 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 			}
 		case REINDEX_OBJECT_SCHEMA:
 			kind = "schema";
-			st->facts->namespace(st->facts, stmt->name, &t);
+			st->facts->namespace(st->facts, stmt->name, true, &t);
 			what = quote_identifier(stmt->name);
 			break;
 		case REINDEX_OBJECT_DATABASE:
 			kind = "database";
-			st->facts->namespace(st->facts, NULL, &t);
+			st->facts->namespace(st->facts, NULL, true, &t);
 			what = stmt->name ? quote_identifier(stmt->name) : "the current database";
 			break;
 		default:

@@ -29,6 +29,8 @@ SG_MODULE_MAGIC;
 
 /* GUC variables */
 int			sg_mode = SG_MODE_ENFORCE;
+int			sg_default_lock_timeout = 0;
+bool		sg_honor_ignore_comments = true;
 
 /* Was the library loaded by shared_preload_libraries? */
 bool		sg_preloaded = false;
@@ -62,6 +64,26 @@ _PG_init(void)
 							 &sg_mode,
 							 SG_MODE_ENFORCE,
 							 mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("schemaguard.default_lock_timeout",
+							"lock_timeout applied to strongly locking DDL when lock_timeout is 0.",
+							"When set, a statement that rule require-lock-timeout would refuse runs "
+							"under this lock_timeout instead, and the previous value is restored "
+							"afterwards. 0 disables it.",
+							&sg_default_lock_timeout,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("schemaguard.honor_ignore_comments",
+							 "Whether schemaguard:ignore comments suppress rules.",
+							 "When off, only schemaguard.allow() lets a refused statement through.",
+							 &sg_honor_ignore_comments,
+							 true,
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);

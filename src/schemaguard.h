@@ -22,7 +22,7 @@
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 
-#define SG_VERSION			"1.0"
+#define SG_VERSION			"1.1"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 
@@ -31,6 +31,7 @@
  * They are documented in the README; never renumber one.
  */
 #define ERRCODE_SG_BLOCKED			MAKE_SQLSTATE('S','G','0','0','1')
+
 
 /* Rule levels, in increasing severity. */
 typedef enum SgLevel
@@ -55,6 +56,7 @@ typedef struct SgLockSpec
 	LOCKMODE	index;
 	bool		recurse;		/* lock and sum a partitioned table's leaves */
 	const char *relkinds;		/* relkinds core accepts; others: core errors */
+	bool		conditional;	/* do not wait: if busy, assume the worst */
 } SgLockSpec;
 
 /*
@@ -80,7 +82,25 @@ typedef struct SgRelFacts
 	int			npartitions;	/* leaf partitions, for a partitioned table */
 	int			ntables;		/* populated tables, for a schema or database */
 	const char *example_partition;	/* one leaf, for hints */
+	bool		unknown;		/* lint: neither catalog nor script knows it */
+	bool		assumed;		/* lint: assumed to hold data */
+	bool		has_unique_index;	/* a plain unique index (matviews) */
+	bool		lock_busy;		/* a conditional lock was not granted */
+	void	   *handle;			/* fact source's own reference */
 } SgRelFacts;
+
+/* What the server knows about one column of a relation. */
+typedef struct SgColumnFacts
+{
+	bool		exists;
+	bool		unknown;		/* lint: the table's columns are unknown */
+	AttrNumber	attnum;
+	Oid			typid;			/* InvalidOid when the type is unknown */
+	int32		typmod;
+	Oid			collid;
+	bool		notnull;
+	bool		notnull_proven; /* a validated CHECK implies IS NOT NULL */
+} SgColumnFacts;
 
 typedef struct SgFactSource SgFactSource;
 
@@ -100,9 +120,25 @@ struct SgFactSource
 	/* Does rel's schema hold a relation with this name? */
 	bool		(*sibling_exists) (SgFactSource *self, const SgRelFacts *rel,
 								   const char *name);
-	/* Is any user table in schema nspname (NULL: any schema) populated? */
+	/*
+	 * Populated user tables in schema nspname (NULL: any schema); only those
+	 * with indexes when indexed_only.
+	 */
 	void		(*namespace) (SgFactSource *self, const char *nspname,
-							  SgRelFacts *out);
+							  bool indexed_only, SgRelFacts *out);
+	/* One column of rel. */
+	void		(*column) (SgFactSource *self, const SgRelFacts *rel,
+						   const char *column, SgColumnFacts *out);
+	/* Was constraint conname of rel added NOT VALID in this transaction? */
+	bool		(*added_not_valid) (SgFactSource *self, const SgRelFacts *rel,
+									const char *conname);
+	/* Do these columns (names) lead some index of rel?  Unknown: true. */
+	bool		(*index_leads) (SgFactSource *self, const SgRelFacts *rel,
+								List *columns);
+	/* Populated tables with a column of the type typname names. */
+	void		(*type_users) (SgFactSource *self, List *typname,
+							   SgRelFacts *out);
+	bool		simulated;		/* lint: read what is unknown cautiously */
 	void	   *private_data;
 };
 
@@ -114,7 +150,10 @@ typedef struct SgStatement
 	int			location_base;	/* offset of sql in the text parse locations
 								 * refer to */
 	bool		in_xact_block;	/* explicit BEGIN block, function or DO */
+	int			lock_timeout_ms;	/* lock_timeout in force for it */
 	SgFactSource *facts;
+	/* out: the hook should run it under schemaguard.default_lock_timeout */
+	bool		apply_default_lock_timeout;
 } SgStatement;
 
 /*
@@ -139,7 +178,26 @@ typedef struct SgFinding
 	char	   *message;		/* errmsg: statement, object, rule id */
 	char	   *detail;			/* why: lock, size */
 	char	   *hint;			/* the safe SQL, with the user's names */
+	/* Checked again at the end of the transaction (fk-without-index): */
+	bool		deferred;
+	SgRelFacts	target;
+	List	   *columns;		/* column names (String) */
+	SubTransactionId subid;
 } SgFinding;
+
+/* An honoured "schemaguard:ignore" comment. */
+typedef struct SgIgnore
+{
+	const struct SgRule *rule;
+	char	   *reason;
+} SgIgnore;
+
+/* What sg_evaluate() found for one statement. */
+typedef struct SgVerdict
+{
+	List	   *findings;		/* SgFinding, in catalog order */
+	List	   *ignored;		/* SgIgnore that suppressed a finding */
+} SgVerdict;
 
 typedef void (*SgCheckFn) (const SgStatement *st, const struct SgRule *rule,
 						   List **findings);
@@ -150,7 +208,7 @@ typedef struct SgRule
 	const char *id;				/* kebab-case, stable */
 	const char *family;
 	SgLevel		default_level;
-	NodeTag		stmt_tag;		/* the statement kind it examines */
+	NodeTag		stmt_tags[12];	/* the statement kinds it examines */
 	SgCheckFn	check;
 	const char *description;
 } SgRule;
@@ -158,18 +216,25 @@ typedef struct SgRule
 /* schemaguard.c: GUCs and load state */
 extern int	sg_mode;
 extern bool sg_preloaded;
+extern int	sg_default_lock_timeout;
+extern bool sg_honor_ignore_comments;
 
 /* engine.c */
 extern const SgRule sg_rules[];
 extern const int sg_nrules;
 extern const SgRule *sg_rule_by_id(const char *id);
 extern SgLevel sg_rule_level(const SgRule *rule);
-extern List *sg_evaluate(const SgStatement *st);
-extern void sg_report(const SgStatement *st, List *findings);
-extern void sg_add_finding(List **findings, const SgRule *rule,
-						   char *message, char *detail, char *hint);
+extern const char *sg_level_name(SgLevel level);
+extern SgVerdict sg_evaluate(SgStatement *st, bool stop_on_block);
+extern void sg_report(const SgStatement *st, SgVerdict verdict);
+extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
+								 char *message, char *detail, char *hint);
+extern bool sg_deferred_still_holds(SgFactSource *facts, const SgFinding *f);
+extern void sg_defer_findings(List *findings);
+extern void sg_engine_pre_commit(void);
 extern void sg_engine_xact_end(void);
 extern void sg_engine_subxact_abort(SubTransactionId subid);
+extern void sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_engine_init(void);
 extern bool sg_extension_installed(void);
 extern bool sg_statement_kind_checked(NodeTag tag);
@@ -177,6 +242,14 @@ extern bool sg_statement_kind_checked(NodeTag tag);
 /* facts.c */
 extern SgFactSource *sg_live_fact_source(void);
 extern bool sg_rel_is_empty(Relation rel);
+extern void sg_init_facts(SgRelFacts *out);
+extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
+									  SgRelFacts *out);
+extern void sg_catalog_column_facts(Oid relid, const char *column, SgColumnFacts *out);
+extern bool sg_catalog_index_leads(Oid relid, List *columns);
+extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
+									   bool assume_populated, SgRelFacts *out);
+extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
 
 /* hooks.c */
 extern void sg_hooks_install(void);
@@ -187,14 +260,65 @@ extern char *sg_insert_after_keyword(const char *sql, const char *keyword,
 extern char *sg_insert_at(const char *sql, int location, const char *insertion);
 extern const char *sg_lock_name(LOCKMODE mode);
 extern const char *sg_lock_blocks(LOCKMODE mode);
+extern char *sg_lock_phrase(LOCKMODE mode);
 extern char *sg_size_phrase(const SgRelFacts *facts);
 extern char *sg_rangevar_name(const RangeVar *rv);
 extern const char *sg_no_xact_hint(const char *command);
+extern char *sg_statement_trimmed(const char *sql);
+extern char *sg_clause_text(const char *sql, int location);
+extern int	sg_last_statement_end(const char *sql, int before);
+extern List *sg_ignore_comments(const char *sql);
+extern char *sg_name_list(List *names);
+extern int	sg_first_token_offset(const char *sql);
+
+/* An ignore directive as written: ids (String) and reason. */
+typedef struct SgIgnoreComment
+{
+	List	   *ids;
+	char	   *reason;			/* NULL or blank: invalid */
+	char	   *text;			/* the directive, for messages */
+} SgIgnoreComment;
 
 /* rules_index.c */
 extern void sg_check_create_index(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_check_drop_index(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_check_reindex(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern const char *sg_index_concurrent_command(Node *parsetree);
+
+/* rules_alter.c: helpers shared by the ALTER TABLE rules */
+extern bool sg_alter_target(const SgStatement *st, SgRelFacts *t);
+extern List *sg_alter_cmds(const SgStatement *st, AlterTableType subtype);
+extern char *sg_alter_prefix(const SgRelFacts *t);
+extern char *sg_text_between(const SgStatement *st, int from, int to);
+extern char *sg_default_name(const char *relname, List *columns, const char *suffix);
+extern SgRelFacts *sg_referenced_table(const SgStatement *st, const Constraint *c);
+extern const char *sg_unknown_note(const SgRelFacts *t);
+
+/* rules_constraint.c */
+extern void sg_check_missing_not_valid(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_validate_same_xact(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_unique_without_index(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_exclusion(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_set_not_null(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_fk_without_index(const SgStatement *st, const struct SgRule *rule, List **findings);
+
+/* rules_column.c */
+extern void sg_check_required_field(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_volatile_default(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_column_type(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_rename_column(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_rename_table(const SgStatement *st, const struct SgRule *rule, List **findings);
+
+/* rules_rewrite.c */
+extern void sg_check_table_rewrite(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_refresh(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_detach(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_lock_timeout(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern bool sg_lock_timeout_applies(Node *parsetree);
+
+/* rules_destroy.c */
+extern void sg_check_drop_database(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_truncate_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_check_drop_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 #endif							/* SCHEMAGUARD_H */

@@ -197,6 +197,15 @@ sg_lock_name(LOCKMODE mode)
 	return names[mode];
 }
 
+/* "a SHARE lock", "an ACCESS EXCLUSIVE lock" */
+char *
+sg_lock_phrase(LOCKMODE mode)
+{
+	const char *name = sg_lock_name(mode);
+
+	return psprintf("%s %s lock", (name[0] == 'A' || name[0] == 'E') ? "an" : "a", name);
+}
+
 /* What a lock mode blocks, for details. */
 const char *
 sg_lock_blocks(LOCKMODE mode)
@@ -223,6 +232,12 @@ sg_size_phrase(const SgRelFacts *facts)
 {
 	char	   *size;
 
+	if (facts->unknown)
+		return pstrdup("not in this database, so assumed to hold data");
+	if (facts->lock_busy)
+		return pstrdup("another session holds or awaits a conflicting lock on it");
+	if (facts->assumed)
+		return pstrdup("assumed to hold data");
 	if (facts->bytes < 0)
 		return pstrdup("size unknown");
 	size = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
@@ -259,4 +274,246 @@ sg_no_xact_hint(const char *command)
 					"Flyway: executeInTransaction=false), and keep the rest of the "
 					"migration in a separate, transactional one.",
 					command);
+}
+
+/* The statement without leading comments and the trailing semicolon. */
+char *
+sg_statement_trimmed(const char *sql)
+{
+	return trimmed_with_insertion(sql, statement_span(sql, NULL), -1, NULL);
+}
+
+typedef struct ClauseSpan
+{
+	int			from;			/* in: where the clause starts */
+	int			depth;
+	int			last;			/* out: start of its last token */
+} ClauseSpan;
+
+/* scan_tokens visitor: follow a clause to a comma or ';' at its own depth. */
+static bool
+clause_visitor(int start, int tok, const char *keyword, void *arg)
+{
+	ClauseSpan *c = arg;
+
+	if (start < c->from)
+		return true;
+	if (tok == '(')
+		c->depth++;
+	else if (tok == ')')
+	{
+		if (--c->depth < 0)
+			return false;
+	}
+	else if ((tok == ',' && c->depth == 0) || tok == ';')
+		return false;
+	c->last = start;
+	return true;
+}
+
+/*
+ * The text of the clause starting at byte offset location: up to the comma
+ * or semicolon that ends it, e.g. one ALTER TABLE subcommand's constraint.
+ */
+char *
+sg_clause_text(const char *sql, int location)
+{
+	ClauseSpan	c = {location, 0, -1};
+
+	if (location < 0 || location >= (int) strlen(sql))
+		return NULL;
+	scan_tokens(sql, clause_visitor, &c);
+	if (c.last < 0)
+		return NULL;
+	return pnstrdup(sql + location, token_end(sql, c.last) - location);
+}
+
+typedef struct EndSearch
+{
+	int			before;
+	int			depth;
+	int			found;
+} EndSearch;
+
+static bool
+end_visitor(int start, int tok, const char *keyword, void *arg)
+{
+	EndSearch  *e = arg;
+
+	if (start >= e->before)
+		return false;
+	if (tok == '(')
+		e->depth++;
+	else if (tok == ')')
+		e->depth--;
+	else if (tok == ';' && e->depth <= 0)
+		e->found = start + 1;
+	return true;
+}
+
+/*
+ * Offset just past the last top-level semicolon before byte offset 'before'
+ * (0 if none): where the statements that precede a syntax error end.
+ */
+int
+sg_last_statement_end(const char *sql, int before)
+{
+	EndSearch	e = {before, 0, 0};
+
+	scan_tokens(sql, end_visitor, &e);
+	return e.found;
+}
+
+/* Is c a character of a rule id? */
+static bool
+is_id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Parse the text of one comment; NULL unless it is an ignore directive. */
+static SgIgnoreComment *
+parse_ignore(const char *body, int len)
+{
+	static const char marker[] = "schemaguard:ignore";
+	char	   *text = pnstrdup(body, len);
+	char	   *p = text;
+	SgIgnoreComment *ic;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, marker, sizeof(marker) - 1) != 0)
+		return NULL;
+	ic = palloc0(sizeof(SgIgnoreComment));
+	ic->text = pstrdup(p);
+	p += sizeof(marker) - 1;
+	for (;;)
+	{
+		char	   *start;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (is_id_char(*p))
+			p++;
+		if (p == start)
+			break;
+		ic->ids = lappend(ic->ids, makeString(pnstrdup(start, p - start)));
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	/* The rest is the reason, trimmed. */
+	{
+		char	   *end = p + strlen(p);
+
+		while (end > p && isspace((unsigned char) end[-1]))
+			end--;
+		ic->reason = pnstrdup(p, end - p);
+	}
+	return ic;
+}
+
+/*
+ * The ignore directives among the comments that precede the statement's
+ * first token: "-- schemaguard:ignore id[, id...] reason" or the same in a
+ * block comment.
+ */
+List *
+sg_ignore_comments(const char *sql)
+{
+	List	   *result = NIL;
+	const char *p = sql;
+
+	for (;;)
+	{
+		while (isspace((unsigned char) *p))
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			const char *end = strchr(p, '\n');
+			SgIgnoreComment *ic;
+
+			if (end == NULL)
+				end = p + strlen(p);
+			ic = parse_ignore(p + 2, end - p - 2);
+			if (ic)
+				result = lappend(result, ic);
+			p = end;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			const char *q = p + 2;
+			int			depth = 1;
+			SgIgnoreComment *ic;
+
+			while (*q && depth > 0)
+			{
+				if (q[0] == '/' && q[1] == '*')
+					depth++, q += 2;
+				else if (q[0] == '*' && q[1] == '/')
+					depth--, q += 2;
+				else
+					q++;
+			}
+			ic = parse_ignore(p + 2, (depth == 0 ? q - 2 : q) - (p + 2));
+			if (ic)
+				result = lappend(result, ic);
+			p = q;
+		}
+		else
+			break;
+	}
+	return result;
+}
+
+/* Offset of the first character after leading whitespace and comments. */
+int
+sg_first_token_offset(const char *sql)
+{
+	const char *p = sql;
+
+	for (;;)
+	{
+		while (isspace((unsigned char) *p))
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p += 2;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p += 2;
+				else
+					p++;
+			}
+		}
+		else
+			return p - sql;
+	}
+}
+
+/* A qualified name given as a list of String, quoted as needed. */
+char *
+sg_name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? "." : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	return buf.data;
 }

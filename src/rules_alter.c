@@ -1,0 +1,124 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_alter.c
+ *		Helpers shared by the rules that examine ALTER TABLE: the target and
+ *		its lock, the subcommands of one kind, and hint text.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/tablecmds.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+#include "schemaguard.h"
+
+/*
+ * The target of an ALTER TABLE, locked as core locks it.  True when a
+ * statement on it puts other sessions at risk (see sg_facts_at_risk).
+ */
+bool
+sg_alter_target(const SgStatement *st, SgRelFacts *t)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgLockSpec	locks = {AlterTableGetLockLevel(stmt->cmds), NoLock,
+	stmt->relation->inh, "rpm", false};
+
+	sg_init_facts(t);
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
+		return false;
+	st->facts->relation(st->facts, stmt->relation, locks, t);
+	return sg_facts_at_risk(t);
+}
+
+/* The subcommands of one kind of an ALTER TABLE statement. */
+List *
+sg_alter_cmds(const SgStatement *st, AlterTableType subtype)
+{
+	AlterTableStmt *stmt;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!IsA(st->parsetree, AlterTableStmt))
+		return NIL;
+	stmt = (AlterTableStmt *) st->parsetree;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == subtype)
+			result = lappend(result, cmd);
+	}
+	return result;
+}
+
+/* "ALTER TABLE public.t" */
+char *
+sg_alter_prefix(const SgRelFacts *t)
+{
+	return psprintf("ALTER TABLE %s", t->qualname);
+}
+
+/* A note for details when the table's columns are unknown (lint). */
+const char *
+sg_unknown_note(const SgRelFacts *t)
+{
+	return t->unknown ?
+		" The table is not in this database, so its columns are unknown; this reads them cautiously." : "";
+}
+
+/*
+ * The statement's text from parse location 'from' up to location 'to', or
+ * to the end of the clause when to < 0, trimmed.
+ */
+char *
+sg_text_between(const SgStatement *st, int from, int to)
+{
+	int			start = from - st->location_base;
+	char	   *text;
+	int			len;
+
+	if (from < 0)
+		return NULL;
+	if (to < 0)
+		return sg_clause_text(st->sql, start);
+	text = pnstrdup(st->sql + start, to - from);
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\n' ||
+					   text[len - 1] == '\t' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	return text;
+}
+
+/*
+ * A constraint or index name in core's style: relname_col1_col2_suffix,
+ * cut to fit NAMEDATALEN, quoted as needed.
+ */
+char *
+sg_default_name(const char *relname, List *columns, const char *suffix)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, relname);
+	foreach(lc, columns)
+		appendStringInfo(&buf, "_%s", strVal(lfirst(lc)));
+	if (buf.len + strlen(suffix) + 1 >= NAMEDATALEN)
+		buf.data[NAMEDATALEN - strlen(suffix) - 2] = '\0';
+	return (char *) quote_identifier(psprintf("%s_%s", buf.data, suffix));
+}
+
+/* The table a foreign key references, looked up without a lock. */
+SgRelFacts *
+sg_referenced_table(const SgStatement *st, const Constraint *c)
+{
+	SgRelFacts *pk = palloc(sizeof(SgRelFacts));
+	SgLockSpec	nolock = {NoLock, NoLock, false, NULL, false};
+
+	st->facts->relation(st->facts, c->pktable, nolock, pk);
+	if (!pk->exists || pk->qualname == NULL)
+		pk->qualname = sg_rangevar_name(c->pktable);
+	return pk;
+}

@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_column.c
+ *		The column rule family: adding, retyping and renaming columns, and
+ *		renaming tables.
+ *
+ * changing-column-type follows core's own rewrite decision (tablecmds.c,
+ * ATColumnChangeRequiresRewrite): the column, as a Var, is coerced to the
+ * new type by assignment and simplified by the planner, whose support
+ * functions turn a length coercion that cannot fail (varchar(10) to
+ * varchar(20), numeric(10,2) to numeric(12,2)) into a relabel.  What is
+ * left other than a relabel of the column is a rewrite.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "compat.h"
+#include "schemaguard.h"
+
+/* What a default expression calls. */
+typedef struct VolatilityScan
+{
+	bool		isvolatile;
+	bool		unknown;		/* a function that does not exist (yet) */
+	char	   *culprit;
+} VolatilityScan;
+
+/* raw_expression_tree_walker callback: look at every function call. */
+static bool
+volatility_walker(Node *node, void *context)
+{
+	VolatilityScan *vs = context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncCall))
+	{
+		FuncCall   *fc = (FuncCall *) node;
+		FuncCandidateList cands;
+
+		cands = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
+									  false, false, false, true);
+		if (cands == NULL)
+			cands = FuncnameGetCandidates(fc->funcname, -1, NIL, true, true, false, true);
+		if (cands == NULL)
+			vs->unknown = true;
+		for (; cands; cands = cands->next)
+		{
+			if (func_volatile(cands->oid) == PROVOLATILE_VOLATILE)
+			{
+				vs->isvolatile = true;
+				vs->culprit = psprintf("%s()", NameListToString(fc->funcname));
+				return true;
+			}
+		}
+	}
+	return sg_raw_walker(node, volatility_walker, context);
+}
+
+/* Is the type a serial pseudo-type, as core's transformColumnDefinition sees it? */
+static bool
+is_serial(const TypeName *tn)
+{
+	static const char *const serials[] = {
+		"smallserial", "serial2", "serial", "serial4", "bigserial", "serial8"
+	};
+	const char *name;
+
+	if (list_length(tn->names) != 1 || tn->pct_type)
+		return false;
+	name = strVal(linitial(tn->names));
+	for (int i = 0; i < lengthof(serials); i++)
+	{
+		if (strcmp(name, serials[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The constraint of kind contype on a column definition, or NULL. */
+static Constraint *
+column_constraint(const ColumnDef *def, ConstrType contype)
+{
+	ListCell   *lc;
+
+	foreach(lc, def->constraints)
+	{
+		Constraint *c = lfirst_node(Constraint, lc);
+
+		if (c->contype == contype)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Why adding this column rewrites the table, or NULL if it does not (a
+ * constant or stable default is stored once, in the catalog, since 11).
+ * *unknown: the default calls a function the catalog does not know.
+ */
+static char *
+add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
+{
+	Constraint *dflt = column_constraint(def, CONSTR_DEFAULT);
+	Constraint *gen = column_constraint(def, CONSTR_GENERATED);
+	Node	   *expr = def->raw_default ? def->raw_default : dflt ? dflt->raw_expr : NULL;
+	Type		typ;
+
+	*unknown = false;
+	if (is_serial(def->typeName))
+		return psprintf("a %s column is filled from its sequence for every existing row",
+						strVal(linitial(def->typeName->names)));
+	if (column_constraint(def, CONSTR_IDENTITY))
+		return pstrdup("an identity column is filled from its sequence for every existing row");
+	if (gen && sg_generated_is_stored(gen))
+		return pstrdup("a GENERATED ... STORED column is computed and stored for every existing row");
+	if (expr)
+	{
+		VolatilityScan vs = {false, false, NULL};
+
+		(void) volatility_walker(expr, &vs);
+		if (vs.isvolatile)
+			return psprintf("the default calls the volatile function %s, which is evaluated "
+							"and stored for every existing row", vs.culprit);
+		*unknown = vs.unknown;
+	}
+	typ = LookupTypeName(NULL, def->typeName, NULL, true);
+	if (typ != NULL)
+	{
+		Form_pg_type t = (Form_pg_type) GETSTRUCT(typ);
+		bool		domain = t->typtype == TYPTYPE_DOMAIN;
+		Oid			oid = t->oid;
+
+		ReleaseSysCache(typ);
+		if (domain && DomainHasConstraints(oid))
+			return psprintf("the domain %s has constraints, which are checked for every existing row",
+							format_type_be(oid));
+	}
+	return NULL;
+}
+
+/*
+ * adding-required-field: ADD COLUMN ... NOT NULL without a default fails on
+ * a populated table, and breaks every INSERT that does not name it.
+ */
+void
+sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_AddColumn);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (cmds == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, cmds)
+	{
+		ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) lfirst(lc))->def);
+		char	   *coldef = sg_text_between(st, def->location, -1);
+
+		if (!(def->is_not_null || column_constraint(def, CONSTR_NOTNULL)))
+			continue;
+		if (def->raw_default || column_constraint(def, CONSTR_DEFAULT) ||
+			column_constraint(def, CONSTR_IDENTITY) ||
+			column_constraint(def, CONSTR_GENERATED) || is_serial(def->typeName))
+			continue;
+		if (!t.unknown && st->facts->has_column(st->facts, &t, def->colname))
+			continue;			/* IF NOT EXISTS skips it, or core errors */
+		sg_add_finding(findings, rule,
+					   psprintf("ADD COLUMN %s NOT NULL without a default on %s violates rule %s",
+								quote_identifier(def->colname), t.qualname, rule->id),
+					   psprintf("The rows already in %s (%s) have no value for it: PostgreSQL refuses the "
+								"statement after taking its %s lock, and every INSERT of the running "
+								"application that does not name the column would fail too.",
+								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock)),
+					   psprintf("Give it a constant default, which is stored once and rewrites nothing: "
+								"%s ADD COLUMN %s DEFAULT <value>; or add it nullable, backfill it in batches, "
+								"and make it NOT NULL through a validated CHECK (rule set-not-null-without-check).",
+								sg_alter_prefix(&t), coldef ? coldef : quote_identifier(def->colname)));
+	}
+}
+
+/*
+ * adding-field-with-volatile-default: ADD COLUMN that rewrites the table:
+ * volatile default, GENERATED STORED, serial, identity.
+ */
+void
+sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_AddColumn);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (cmds == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, cmds)
+	{
+		ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) lfirst(lc))->def);
+		const char *c = quote_identifier(def->colname);
+		char	   *type;
+		bool		unknown;
+		char	   *why;
+
+		if (!t.unknown && st->facts->has_column(st->facts, &t, def->colname))
+			continue;
+		why = add_column_rewrite_reason(def, &unknown);
+		if (why == NULL && unknown && st->facts->simulated)
+			why = pstrdup("the default calls a function this database does not have, which is "
+						  "read cautiously as volatile");
+		if (why == NULL)
+			continue;
+		if (is_serial(def->typeName))
+		{
+			type = strVal(linitial(def->typeName->names));
+			type = psprintf("%s %s", c, strstr(type, "big") || strstr(type, "8") ? "bigint" :
+							strstr(type, "small") || strstr(type, "2") ? "smallint" : "integer");
+		}
+		else
+			type = def->constraints ?
+				sg_text_between(st, def->location, ((Constraint *) linitial(def->constraints))->location) :
+				sg_text_between(st, def->location, -1);
+		if (type == NULL)
+			type = psprintf("%s %s", c, TypeNameToString(def->typeName));
+		sg_add_finding(findings, rule,
+					   psprintf("ADD COLUMN %s on %s rewrites the table, violating rule %s",
+								c, t.qualname, rule->id),
+					   psprintf("PostgreSQL rewrites %s (%s) under an %s lock, blocking %s until the "
+								"rewrite ends, because %s.",
+								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
+								sg_lock_blocks(AccessExclusiveLock), why),
+					   psprintf("Add the column without it: %s ADD COLUMN %s; then set the default for new "
+								"rows with %s ALTER COLUMN %s SET DEFAULT <expression>; and fill the existing "
+								"rows in batches (UPDATE ... WHERE <key range>). A GENERATED STORED column "
+								"can instead be a plain column kept up to date by a trigger.",
+								sg_alter_prefix(&t), type, sg_alter_prefix(&t), c));
+	}
+}
+
+/*
+ * Would core rewrite the table to change a column from col's type to the
+ * one def names?  Core's decision, as the file header explains.  *unknown:
+ * the target type does not exist (core will say so).
+ */
+static bool
+type_change_rewrites(const SgColumnFacts *col, const char *colname, const ColumnDef *def,
+					 Oid *target, int32 *targetmod, bool *unknown)
+{
+	Type		typ = LookupTypeName(NULL, def->typeName, targetmod, true);
+	Node	   *expr;
+
+	*unknown = typ == NULL;
+	if (typ == NULL)
+		return true;
+	*target = ((Form_pg_type) GETSTRUCT(typ))->oid;
+	ReleaseSysCache(typ);
+
+	/* USING other than the column itself computes new values. */
+	if (def->raw_default)
+	{
+		Node	   *u = def->raw_default;
+
+		if (IsA(u, TypeCast))
+			u = ((TypeCast *) u)->arg;
+		if (!IsA(u, ColumnRef) || list_length(((ColumnRef *) u)->fields) != 1 ||
+			!IsA(linitial(((ColumnRef *) u)->fields), String) ||
+			strcmp(strVal(linitial(((ColumnRef *) u)->fields)), colname) != 0)
+			return true;
+	}
+
+	expr = (Node *) makeVar(1, col->attnum, col->typid, col->typmod, col->collid, 0);
+	expr = coerce_to_target_type(NULL, expr, col->typid, *target, *targetmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+	{
+		*unknown = true;		/* no assignment cast: core refuses */
+		return true;
+	}
+	expr = (Node *) expression_planner((Expr *) expr);
+
+	for (;;)
+	{
+		if (IsA(expr, Var) && ((Var *) expr)->varattno == col->attnum)
+			return false;
+		else if (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		else if (IsA(expr, CoerceToDomain))
+		{
+			CoerceToDomain *d = (CoerceToDomain *) expr;
+
+			if (DomainHasConstraints(d->resulttype))
+				return true;
+			expr = (Node *) d->arg;
+		}
+		else if (IsA(expr, FuncExpr) &&
+				 (((FuncExpr *) expr)->funcid == F_TIMESTAMPTZ_TIMESTAMP ||
+				  ((FuncExpr *) expr)->funcid == F_TIMESTAMP_TIMESTAMPTZ) &&
+				 !TimestampTimestampTzRequiresRewrite())
+			expr = linitial(((FuncExpr *) expr)->args);
+		else
+			return true;
+	}
+}
+
+/*
+ * changing-column-type: ALTER COLUMN ... TYPE that rewrites or scans the
+ * table.  Binary-coercible changes without a typmod shrink pass.
+ */
+void
+sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_AlterColumnType);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (cmds == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		ColumnDef  *def = castNode(ColumnDef, cmd->def);
+		const char *c = quote_identifier(cmd->name);
+		SgColumnFacts col;
+		Oid			target = InvalidOid;
+		int32		targetmod = -1;
+		bool		unknown = false;
+		char	   *from;
+		char	   *to;
+
+		st->facts->column(st->facts, &t, cmd->name, &col);
+		if (!col.exists)
+			continue;			/* core reports it */
+		if (!col.unknown && OidIsValid(col.typid))
+		{
+			if (!type_change_rewrites(&col, cmd->name, def, &target, &targetmod, &unknown))
+				continue;
+			if (unknown && !st->facts->simulated)
+				continue;		/* core reports the missing type or cast */
+		}
+		else
+			unknown = true;
+
+		from = col.unknown || !OidIsValid(col.typid) ? "its current type" :
+			format_type_with_typemod(col.typid, col.typmod);
+		to = OidIsValid(target) ? format_type_with_typemod(target, targetmod) :
+			TypeNameToString(def->typeName);
+		sg_add_finding(findings, rule,
+					   psprintf("ALTER COLUMN %s TYPE %s on %s rewrites the table, violating rule %s",
+								c, to, t.qualname, rule->id),
+					   psprintf("Changing %s from %s to %s rewrites %s (%s) and rebuilds its indexes under "
+								"an %s lock, blocking %s.%s%s",
+								c, from, to, t.qualname, sg_size_phrase(&t),
+								sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock),
+								unknown ? " The column's current type is unknown here, so this assumes a rewrite." : "",
+								sg_unknown_note(&t)),
+					   psprintf("Expand and contract: %s ADD COLUMN <new_column> %s; write both columns from "
+								"the application (or a trigger), backfill the new one in batches, move reads "
+								"to it, then drop %s in a later migration. Changes that only widen a type "
+								"(varchar(n) to varchar(m > n) or text, numeric(p,s) to numeric(p2 > p,s)) "
+								"need no rewrite.",
+								sg_alter_prefix(&t), to, c));
+	}
+}
+
+/* The target of a RENAME of a table or a table's column. */
+static bool
+rename_target(const SgStatement *st, ObjectType type, SgRelFacts *t)
+{
+	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rpm", false};
+
+	if (stmt->renameType != type || stmt->relation == NULL ||
+		(type == OBJECT_COLUMN && stmt->relationType != OBJECT_TABLE))
+		return false;
+	st->facts->relation(st->facts, stmt->relation, locks, t);
+	return sg_facts_at_risk(t);
+}
+
+/* renaming-column: the running application still uses the old name. */
+void
+sg_check_rename_column(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
+	SgRelFacts	t;
+	SgColumnFacts col;
+	const char *oldc;
+	const char *newc;
+
+	if (!rename_target(st, OBJECT_COLUMN, &t))
+		return;
+	st->facts->column(st->facts, &t, stmt->subname, &col);
+	if (!col.exists)
+		return;
+	oldc = quote_identifier(stmt->subname);
+	newc = quote_identifier(stmt->newname);
+	sg_add_finding(findings, rule,
+				   psprintf("RENAME COLUMN %s on %s violates rule %s", oldc, t.qualname, rule->id),
+				   psprintf("Every query of the running application that names %s.%s fails from the "
+							"moment the rename commits until the new code is deployed everywhere.",
+							t.qualname, oldc),
+				   psprintf("Expand and contract: %s ADD COLUMN %s %s; write both columns from the "
+							"application (or a trigger), backfill %s from %s in batches, move reads to %s, "
+							"then drop %s in a later migration.",
+							sg_alter_prefix(&t), newc,
+							OidIsValid(col.typid) ? format_type_with_typemod(col.typid, col.typmod) : "<type>",
+							newc, oldc, newc, oldc));
+}
+
+/* renaming-table: the running application still uses the old name. */
+void
+sg_check_rename_table(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
+	SgRelFacts	t;
+	char	   *oldname;
+
+	if (!rename_target(st, OBJECT_TABLE, &t))
+		return;
+	oldname = sg_rangevar_name(stmt->relation);
+	sg_add_finding(findings, rule,
+				   psprintf("RENAME of table %s violates rule %s", t.qualname, rule->id),
+				   psprintf("Every query of the running application that names %s fails from the "
+							"moment the rename commits until the new code is deployed everywhere.",
+							t.qualname),
+				   psprintf("Expand and contract: keep the old name working while clients move: BEGIN; "
+							"SELECT schemaguard.allow('%s', '<reason>'); ALTER TABLE %s RENAME TO %s; "
+							"CREATE VIEW %s AS SELECT * FROM %s; COMMIT; (a simple view is updatable), "
+							"then drop the view once no client uses the old name.",
+							rule->id, oldname, quote_identifier(stmt->newname),
+							oldname, quote_identifier(stmt->newname)));
+}

@@ -1,0 +1,360 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_constraint.c
+ *		The constraint rule family: constraints that scan or index a
+ *		populated table under the ALTER TABLE lock, and the advice on
+ *		foreign keys without an index.
+ *
+ * Pure checks over (statement, facts), shared by the live hook and lint().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+
+#include "schemaguard.h"
+
+/* Each constraint an ALTER TABLE adds, with the column it comes with. */
+typedef struct AddedConstraint
+{
+	Constraint *con;
+	ColumnDef  *column;			/* ADD COLUMN ... <constraint>; else NULL */
+	int			next_location;	/* where the column's next constraint starts */
+} AddedConstraint;
+
+/* The constraints of kind contype an ALTER TABLE adds, table or column. */
+static List *
+added_constraints(const SgStatement *st, ConstrType contype)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, sg_alter_cmds(st, AT_AddConstraint))
+	{
+		Constraint *c = castNode(Constraint, ((AlterTableCmd *) lfirst(lc))->def);
+		AddedConstraint *ac;
+
+		if (c->contype != contype)
+			continue;
+		ac = palloc0(sizeof(AddedConstraint));
+		ac->con = c;
+		ac->next_location = -1;
+		result = lappend(result, ac);
+	}
+	foreach(lc, sg_alter_cmds(st, AT_AddColumn))
+	{
+		ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) lfirst(lc))->def);
+		ListCell   *lc2;
+
+		foreach(lc2, def->constraints)
+		{
+			Constraint *c = lfirst_node(Constraint, lc2);
+			AddedConstraint *ac;
+
+			if (c->contype != contype)
+				continue;
+			ac = palloc0(sizeof(AddedConstraint));
+			ac->con = c;
+			ac->column = def;
+			ac->next_location = lnext(def->constraints, lc2) ?
+				((Constraint *) lfirst(lnext(def->constraints, lc2)))->location : -1;
+			result = lappend(result, ac);
+		}
+	}
+	return result;
+}
+
+/* The referencing columns of a foreign key (inline: the new column). */
+static List *
+fk_columns(const AddedConstraint *ac)
+{
+	if (ac->column)
+		return list_make1(makeString(ac->column->colname));
+	return ac->con->fk_attrs;
+}
+
+/* The constraint's name: its own, or the one core would choose. */
+static char *
+constraint_name(const SgStatement *st, const AddedConstraint *ac, List *columns,
+				const char *suffix)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+
+	if (ac->con->conname)
+		return (char *) quote_identifier(ac->con->conname);
+	return sg_default_name(stmt->relation->relname, columns, suffix);
+}
+
+/*
+ * The constraint clause as written, named: "CONSTRAINT name <clause>".  For
+ * an inline foreign key, "FOREIGN KEY (col) REFERENCES ...".
+ */
+static char *
+named_clause(const SgStatement *st, const AddedConstraint *ac, const char *name)
+{
+	char	   *clause = sg_text_between(st, ac->con->location, ac->next_location);
+
+	if (clause == NULL)
+		clause = "...";
+	if (ac->column && ac->con->contype == CONSTR_FOREIGN)
+		return psprintf("CONSTRAINT %s FOREIGN KEY (%s) %s", name,
+						quote_identifier(ac->column->colname), clause);
+	if (ac->con->conname)
+		return clause;
+	return psprintf("CONSTRAINT %s %s", name, clause);
+}
+
+/* The column definition as written, without its constraint ac. */
+static char *
+column_without(const SgStatement *st, const AddedConstraint *ac)
+{
+	char	   *text = sg_text_between(st, ac->column->location, ac->con->location);
+
+	return text ? text : pstrdup(quote_identifier(ac->column->colname));
+}
+
+/*
+ * constraint-missing-not-valid: ADD FOREIGN KEY or CHECK without NOT VALID,
+ * and ADD COLUMN ... REFERENCES, check every row under the ALTER TABLE lock.
+ */
+void
+sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *added = list_concat(added_constraints(st, CONSTR_FOREIGN),
+									added_constraints(st, CONSTR_CHECK));
+	LOCKMODE	lock;
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (added == NIL || !sg_alter_target(st, &t))
+		return;
+	lock = AlterTableGetLockLevel(castNode(AlterTableStmt, st->parsetree)->cmds);
+
+	foreach(lc, added)
+	{
+		AddedConstraint *ac = lfirst(lc);
+		bool		fk = ac->con->contype == CONSTR_FOREIGN;
+		char	   *name;
+		char	   *detail;
+		char	   *hint;
+
+		/* Inline CHECK on a new column is not this rule's business. */
+		if (ac->con->skip_validation || (ac->column && !fk))
+			continue;
+		name = constraint_name(st, ac, fk ? fk_columns(ac) : NIL, fk ? "fkey" : "check");
+		if (fk)
+		{
+			SgRelFacts *pk = sg_referenced_table(st, ac->con);
+
+			detail = psprintf("Without NOT VALID, the foreign key is checked against every row of %s (%s) "
+							  "while the statement holds %s on it, blocking %s, and %s "
+							  "on the referenced table %s, blocking %s.",
+							  t.qualname, sg_size_phrase(&t), sg_lock_phrase(lock), sg_lock_blocks(lock),
+							  sg_lock_phrase(ShareRowExclusiveLock), pk->qualname,
+							  sg_lock_blocks(ShareRowExclusiveLock));
+		}
+		else
+			detail = psprintf("Without NOT VALID, the CHECK constraint is tested on every row of %s (%s) "
+							  "while the statement holds %s on it, blocking %s.",
+							  t.qualname, sg_size_phrase(&t), sg_lock_phrase(lock), sg_lock_blocks(lock));
+
+		hint = psprintf("%s%s ADD %s NOT VALID; then, in a later transaction: %s VALIDATE CONSTRAINT %s; "
+						"(VALIDATE takes only a SHARE UPDATE EXCLUSIVE lock, which lets reads and writes go on).",
+						ac->column ? psprintf("%s ADD COLUMN %s; ", sg_alter_prefix(&t), column_without(st, ac)) : "",
+						sg_alter_prefix(&t), named_clause(st, ac, name),
+						sg_alter_prefix(&t), name);
+		sg_add_finding(findings, rule,
+					   psprintf("%s on %s without NOT VALID violates rule %s",
+								fk ? "FOREIGN KEY" : "CHECK", t.qualname, rule->id),
+					   detail, hint);
+	}
+}
+
+/*
+ * validate-in-same-transaction: VALIDATE CONSTRAINT in the transaction that
+ * added the constraint NOT VALID; the ADD's lock is still held.
+ */
+void
+sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_ValidateConstraint);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (cmds == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (!st->facts->added_not_valid(st->facts, &t, cmd->name))
+			continue;
+		sg_add_finding(findings, rule,
+					   psprintf("VALIDATE CONSTRAINT %s on %s in the transaction that added it violates rule %s",
+								quote_identifier(cmd->name), t.qualname, rule->id),
+					   psprintf("ADD CONSTRAINT ... NOT VALID earlier in this transaction took a lock on %s "
+								"(ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a foreign key) that is "
+								"held until COMMIT; validating now scans every row (%s) under that lock, "
+								"which is what NOT VALID was meant to avoid.",
+								t.qualname, sg_size_phrase(&t)),
+					   psprintf("COMMIT after the ADD CONSTRAINT ... NOT VALID, and run %s VALIDATE CONSTRAINT %s; "
+								"in a later transaction (a separate migration).",
+								sg_alter_prefix(&t), quote_identifier(cmd->name)));
+	}
+}
+
+/*
+ * unique-constraint-without-index: ADD UNIQUE or PRIMARY KEY, as a
+ * constraint or inline on ADD COLUMN, builds its index under an ACCESS
+ * EXCLUSIVE lock.  USING INDEX attaches an index built CONCURRENTLY.
+ */
+void
+sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *added = list_concat(added_constraints(st, CONSTR_UNIQUE),
+									added_constraints(st, CONSTR_PRIMARY));
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (added == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, added)
+	{
+		AddedConstraint *ac = lfirst(lc);
+		bool		pk = ac->con->contype == CONSTR_PRIMARY;
+		List	   *keys = ac->column ? list_make1(makeString(ac->column->colname)) : ac->con->keys;
+		char	   *name;
+		char	   *hint;
+
+		if (ac->con->indexname != NULL)
+			continue;			/* USING INDEX */
+		name = ac->con->conname ? (char *) quote_identifier(ac->con->conname) :
+			pk ? sg_default_name(stmt->relation->relname, NIL, "pkey") :
+			sg_default_name(stmt->relation->relname, keys, "key");
+		hint = psprintf("%sCREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block, "
+						"then %s ADD CONSTRAINT %s %s USING INDEX %s;%s",
+						ac->column ? psprintf("%s ADD COLUMN %s; then ", sg_alter_prefix(&t),
+											  column_without(st, ac)) : "",
+						name, t.qualname, sg_name_list(keys),
+						sg_alter_prefix(&t), name, pk ? "PRIMARY KEY" : "UNIQUE", name,
+						pk ? " The key columns must already be NOT NULL (see rule set-not-null-without-check)." : "");
+		sg_add_finding(findings, rule,
+					   psprintf("ADD %s on %s without USING INDEX violates rule %s",
+								pk ? "PRIMARY KEY" : "UNIQUE", t.qualname, rule->id),
+					   psprintf("The constraint builds its unique index on %s (%s) while the statement holds "
+								"an %s lock, blocking %s until the build ends.",
+								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
+								sg_lock_blocks(AccessExclusiveLock)),
+					   hint);
+	}
+}
+
+/* exclusion-constraint-on-existing-table: ADD EXCLUDE has no online path. */
+void
+sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *added = added_constraints(st, CONSTR_EXCLUSION);
+	SgRelFacts	t;
+
+	if (added == NIL || !sg_alter_target(st, &t))
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("ADD EXCLUDE on %s violates rule %s", t.qualname, rule->id),
+				   psprintf("The exclusion constraint builds its index and checks every row of %s (%s) "
+							"under an %s lock, blocking %s; PostgreSQL has no CONCURRENTLY or NOT VALID "
+							"form for it.",
+							t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
+							sg_lock_blocks(AccessExclusiveLock)),
+				   psprintf("There is no online way to add it. In a maintenance window: BEGIN; "
+							"SET LOCAL lock_timeout = '2s'; SELECT schemaguard.allow('%s', '<reason>'); "
+							"%s; COMMIT;",
+							rule->id, sg_statement_trimmed(st->sql)));
+}
+
+/*
+ * set-not-null-without-check: SET NOT NULL scans the table under an ACCESS
+ * EXCLUSIVE lock, unless a validated CHECK (col IS NOT NULL) proves it
+ * (PostgreSQL 12+ then skips the scan).
+ */
+void
+sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_SetNotNull);
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (cmds == NIL || !sg_alter_target(st, &t))
+		return;
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		SgColumnFacts col;
+		const char *c = quote_identifier(cmd->name);
+		char	   *check;
+		char	   *pre = sg_alter_prefix(&t);
+
+		st->facts->column(st->facts, &t, cmd->name, &col);
+		if (!col.exists || col.notnull || col.notnull_proven)
+			continue;			/* core's error, a no-op, or no scan */
+		check = sg_default_name(stmt->relation->relname,
+								list_make1(makeString(cmd->name)), "not_null");
+		sg_add_finding(findings, rule,
+					   psprintf("SET NOT NULL on %s.%s without a validated CHECK violates rule %s",
+								t.qualname, c, rule->id),
+					   psprintf("SET NOT NULL scans every row of %s (%s) under an %s lock, blocking %s, "
+								"unless a validated CHECK (%s IS NOT NULL) constraint already proves it.%s",
+								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
+								sg_lock_blocks(AccessExclusiveLock), c, sg_unknown_note(&t)),
+					   psprintf("Four steps: %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
+								"then, in a later transaction: %s VALIDATE CONSTRAINT %s; "
+								"%s ALTER COLUMN %s SET NOT NULL; %s DROP CONSTRAINT %s;",
+								pre, check, c, pre, check, pre, c, pre, check));
+	}
+}
+
+/*
+ * fk-without-index (advice): a foreign key whose referencing columns lead no
+ * index.  Deferred: judged again at the end of the transaction, so that an
+ * index created later in the same migration counts.
+ */
+void
+sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *added = added_constraints(st, CONSTR_FOREIGN);
+	AlterTableStmt *stmt;
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (added == NIL || !sg_alter_target(st, &t))
+		return;
+	stmt = castNode(AlterTableStmt, st->parsetree);
+	foreach(lc, added)
+	{
+		AddedConstraint *ac = lfirst(lc);
+		List	   *cols = fk_columns(ac);
+		SgRelFacts *pk;
+		SgFinding  *f;
+
+		if (cols == NIL)
+			continue;
+		pk = sg_referenced_table(st, ac->con);
+		f = sg_add_finding(findings, rule,
+						   psprintf("foreign key on %s (%s) has no index leading with its columns: rule %s",
+									t.qualname, sg_name_list(cols), rule->id),
+						   psprintf("Every DELETE from %s, and every UPDATE of its key, must find the referencing "
+									"rows of %s (%s); without an index that is a scan of the whole table, "
+									"under a lock, for each row changed.",
+									pk->qualname, t.qualname, sg_size_phrase(&t)),
+						   psprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block.",
+									sg_default_name(stmt->relation->relname, cols, "idx"),
+									t.qualname, sg_name_list(cols)));
+		f->deferred = true;
+		f->target = t;
+		f->columns = cols;
+	}
+}

@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_rewrite.c
+ *		Rewrites and long locks: VACUUM FULL, CLUSTER and the ALTER TABLE
+ *		forms that rewrite, REFRESH MATERIALIZED VIEW, DETACH PARTITION,
+ *		and strong locks taken while lock_timeout is 0.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+
+#include "schemaguard.h"
+
+/* Is this VACUUM a VACUUM FULL? */
+static bool
+vacuum_full(const VacuumStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!stmt->is_vacuumcmd)
+		return false;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "full") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/* One table-rewrite finding. */
+static void
+add_rewrite(List **findings, const SgRule *rule, const char *what,
+			const SgRelFacts *t, const char *hint)
+{
+	sg_add_finding(findings, rule,
+				   psprintf("%s on %s rewrites the table, violating rule %s", what, t->qualname, rule->id),
+				   psprintf("%s rewrites %s (%s) and its indexes under an %s lock, blocking %s "
+							"until it ends.",
+							what, t->qualname, sg_size_phrase(t), sg_lock_name(AccessExclusiveLock),
+							sg_lock_blocks(AccessExclusiveLock)),
+				   pstrdup(hint));
+}
+
+static const char *const no_repack_hint =
+"pg_repack cannot do this online. Create the new table as it should be, copy the rows in "
+"batches while a trigger keeps it in step, and swap the names in one short transaction; "
+"or, in a maintenance window, use schemaguard.allow() with a reason.";
+
+/*
+ * table-rewrite: VACUUM FULL, CLUSTER, ALTER TABLE ... SET TABLESPACE,
+ * SET LOGGED/UNLOGGED and SET ACCESS METHOD.
+ */
+void
+sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	SgRelFacts	t;
+
+	if (IsA(st->parsetree, VacuumStmt))
+	{
+		VacuumStmt *stmt = (VacuumStmt *) st->parsetree;
+		/* VACUUM looks its tables up with ACCESS SHARE first, as here. */
+		SgLockSpec	locks = {AccessShareLock, NoLock, true, "rmp", false};
+		ListCell   *lc;
+
+		if (!vacuum_full(stmt))
+			return;
+		if (stmt->rels == NIL)
+		{
+			st->facts->namespace(st->facts, NULL, false, &t);
+			if (!sg_facts_at_risk(&t))
+				return;
+			sg_add_finding(findings, rule,
+						   psprintf("VACUUM FULL of the whole database violates rule %s", rule->id),
+						   psprintf("VACUUM FULL rewrites each of %d populated tables (%s in all, the largest %s) "
+									"under an %s lock that blocks %s.",
+									t.ntables, sg_size_phrase(&t), t.qualname,
+									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+						   pstrdup("Use pg_repack --no-order on the tables that need it, which rewrites them "
+								   "online; plain VACUUM (without FULL) never blocks reads or writes."));
+			return;
+		}
+		foreach(lc, stmt->rels)
+		{
+			VacuumRelation *vr = lfirst_node(VacuumRelation, lc);
+
+			st->facts->relation(st->facts, vr->relation, locks, &t);
+			if (sg_facts_at_risk(&t))
+				add_rewrite(findings, rule, "VACUUM FULL", &t,
+							psprintf("Use pg_repack --no-order --table=%s, which rewrites it online; "
+									 "plain VACUUM (without FULL) never blocks reads or writes.",
+									 t.qualname));
+		}
+		return;
+	}
+
+	if (IsA(st->parsetree, ClusterStmt))
+	{
+		ClusterStmt *stmt = (ClusterStmt *) st->parsetree;
+		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rmp", false};
+
+		if (stmt->relation == NULL)
+			return;				/* re-cluster: tables clustered before */
+		st->facts->relation(st->facts, stmt->relation, locks, &t);
+		if (sg_facts_at_risk(&t))
+			add_rewrite(findings, rule, "CLUSTER", &t,
+						psprintf("Use pg_repack --table=%s%s%s, which reorders it online by that index.",
+								 t.qualname, stmt->indexname ? " --order-by=<the index's columns>" : "",
+								 stmt->indexname ? psprintf(" (index %s)", quote_identifier(stmt->indexname)) : ""));
+		return;
+	}
+
+	/* ALTER TABLE */
+	{
+		static const struct
+		{
+			AlterTableType subtype;
+			const char *what;
+		}			forms[] = {
+			{AT_SetTableSpace, "SET TABLESPACE"},
+			{AT_SetLogged, "SET LOGGED"},
+			{AT_SetUnLogged, "SET UNLOGGED"},
+			{AT_SetAccessMethod, "SET ACCESS METHOD"},
+		};
+		bool		checked = false;
+
+		for (int i = 0; i < lengthof(forms); i++)
+		{
+			List	   *cmds = sg_alter_cmds(st, forms[i].subtype);
+			AlterTableCmd *cmd;
+
+			if (cmds == NIL)
+				continue;
+			if (!checked)
+			{
+				checked = true;
+				if (!sg_alter_target(st, &t))
+					return;
+			}
+			cmd = linitial(cmds);
+			add_rewrite(findings, rule, psprintf("ALTER TABLE ... %s", forms[i].what), &t,
+						forms[i].subtype == AT_SetTableSpace ?
+						psprintf("Use pg_repack --table=%s --tablespace=%s --moveidx, which moves it online.",
+								 t.qualname, cmd->name ? quote_identifier(cmd->name) : "<tablespace>") :
+						no_repack_hint);
+		}
+	}
+}
+
+/*
+ * require-concurrent-refresh: REFRESH MATERIALIZED VIEW without CONCURRENTLY
+ * on a populated view blocks every read of it.
+ */
+void
+sg_check_refresh(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	RefreshMatViewStmt *stmt = castNode(RefreshMatViewStmt, st->parsetree);
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "m", false};
+	SgRelFacts	t;
+	char	   *refresh;
+
+	if (stmt->concurrent || stmt->skipData)
+		return;
+	st->facts->relation(st->facts, stmt->relation, locks, &t);
+	if (!sg_facts_at_risk(&t))
+		return;
+	refresh = psprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s;", t.qualname);
+	sg_add_finding(findings, rule,
+				   psprintf("REFRESH MATERIALIZED VIEW %s violates rule %s", t.qualname, rule->id),
+				   psprintf("Without CONCURRENTLY, the refresh holds an %s lock on %s (%s) until the "
+							"query that fills it ends, blocking %s.",
+							sg_lock_name(AccessExclusiveLock), t.qualname, sg_size_phrase(&t),
+							sg_lock_blocks(AccessExclusiveLock)),
+				   t.has_unique_index ? psprintf("Use %s", refresh) :
+				   psprintf("CONCURRENTLY needs a unique index on plain columns of the view: "
+							"CREATE UNIQUE INDEX CONCURRENTLY ON %s (<key columns>); then %s",
+							t.qualname, refresh));
+}
+
+/*
+ * require-concurrent-partition-detach: DETACH PARTITION without CONCURRENTLY
+ * takes an ACCESS EXCLUSIVE lock on the partitioned table.
+ */
+void
+sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *cmds = sg_alter_cmds(st, AT_DetachPartition);
+	AlterTableStmt *stmt;
+	PartitionCmd *pc;
+	SgLockSpec	parent_locks = {AccessExclusiveLock, NoLock, false, "p", false};
+	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, true, "rp", false};
+	SgRelFacts	parent;
+	SgRelFacts	part;
+
+	if (cmds == NIL)
+		return;
+	stmt = castNode(AlterTableStmt, st->parsetree);
+	pc = castNode(PartitionCmd, ((AlterTableCmd *) linitial(cmds))->def);
+	if (pc->concurrent)
+		return;
+	/* Core locks the parent, then the partition. */
+	st->facts->relation(st->facts, stmt->relation, parent_locks, &parent);
+	if (!parent.exists || !parent.checkable)
+		return;
+	st->facts->relation(st->facts, pc->name, part_locks, &part);
+	if (!sg_facts_at_risk(&part) || parent.created_in_xact || parent.is_temp)
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("DETACH PARTITION %s from %s violates rule %s",
+							part.qualname, parent.qualname, rule->id),
+				   psprintf("Without CONCURRENTLY, DETACH PARTITION takes an %s lock on %s, blocking %s "
+							"on every partition, and waits behind every running query on it.",
+							sg_lock_name(AccessExclusiveLock), parent.qualname,
+							sg_lock_blocks(AccessExclusiveLock)),
+				   psprintf("Use ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY; outside a transaction "
+							"block (not possible while the table has a DEFAULT partition).",
+							parent.qualname, part.qualname));
+}
+
+/*
+ * Which relations a statement locks with SHARE ROW EXCLUSIVE or stronger,
+ * and how.  Returns the lock mode, or NoLock if it takes no such lock.
+ */
+static LOCKMODE
+strong_lock_targets(Node *parsetree, List **rvs)
+{
+	*rvs = NIL;
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+
+				if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
+					return NoLock;
+				*rvs = list_make1(stmt->relation);
+				return AlterTableGetLockLevel(stmt->cmds);
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->relation == NULL ||
+					(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_COLUMN &&
+					 stmt->renameType != OBJECT_TABCONSTRAINT && stmt->renameType != OBJECT_MATVIEW))
+					return NoLock;
+				*rvs = list_make1(stmt->relation);
+				return AccessExclusiveLock;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+				ListCell   *lc;
+
+				if (stmt->removeType == OBJECT_INDEX && stmt->concurrent)
+					return NoLock;
+				foreach(lc, stmt->objects)
+				{
+					List	   *names = lfirst(lc);
+
+					switch (stmt->removeType)
+					{
+						case OBJECT_TABLE:
+						case OBJECT_MATVIEW:
+						case OBJECT_INDEX:
+							*rvs = lappend(*rvs, makeRangeVarFromNameList(names));
+							break;
+						case OBJECT_TRIGGER:
+						case OBJECT_POLICY:
+						case OBJECT_RULE:
+							*rvs = lappend(*rvs, makeRangeVarFromNameList(list_truncate(list_copy(names),
+																						list_length(names) - 1)));
+							break;
+						default:
+							return NoLock;
+					}
+				}
+				return AccessExclusiveLock;
+			}
+		case T_TruncateStmt:
+			*rvs = ((TruncateStmt *) parsetree)->relations;
+			return AccessExclusiveLock;
+		case T_CreateTrigStmt:
+			*rvs = list_make1(((CreateTrigStmt *) parsetree)->relation);
+			return ShareRowExclusiveLock;
+		case T_VacuumStmt:
+			{
+				ListCell   *lc;
+
+				if (!vacuum_full((VacuumStmt *) parsetree))
+					return NoLock;
+				foreach(lc, ((VacuumStmt *) parsetree)->rels)
+					*rvs = lappend(*rvs, lfirst_node(VacuumRelation, lc)->relation);
+				return AccessExclusiveLock;
+			}
+		case T_ClusterStmt:
+			if (((ClusterStmt *) parsetree)->relation == NULL)
+				return NoLock;
+			*rvs = list_make1(((ClusterStmt *) parsetree)->relation);
+			return AccessExclusiveLock;
+		case T_RefreshMatViewStmt:
+			*rvs = list_make1(((RefreshMatViewStmt *) parsetree)->relation);
+			return ((RefreshMatViewStmt *) parsetree)->concurrent ? ExclusiveLock : AccessExclusiveLock;
+		case T_CreatePolicyStmt:
+			*rvs = list_make1(((CreatePolicyStmt *) parsetree)->table);
+			return AccessExclusiveLock;
+		case T_AlterPolicyStmt:
+			*rvs = list_make1(((AlterPolicyStmt *) parsetree)->table);
+			return AccessExclusiveLock;
+		case T_LockStmt:
+			if (((LockStmt *) parsetree)->nowait)
+				return NoLock;	/* never waits */
+			*rvs = ((LockStmt *) parsetree)->relations;
+			return ((LockStmt *) parsetree)->mode;
+		default:
+			return NoLock;
+	}
+}
+
+/*
+ * May the hook apply schemaguard.default_lock_timeout to this statement?
+ * Not to VACUUM and CLUSTER, which may commit transactions of their own.
+ */
+bool
+sg_lock_timeout_applies(Node *parsetree)
+{
+	List	   *rvs;
+
+	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
+		return false;
+	return strong_lock_targets(parsetree, &rvs) >= ShareRowExclusiveLock;
+}
+
+/*
+ * require-lock-timeout: a statement that takes SHARE ROW EXCLUSIVE or
+ * stronger on a populated table while lock_timeout is 0 queues behind every
+ * running query on the table, and everything that arrives after it queues
+ * behind it.  Looked up without waiting: if the lock is busy, that is the
+ * case the rule exists for.
+ */
+void
+sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	List	   *rvs;
+	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs);
+	ListCell   *lc;
+
+	if (mode < ShareRowExclusiveLock || st->lock_timeout_ms > 0)
+		return;
+	if (sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree))
+		return;					/* the hook applies it */
+
+	foreach(lc, rvs)
+	{
+		RangeVar   *rv = lfirst(lc);
+		SgLockSpec	locks = {mode, NoLock, false, NULL, true};
+		SgRelFacts	t;
+
+		st->facts->relation(st->facts, rv, locks, &t);
+		if (!sg_facts_at_risk(&t))
+			continue;
+		sg_add_finding(findings, rule,
+					   psprintf("%s lock on %s without lock_timeout violates rule %s",
+								sg_lock_name(mode), t.table_qualname ? t.table_qualname : t.qualname, rule->id),
+					   psprintf("The statement needs %s on %s (%s). With lock_timeout = 0 it waits "
+								"for every running query on the table, however long, and all queries "
+								"that arrive meanwhile (%s) queue behind it.",
+								sg_lock_phrase(mode), t.table_qualname ? t.table_qualname : t.qualname,
+								sg_size_phrase(&t), sg_lock_blocks(mode)),
+					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
+								"block), and retry the migration if it times out: %s;",
+								sg_statement_trimmed(st->sql)));
+		return;					/* one finding per statement */
+	}
+}
