@@ -1,0 +1,1139 @@
+/*-------------------------------------------------------------------------
+ *
+ * lint.c
+ *		lint(sql): the rule engine over a migration script, without running
+ *		it.
+ *
+ * The script is parsed with core's raw parser, and each statement goes
+ * through sg_evaluate(), exactly as the live hook sends it.  What differs is
+ * the fact source: instead of locking and reading the real target, it reads
+ * the catalog (ACCESS SHARE at most) and overlays what the script itself has
+ * done so far, simulated statement by statement:
+ *
+ *	- tables, indexes, columns and constraints the script creates;
+ *	- which of them the script has written rows into;
+ *	- BEGIN ... COMMIT blocks: a table created inside the current block
+ *	  counts as created in the current transaction;
+ *	- SET [LOCAL] lock_timeout, and schemaguard.allow() calls;
+ *	- NOT VALID constraints and their VALIDATE.
+ *
+ * A relation neither the catalog nor the script knows is assumed to exist
+ * and hold data, with unknown columns (SgRelFacts.unknown).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
+#include "parser/parser.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "schemaguard.h"
+
+#define SIM_KEYLEN	(NAMEDATALEN * 2 + 2)
+
+/* A relation as the script has left it so far. */
+typedef struct SimRel
+{
+	char		key[SIM_KEYLEN];	/* "schema.name" */
+	char	   *nspname;
+	char	   *relname;
+	char		relkind;
+	Oid			relid;			/* the catalog's relation, if any */
+	bool		unknown;		/* neither catalog nor script knew it */
+	bool		created;		/* created by the script */
+	int			block;			/* block it was created in; 0: none */
+	bool		dropped;
+	bool		populated;		/* the script wrote rows into it */
+	bool		is_temp;
+	List	   *columns;		/* SimColumn */
+	List	   *constraints;	/* SimConstraint */
+	List	   *indexes;		/* List of leading column names */
+	struct SimRel *table;		/* for an index: its table */
+} SimRel;
+
+typedef struct SimColumn
+{
+	char	   *name;
+	TypeName   *type;			/* NULL: a catalog column */
+	bool		notnull;
+} SimColumn;
+
+typedef struct SimConstraint
+{
+	char	   *name;
+	Node	   *check;			/* CHECK expression, raw */
+	bool		valid;
+	int			block;			/* block it was added NOT VALID in */
+} SimConstraint;
+
+/* A deferred finding, with where its statement is. */
+typedef struct LintDeferred
+{
+	SgFinding  *finding;
+	int			stmtno;
+	int			line;
+} LintDeferred;
+
+typedef struct LintState
+{
+	SgFactSource src;
+	HTAB	   *rels;
+	MemoryContext cxt;			/* lives for the whole call */
+	bool		assume_populated;
+	bool		in_block;
+	int			block;
+	int			lock_timeout;	/* in force */
+	int			session_timeout;	/* outside SET LOCAL */
+	List	   *allowed;		/* rules allow()ed in the current block */
+	List	   *deferred;		/* LintDeferred */
+	ReturnSetInfo *rsinfo;
+} LintState;
+
+PG_FUNCTION_INFO_V1(sg_lint);
+
+/* ---------- the simulated catalog ---------- */
+
+static SimRel *
+sim_find(LintState *ls, const char *nspname, const char *relname)
+{
+	char		key[SIM_KEYLEN];
+
+	snprintf(key, sizeof(key), "%s.%s", nspname, relname);
+	return hash_search(ls->rels, key, HASH_FIND, NULL);
+}
+
+/* Find or add the entry for nspname.relname; new entries are blank. */
+static SimRel *
+sim_enter(LintState *ls, const char *nspname, const char *relname)
+{
+	char		key[SIM_KEYLEN];
+	SimRel	   *r;
+	bool		found;
+
+	snprintf(key, sizeof(key), "%s.%s", nspname, relname);
+	r = hash_search(ls->rels, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+		char		keep[SIM_KEYLEN];
+
+		strlcpy(keep, r->key, sizeof(keep));
+		memset(r, 0, sizeof(SimRel));
+		strlcpy(r->key, keep, sizeof(r->key));
+		r->nspname = pstrdup(nspname);
+		r->relname = pstrdup(relname);
+		r->relkind = RELKIND_RELATION;
+		MemoryContextSwitchTo(old);
+	}
+	return r;
+}
+
+/* The schema an unqualified CREATE puts its object in. */
+static const char *
+creation_schema(const RangeVar *rv)
+{
+	List	   *path;
+
+	if (rv->schemaname)
+		return rv->schemaname;
+	if (rv->relpersistence == RELPERSISTENCE_TEMP)
+		return "pg_temp";
+	path = fetch_search_path(false);
+	if (path != NIL)
+		return get_namespace_name(linitial_oid(path));
+	return "public";
+}
+
+/*
+ * Resolve a name as the server would, against the script's state first and
+ * the catalog second.  Always returns an entry (an overlay for a catalog
+ * relation, or an "unknown" one) unless the name was dropped by the script.
+ */
+static SimRel *
+sim_resolve(LintState *ls, const RangeVar *rv)
+{
+	SimRel	   *r;
+	ListCell   *lc;
+
+	if (rv->schemaname)
+	{
+		Oid			nsp = get_namespace_oid(rv->schemaname, true);
+		Oid			relid;
+
+		r = sim_find(ls, rv->schemaname, rv->relname);
+		if (r)
+			return r->dropped ? NULL : r;
+		relid = OidIsValid(nsp) ? get_relname_relid(rv->relname, nsp) : InvalidOid;
+		r = sim_enter(ls, rv->schemaname, rv->relname);
+		r->relid = relid;
+		r->unknown = !OidIsValid(relid);
+		if (OidIsValid(relid))
+			r->relkind = get_rel_relkind(relid);
+		return r;
+	}
+
+	r = sim_find(ls, "pg_temp", rv->relname);
+	if (r && !r->dropped)
+		return r;
+	foreach(lc, fetch_search_path(true))
+	{
+		Oid			nsp = lfirst_oid(lc);
+		const char *nspname = isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp);
+		Oid			relid;
+
+		if (nspname == NULL)
+			continue;
+		r = sim_find(ls, nspname, rv->relname);
+		if (r)
+		{
+			if (r->dropped)
+				continue;
+			return r;
+		}
+		relid = get_relname_relid(rv->relname, nsp);
+		if (OidIsValid(relid))
+		{
+			r = sim_enter(ls, nspname, rv->relname);
+			r->relid = relid;
+			r->relkind = get_rel_relkind(relid);
+			r->is_temp = isTempNamespace(nsp);
+			return r;
+		}
+	}
+	r = sim_enter(ls, creation_schema(rv), rv->relname);
+	r->unknown = true;
+	return r;
+}
+
+/* ---------- the fact source ---------- */
+
+static void
+lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = sim_resolve(ls, rv);
+	SimRel	   *table;
+
+	sg_init_facts(out);
+	if (r == NULL)
+		return;
+	table = r->table ? r->table : r;
+
+	if (OidIsValid(r->relid) && !r->created)
+	{
+		SgLockSpec	look = {locks.table == NoLock ? NoLock : AccessShareLock,
+		locks.table == NoLock ? NoLock : AccessShareLock,
+		locks.recurse, locks.relkinds, false};
+
+		sg_catalog_relation_facts(r->relid, look, false, out);
+		if (!out->checkable)
+		{
+			out->handle = r;
+			return;
+		}
+		if (ls->assume_populated && !out->populated && locks.table != NoLock)
+		{
+			out->populated = true;
+			out->assumed = true;
+		}
+	}
+	else
+	{
+		const char *relkinds = locks.relkinds ? locks.relkinds : "r";
+
+		out->exists = true;
+		out->checkable = true;
+		out->relkind = r->unknown && !strchr(relkinds, r->relkind) ? relkinds[0] : r->relkind;
+		if (locks.relkinds && !strchr(locks.relkinds, out->relkind))
+			out->checkable = false;
+		out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+		out->table_qualname = quote_qualified_identifier(table->nspname, table->relname);
+		out->is_temp = table->is_temp;
+		out->unknown = r->unknown;
+		out->populated = r->unknown;
+		out->created_in_xact = table->created && ls->in_block && table->block == ls->block;
+	}
+	if (table->populated)
+		out->populated = true;
+	out->handle = r;
+}
+
+static SimColumn *
+sim_column(SimRel *r, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, r ? r->columns : NIL)
+	{
+		SimColumn  *c = lfirst(lc);
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static bool
+lint_has_column(SgFactSource *self, const SgRelFacts *rel, const char *column)
+{
+	SimRel	   *r = rel->handle;
+
+	if (r == NULL)
+		return true;
+	if (sim_column(r, column))
+		return true;
+	if (OidIsValid(r->relid) && !r->created)
+		return get_attnum(r->relid, column) != InvalidAttrNumber;
+	return r->unknown;
+}
+
+static bool
+lint_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rel->handle;
+	SimRel	   *s;
+
+	if (r == NULL)
+		return false;
+	s = sim_find(ls, r->nspname, name);
+	if (s)
+		return !s->dropped;
+	if (OidIsValid(r->relid))
+		return OidIsValid(get_relname_relid(name, get_rel_namespace(r->relid)));
+	return false;
+}
+
+/* Does a raw CHECK expression say "col IS NOT NULL" (perhaps among ANDs)? */
+static bool
+check_proves_not_null(Node *expr, const char *column)
+{
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, BoolExpr) && ((BoolExpr *) expr)->boolop == AND_EXPR)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) expr)->args)
+		{
+			if (check_proves_not_null(lfirst(lc), column))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(expr, NullTest) && ((NullTest *) expr)->nulltesttype == IS_NOT_NULL &&
+		IsA(((NullTest *) expr)->arg, ColumnRef))
+	{
+		ColumnRef  *cr = (ColumnRef *) ((NullTest *) expr)->arg;
+
+		return list_length(cr->fields) == 1 && IsA(linitial(cr->fields), String) &&
+			strcmp(strVal(linitial(cr->fields)), column) == 0;
+	}
+	return false;
+}
+
+static void
+lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgColumnFacts *out)
+{
+	SimRel	   *r = rel->handle;
+	SimColumn  *c = sim_column(r, column);
+	ListCell   *lc;
+
+	memset(out, 0, sizeof(SgColumnFacts));
+	if (r == NULL)
+		return;
+	if (c && c->type)
+	{
+		Type		typ = LookupTypeName(NULL, c->type, &out->typmod, true);
+
+		out->exists = true;
+		out->attnum = 1;
+		if (typ)
+		{
+			out->typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
+			out->collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
+			ReleaseSysCache(typ);
+		}
+	}
+	else if (OidIsValid(r->relid) && !r->created)
+		sg_catalog_column_facts(r->relid, column, out);
+	else if (r->unknown)
+	{
+		out->exists = true;
+		out->unknown = true;
+	}
+	if (!out->exists)
+		return;
+	if (c && c->notnull)
+		out->notnull = true;
+	foreach(lc, r->constraints)
+	{
+		SimConstraint *sc = lfirst(lc);
+
+		if (sc->valid && check_proves_not_null(sc->check, column))
+			out->notnull_proven = true;
+	}
+}
+
+static bool
+lint_added_not_valid(SgFactSource *self, const SgRelFacts *rel, const char *conname)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	foreach(lc, r ? r->constraints : NIL)
+	{
+		SimConstraint *sc = lfirst(lc);
+
+		if (strcmp(sc->name, conname) == 0)
+			return !sc->valid && ls->in_block && sc->block == ls->block;
+	}
+	return false;
+}
+
+static bool
+lint_index_leads(SgFactSource *self, const SgRelFacts *rel, List *columns)
+{
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	if (r == NULL || r->unknown)
+		return true;
+	foreach(lc, r->indexes)
+	{
+		List	   *keys = lfirst(lc);
+		int			matched = 0;
+
+		if (list_length(keys) < list_length(columns))
+			continue;
+		for (int k = 0; k < list_length(columns); k++)
+		{
+			ListCell   *c;
+
+			foreach(c, columns)
+			{
+				if (strcmp(strVal(list_nth(keys, k)), strVal(lfirst(c))) == 0)
+				{
+					matched++;
+					break;
+				}
+			}
+		}
+		if (matched == list_length(columns))
+			return true;
+	}
+	if (OidIsValid(r->relid) && !r->created)
+		return sg_catalog_index_leads(r->relid, columns);
+	return false;
+}
+
+/* Add the populated tables the script made in a schema to *out. */
+static void
+add_script_tables(LintState *ls, const char *nspname, SgRelFacts *out)
+{
+	HASH_SEQ_STATUS seq;
+	SimRel	   *r;
+
+	hash_seq_init(&seq, ls->rels);
+	while ((r = hash_seq_search(&seq)) != NULL)
+	{
+		if (!r->created || r->dropped || !r->populated || r->relkind != RELKIND_RELATION)
+			continue;
+		if (nspname && strcmp(r->nspname, nspname) != 0)
+			continue;
+		out->exists = out->checkable = out->populated = true;
+		out->ntables++;
+		if (out->qualname == NULL)
+			out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+	}
+}
+
+static void
+lint_namespace(SgFactSource *self, const char *nspname, bool indexed_only, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+
+	sg_catalog_namespace_facts(nspname, indexed_only, ls->assume_populated, out);
+	add_script_tables(ls, nspname, out);
+}
+
+static void
+lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+	Type		typ = LookupTypeName(NULL, makeTypeNameFromNameList(typname), NULL, true);
+
+	sg_init_facts(out);
+	if (typ == NULL)
+		return;
+	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, ls->assume_populated, out);
+	ReleaseSysCache(typ);
+}
+
+/* ---------- simulating the script ---------- */
+
+/* Mark the relation a DML statement writes as populated. */
+static void
+sim_write(LintState *ls, RangeVar *rv)
+{
+	SimRel	   *r = rv ? sim_resolve(ls, rv) : NULL;
+
+	if (r)
+		r->populated = true;
+}
+
+/* Leading plain columns of an index definition. */
+static List *
+leading_names(List *elems)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, elems)
+	{
+		Node	   *n = lfirst(lc);
+
+		if (IsA(n, IndexElem))
+		{
+			if (((IndexElem *) n)->name == NULL)
+				break;
+			names = lappend(names, makeString(((IndexElem *) n)->name));
+		}
+		else if (IsA(n, String))
+			names = lappend(names, n);
+	}
+	return names;
+}
+
+/* Record a constraint added to r (by CREATE TABLE or ALTER TABLE). */
+static void
+sim_constraint(LintState *ls, SimRel *r, Constraint *c, const char *colname)
+{
+	switch (c->contype)
+	{
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+			r->indexes = lappend(r->indexes, colname ? list_make1(makeString((char *) colname)) :
+								 leading_names(c->keys));
+			break;
+		case CONSTR_CHECK:
+		case CONSTR_FOREIGN:
+			{
+				SimConstraint *sc = palloc0(sizeof(SimConstraint));
+
+				sc->name = c->conname ? c->conname : "";
+				sc->check = c->contype == CONSTR_CHECK ? c->raw_expr : NULL;
+				sc->valid = !c->skip_validation;
+				sc->block = ls->in_block ? ls->block : 0;
+				r->constraints = lappend(r->constraints, sc);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/* Record a column definition of r. */
+static void
+sim_add_column(LintState *ls, SimRel *r, ColumnDef *def)
+{
+	SimColumn  *c = palloc0(sizeof(SimColumn));
+	ListCell   *lc;
+
+	c->name = def->colname;
+	c->type = def->typeName;
+	c->notnull = def->is_not_null;
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst_node(Constraint, lc);
+
+		if (con->contype == CONSTR_NOTNULL || con->contype == CONSTR_PRIMARY)
+			c->notnull = true;
+		sim_constraint(ls, r, con, def->colname);
+	}
+	r->columns = lappend(r->columns, c);
+}
+
+/* A relation the script creates. */
+static SimRel *
+sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
+{
+	SimRel	   *r = sim_enter(ls, creation_schema(rv), rv->relname);
+
+	r->relid = InvalidOid;
+	r->unknown = false;
+	r->created = true;
+	r->dropped = false;
+	r->relkind = relkind;
+	r->block = ls->in_block ? ls->block : 0;
+	r->populated = populated;
+	r->is_temp = rv->relpersistence == RELPERSISTENCE_TEMP;
+	r->columns = r->constraints = r->indexes = NIL;
+	r->table = NULL;
+	return r;
+}
+
+/* The value of a SET lock_timeout, in ms; -1 when unreadable. */
+static int
+timeout_value(List *args)
+{
+	A_Const    *ac;
+	int			ms;
+
+	if (list_length(args) != 1 || !IsA(linitial(args), A_Const))
+		return -1;
+	ac = linitial(args);
+	if (IsA(&ac->val, Integer))
+		return intVal(&ac->val);
+	if (IsA(&ac->val, String) && parse_int(strVal(&ac->val), &ms, GUC_UNIT_MS, NULL))
+		return ms;
+	return -1;
+}
+
+/* SELECT schemaguard.allow('rule', '...') in the script. */
+static void
+sim_allow(LintState *ls, SelectStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->targetList)
+	{
+		ResTarget  *rt = lfirst_node(ResTarget, lc);
+		FuncCall   *fc;
+		const SgRule *rule;
+
+		if (!IsA(rt->val, FuncCall))
+			continue;
+		fc = (FuncCall *) rt->val;
+		if (strcmp(strVal(llast(fc->funcname)), "allow") != 0 || list_length(fc->args) != 2 ||
+			!IsA(linitial(fc->args), A_Const) ||
+			!IsA(&((A_Const *) linitial(fc->args))->val, String))
+			continue;
+		rule = sg_rule_by_id(strVal(&((A_Const *) linitial(fc->args))->val));
+		if (rule && ls->in_block)
+			ls->allowed = lappend(ls->allowed, (void *) rule);
+	}
+}
+
+static void flush_deferred(LintState *ls);
+
+/* Apply a statement's effect on the simulated database. */
+static void
+simulate(LintState *ls, Node *stmt)
+{
+	MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+
+	switch (nodeTag(stmt))
+	{
+		case T_TransactionStmt:
+			switch (((TransactionStmt *) stmt)->kind)
+			{
+				case TRANS_STMT_BEGIN:
+				case TRANS_STMT_START:
+					ls->in_block = true;
+					ls->block++;
+					break;
+				case TRANS_STMT_COMMIT:
+				case TRANS_STMT_ROLLBACK:
+				case TRANS_STMT_PREPARE:
+					flush_deferred(ls);
+					ls->in_block = false;
+					ls->allowed = NIL;
+					ls->lock_timeout = ls->session_timeout;
+					break;
+				default:
+					break;
+			}
+			break;
+		case T_VariableSetStmt:
+			{
+				VariableSetStmt *vs = (VariableSetStmt *) stmt;
+				int			ms = ls->session_timeout;
+
+				if (vs->kind == VAR_RESET_ALL)
+				{
+					ls->lock_timeout = ls->session_timeout = LockTimeout;
+					break;
+				}
+				if (vs->name == NULL || strcmp(vs->name, "lock_timeout") != 0)
+					break;
+				if (vs->kind == VAR_SET_VALUE)
+					ms = timeout_value(vs->args);
+				else if (vs->kind == VAR_SET_DEFAULT || vs->kind == VAR_RESET)
+					ms = LockTimeout;
+				if (ms < 0)
+					break;
+				if (vs->is_local)
+				{
+					if (ls->in_block)
+						ls->lock_timeout = ms;
+				}
+				else
+					ls->lock_timeout = ls->session_timeout = ms;
+				break;
+			}
+		case T_CreateStmt:
+			{
+				CreateStmt *cs = (CreateStmt *) stmt;
+				SimRel	   *r;
+				ListCell   *lc;
+
+				if (cs->if_not_exists && sim_resolve(ls, cs->relation) &&
+					!sim_resolve(ls, cs->relation)->unknown)
+					break;
+				r = sim_create(ls, cs->relation, cs->partspec ? RELKIND_PARTITIONED_TABLE :
+							   RELKIND_RELATION, false);
+				foreach(lc, cs->tableElts)
+				{
+					if (IsA(lfirst(lc), ColumnDef))
+						sim_add_column(ls, r, lfirst(lc));
+					else if (IsA(lfirst(lc), Constraint))
+						sim_constraint(ls, r, lfirst(lc), NULL);
+				}
+				foreach(lc, cs->constraints)
+					sim_constraint(ls, r, lfirst(lc), NULL);
+				break;
+			}
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *ctas = (CreateTableAsStmt *) stmt;
+
+				sim_create(ls, ctas->into->rel,
+						   ctas->objtype == OBJECT_MATVIEW ? RELKIND_MATVIEW : RELKIND_RELATION,
+						   !ctas->into->skipData);
+				break;
+			}
+		case T_IndexStmt:
+			{
+				IndexStmt  *is = (IndexStmt *) stmt;
+				SimRel	   *table = sim_resolve(ls, is->relation);
+
+				if (table == NULL)
+					break;
+				table->indexes = lappend(table->indexes, leading_names(is->indexParams));
+				if (is->idxname)
+				{
+					RangeVar   *irv = makeRangeVar(table->nspname, is->idxname, -1);
+					SimRel	   *ir = sim_create(ls, irv, RELKIND_INDEX, false);
+
+					ir->table = table;
+					ir->is_temp = table->is_temp;
+				}
+				break;
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *at = (AlterTableStmt *) stmt;
+				SimRel	   *r = sim_resolve(ls, at->relation);
+				ListCell   *lc;
+
+				if (r == NULL || at->objtype != OBJECT_TABLE)
+					break;
+				foreach(lc, at->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					switch (cmd->subtype)
+					{
+						case AT_AddColumn:
+							sim_add_column(ls, r, castNode(ColumnDef, cmd->def));
+							break;
+						case AT_AddConstraint:
+							sim_constraint(ls, r, castNode(Constraint, cmd->def), NULL);
+							break;
+						case AT_ValidateConstraint:
+							{
+								ListCell   *lc2;
+
+								foreach(lc2, r->constraints)
+								{
+									SimConstraint *sc = lfirst(lc2);
+
+									if (strcmp(sc->name, cmd->name) == 0)
+										sc->valid = true;
+								}
+								break;
+							}
+						case AT_SetNotNull:
+							{
+								SimColumn  *c = sim_column(r, cmd->name);
+
+								if (c == NULL)
+								{
+									c = palloc0(sizeof(SimColumn));
+									c->name = cmd->name;
+									r->columns = lappend(r->columns, c);
+								}
+								c->notnull = true;
+								break;
+							}
+						default:
+							break;
+					}
+				}
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *rs = (RenameStmt *) stmt;
+				SimRel	   *r;
+				SimRel	   *n;
+				SimRel		copy;
+
+				if (rs->renameType != OBJECT_TABLE || rs->relation == NULL)
+					break;
+				r = sim_resolve(ls, rs->relation);
+				if (r == NULL)
+					break;
+				copy = *r;
+				n = sim_enter(ls, copy.nspname, rs->newname);
+				strlcpy(copy.key, n->key, sizeof(copy.key));
+				copy.relname = pstrdup(rs->newname);
+				*n = copy;
+				r = sim_find(ls, copy.nspname, rs->relation->relname);
+				if (r)
+					r->dropped = true;
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *ds = (DropStmt *) stmt;
+				ListCell   *lc;
+
+				if (ds->removeType != OBJECT_TABLE && ds->removeType != OBJECT_INDEX &&
+					ds->removeType != OBJECT_MATVIEW && ds->removeType != OBJECT_VIEW)
+					break;
+				foreach(lc, ds->objects)
+				{
+					SimRel	   *r = sim_resolve(ls, makeRangeVarFromNameList(lfirst(lc)));
+
+					if (r)
+						r->dropped = true;
+				}
+				break;
+			}
+		case T_InsertStmt:
+			sim_write(ls, ((InsertStmt *) stmt)->relation);
+			break;
+		case T_UpdateStmt:
+			sim_write(ls, ((UpdateStmt *) stmt)->relation);
+			break;
+		case T_MergeStmt:
+			sim_write(ls, ((MergeStmt *) stmt)->relation);
+			break;
+		case T_CopyStmt:
+			if (((CopyStmt *) stmt)->is_from)
+				sim_write(ls, ((CopyStmt *) stmt)->relation);
+			break;
+		case T_SelectStmt:
+			sim_allow(ls, (SelectStmt *) stmt);
+			break;
+		default:
+			break;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* ---------- output ---------- */
+
+static void
+put_row(LintState *ls, int stmtno, int line, const char *rule, const char *level,
+		const char *message, const char *hint, const char *detail)
+{
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+
+	values[0] = Int32GetDatum(stmtno);
+	values[1] = Int32GetDatum(line);
+	values[2] = CStringGetTextDatum(rule);
+	values[3] = CStringGetTextDatum(level);
+	values[4] = CStringGetTextDatum(message);
+	if (hint)
+		values[5] = CStringGetTextDatum(hint);
+	else
+		nulls[5] = true;
+	if (detail)
+		values[6] = CStringGetTextDatum(detail);
+	else
+		nulls[6] = true;
+	tuplestore_putvalues(ls->rsinfo->setResult, ls->rsinfo->setDesc, values, nulls);
+}
+
+static bool
+lint_allowed(LintState *ls, const SgRule *rule)
+{
+	return list_member_ptr(ls->allowed, rule);
+}
+
+static void
+put_finding(LintState *ls, int stmtno, int line, const SgFinding *f)
+{
+	put_row(ls, stmtno, line, f->rule->id, sg_level_name(sg_rule_level(f->rule)),
+			f->message, f->hint, f->detail);
+}
+
+/* The end of a transaction: judge the deferred findings. */
+static void
+flush_deferred(LintState *ls)
+{
+	ListCell   *lc;
+
+	foreach(lc, ls->deferred)
+	{
+		LintDeferred *d = lfirst(lc);
+
+		if (!lint_allowed(ls, d->finding->rule) &&
+			sg_deferred_still_holds(&ls->src, d->finding))
+			put_finding(ls, d->stmtno, d->line, d->finding);
+	}
+	ls->deferred = NIL;
+}
+
+/* Evaluate one statement and report what it finds. */
+static void
+lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int line,
+			   MemoryContext stmtcxt)
+{
+	Node	   *stmt = raw->stmt;
+	int			len = raw->stmt_len > 0 ? raw->stmt_len : (int) strlen(sql + raw->stmt_location);
+
+	if (sg_statement_kind_checked(nodeTag(stmt)))
+	{
+		MemoryContext old = MemoryContextSwitchTo(stmtcxt);
+		SgStatement st;
+		SgVerdict	v;
+		ListCell   *lc;
+
+		st.parsetree = stmt;
+		st.sql = pnstrdup(sql + raw->stmt_location, len);
+		st.location_base = raw->stmt_location;
+		st.in_xact_block = ls->in_block;
+		st.lock_timeout_ms = ls->lock_timeout;
+		st.facts = &ls->src;
+		v = sg_evaluate(&st, false);
+		foreach(lc, v.findings)
+		{
+			SgFinding  *f = lfirst(lc);
+
+			if (lint_allowed(ls, f->rule))
+				continue;
+			if (f->deferred)
+			{
+				LintDeferred *d;
+
+				MemoryContextSwitchTo(ls->cxt);
+				d = palloc(sizeof(LintDeferred));
+				d->finding = palloc(sizeof(SgFinding));
+				*d->finding = *f;
+				d->finding->message = pstrdup(f->message);
+				d->finding->detail = f->detail ? pstrdup(f->detail) : NULL;
+				d->finding->hint = f->hint ? pstrdup(f->hint) : NULL;
+				d->finding->columns = copyObject(f->columns);
+				d->finding->target.qualname = pstrdup(f->target.qualname);
+				d->finding->target.table_qualname = pstrdup(f->target.table_qualname);
+				d->stmtno = stmtno;
+				d->line = line;
+				ls->deferred = lappend(ls->deferred, d);
+				MemoryContextSwitchTo(stmtcxt);
+				continue;
+			}
+			put_finding(ls, stmtno, line, f);
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(stmtcxt);
+	}
+	simulate(ls, stmt);
+	if (!ls->in_block)
+		flush_deferred(ls);
+}
+
+/* Parse sql, catching a syntax error: NIL and *edata set on failure. */
+static List *
+parse_script(const char *sql, ErrorData **edata)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	List	   *volatile result = NIL;
+
+	*edata = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		result = raw_parser(sql, RAW_PARSE_DEFAULT);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		*edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		result = NIL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* sg_last_statement_end(), catching a scanner error (then 0). */
+static int
+safe_last_end(const char *sql, int before)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile int end = 0;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		end = sg_last_statement_end(sql, before);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		end = 0;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return end;
+}
+
+/* Byte offset of the (1-based) character position pos. */
+static int
+char_to_byte(const char *s, int pos)
+{
+	int			off = 0;
+
+	for (int i = 1; i < pos && s[off]; i++)
+		off += pg_mblen(s + off);
+	return off;
+}
+
+/* The 1-based line of byte offset 'to', counting on from a known line. */
+static int
+line_at(const char *s, int *from, int *line, int to)
+{
+	for (; *from < to && s[*from]; (*from)++)
+	{
+		if (s[*from] == '\n')
+			(*line)++;
+	}
+	return *line;
+}
+
+/*
+ * lint(sql text, assume_populated boolean DEFAULT true)
+ *	RETURNS TABLE (statement int, line int, rule text, level text,
+ *				   message text, hint text, detail text)
+ */
+Datum
+sg_lint(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	LintState	ls;
+	List	   *stmts;
+	ErrorData  *edata;
+	int			pos = 0;
+	int			line = 1;
+	int			stmtno = 0;
+	MemoryContext stmtcxt;
+	HASHCTL		ctl;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&ls, 0, sizeof(ls));
+	ls.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ls.cxt = CurrentMemoryContext;
+	ls.assume_populated = PG_GETARG_BOOL(1);
+	ls.lock_timeout = ls.session_timeout = LockTimeout;
+	ls.src.relation = lint_relation;
+	ls.src.has_column = lint_has_column;
+	ls.src.sibling_exists = lint_sibling_exists;
+	ls.src.namespace = lint_namespace;
+	ls.src.column = lint_column;
+	ls.src.added_not_valid = lint_added_not_valid;
+	ls.src.index_leads = lint_index_leads;
+	ls.src.type_users = lint_type_users;
+	ls.src.simulated = true;
+	ls.src.private_data = &ls;
+	ctl.keysize = SIM_KEYLEN;
+	ctl.entrysize = sizeof(SimRel);
+	ctl.hcxt = CurrentMemoryContext;
+	ls.rels = hash_create("schemaguard lint relations", 256, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	(void) sg_extension_installed();
+
+	stmts = parse_script(sql, &edata);
+	if (edata != NULL)
+	{
+		/* Lint what precedes the error, then report it. */
+		int			errpos = edata->cursorpos > 0 ? char_to_byte(sql, edata->cursorpos) : 0;
+		int			errline;
+		int			p = 0;
+		int			l = 1;
+		ErrorData  *edata2 = NULL;
+		int			end;
+
+		errline = line_at(sql, &p, &l, errpos);
+		end = safe_last_end(sql, errpos);
+		stmts = end > 0 ? parse_script(pnstrdup(sql, end), &edata2) : NIL;
+		stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
+										ALLOCSET_DEFAULT_SIZES);
+		foreach(lc, stmts)
+		{
+			RawStmt    *raw = lfirst_node(RawStmt, lc);
+
+			stmtno++;
+			lint_statement(&ls, raw, sql, stmtno,
+						   line_at(sql, &pos, &line, raw->stmt_location +
+								   sg_first_token_offset(sql + raw->stmt_location)),
+						   stmtcxt);
+		}
+		flush_deferred(&ls);
+		put_row(&ls, stmtno + 1, errline, "syntax-error", "error", edata->message,
+				NULL, edata->detail);
+		PG_RETURN_NULL();
+	}
+
+	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
+									ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+
+		CHECK_FOR_INTERRUPTS();
+		stmtno++;
+		lint_statement(&ls, raw, sql, stmtno,
+					   line_at(sql, &pos, &line, raw->stmt_location +
+							   sg_first_token_offset(sql + raw->stmt_location)),
+					   stmtcxt);
+	}
+	flush_deferred(&ls);
+	PG_RETURN_NULL();
+}
