@@ -1,0 +1,206 @@
+-- lint(): the same rule engine over a script, without running it.
+-- This file also creates the fixture and the live-versus-lint helper that
+-- the rules_*.sql files use (pg_regress runs the files in this order).
+SET lock_timeout = '5s';
+SET client_min_messages = warning;
+
+CREATE TABLE users (id bigint PRIMARY KEY, email text);
+INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 2000) g;
+CREATE TABLE pop (id bigint PRIMARY KEY, user_id bigint, note varchar(20),
+                  amount numeric(10,2), at timestamptz, big bigint);
+INSERT INTO pop SELECT g, g, 'n' || g, g, '2026-01-01', g FROM generate_series(1, 2000) g;
+CREATE TABLE emp (LIKE pop INCLUDING ALL);
+ANALYZE users, pop, emp;
+RESET client_min_messages;
+
+-- sg_case(label, setup, stmt): run setup and stmt live in a subtransaction
+-- that is always rolled back, and lint the same script with the real state.
+-- live: the rule that refused it, 'none', or 'core <SQLSTATE>' when core
+-- itself refused it.  lint: every error-level rule lint() reports, in
+-- order.  agree: live's rule is lint's first (a core refusal counts as none).
+CREATE FUNCTION sg_case(label text, setup text, stmt text,
+                        OUT "case" text, OUT live text, OUT lint text, OUT agree boolean)
+LANGUAGE plpgsql AS $f$
+DECLARE
+	msg text;
+	first_lint text;
+BEGIN
+	"case" := label;
+	SELECT string_agg(l.rule, ', ' ORDER BY l.n), (array_agg(l.rule ORDER BY l.n))[1]
+	  INTO lint, first_lint
+	  FROM schemaguard.lint('BEGIN; ' || coalesce(setup || '; ', '') || stmt || '; COMMIT;', false)
+	       WITH ORDINALITY AS l(statement, line, rule, level, message, hint, detail, n)
+	 WHERE l.level = 'error';
+	lint := coalesce(lint, 'none');
+	BEGIN
+		IF setup IS NOT NULL THEN
+			EXECUTE setup;
+		END IF;
+		EXECUTE stmt;
+		live := 'none';
+		RAISE EXCEPTION USING ERRCODE = 'SGX00', MESSAGE = 'roll back';
+	EXCEPTION
+		WHEN SQLSTATE 'SGX00' THEN NULL;
+		WHEN SQLSTATE 'SG001' THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			live := substring(msg FROM 'rule ([a-z-]+)');
+		WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = RETURNED_SQLSTATE;
+			live := 'core ' || msg;
+	END;
+	agree := coalesce(first_lint, 'none') =
+		CASE WHEN live LIKE 'core %' THEN 'none' ELSE live END;
+END
+$f$;
+
+-- one row per finding: statement, 1-based line, rule, level, message, hint
+SELECT statement, line, rule, level, message, hint
+  FROM schemaguard.lint($$
+-- migration 42
+SET lock_timeout = '3s';
+
+ALTER TABLE pop ADD CONSTRAINT pop_user_fk FOREIGN KEY (user_id) REFERENCES users (id);
+ALTER TABLE pop
+  ALTER COLUMN note SET NOT NULL;
+$$);
+
+-- assume_populated (the default) treats existing tables as holding data;
+-- false reads the real state: emp is empty
+SELECT rule, message FROM schemaguard.lint('ALTER TABLE emp ALTER COLUMN note SET NOT NULL');
+SELECT rule, message FROM schemaguard.lint('ALTER TABLE emp ALTER COLUMN note SET NOT NULL', false);
+
+-- the script is simulated: a table created in the same block is new; one
+-- created before counts as empty until the script writes rows into it
+SELECT statement, rule FROM schemaguard.lint($$
+BEGIN;
+CREATE TABLE t1 (id int);
+ALTER TABLE t1 ADD COLUMN a int NOT NULL;
+COMMIT;
+ALTER TABLE t1 ADD COLUMN b int NOT NULL;
+INSERT INTO t1 VALUES (1);
+ALTER TABLE t1 ADD COLUMN c int NOT NULL;
+$$);
+
+-- SET lock_timeout, SET LOCAL, RESET; lock_timeout starts at this session's
+SET lock_timeout = 0;
+SELECT statement, rule FROM schemaguard.lint($$
+ALTER TABLE pop ADD COLUMN a int;
+SET lock_timeout = '2s';
+ALTER TABLE pop ADD COLUMN b int;
+RESET lock_timeout;
+ALTER TABLE pop ADD COLUMN c int;
+BEGIN;
+SET LOCAL lock_timeout = '1s';
+ALTER TABLE pop ADD COLUMN d int;
+COMMIT;
+ALTER TABLE pop ADD COLUMN e int;
+$$);
+SET lock_timeout = '5s';
+
+-- NOT VALID, then VALIDATE in a later transaction, then SET NOT NULL: clean
+SELECT statement, rule FROM schemaguard.lint($$
+ALTER TABLE pop ADD CONSTRAINT pop_note_nn CHECK (note IS NOT NULL) NOT VALID;
+ALTER TABLE pop VALIDATE CONSTRAINT pop_note_nn;
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+$$);
+-- ... and VALIDATE in the same block is refused
+SELECT statement, rule FROM schemaguard.lint($$
+BEGIN;
+ALTER TABLE pop ADD CONSTRAINT pop_note_nn CHECK (note IS NOT NULL) NOT VALID;
+ALTER TABLE pop VALIDATE CONSTRAINT pop_note_nn;
+COMMIT;
+$$);
+
+-- allow() in the script is honoured for the rest of its block
+SELECT statement, rule FROM schemaguard.lint($$
+BEGIN;
+SELECT schemaguard.allow('renaming-column', 'no client reads it yet');
+ALTER TABLE pop RENAME COLUMN note TO memo;
+COMMIT;
+ALTER TABLE pop RENAME COLUMN note TO memo;
+$$);
+
+-- a table neither the catalog nor the script knows: assumed populated,
+-- columns unknown, read cautiously
+SELECT rule, detail FROM schemaguard.lint('ALTER TABLE ghost ALTER COLUMN a TYPE int');
+
+-- fk-without-index is judged at the end of the transaction
+SELECT statement, rule, level FROM schemaguard.lint($$
+ALTER TABLE pop ADD CONSTRAINT pop_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+BEGIN;
+ALTER TABLE pop ADD CONSTRAINT pop_user_fk2 FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+SELECT schemaguard.allow('require-concurrent-index-creation', 'tiny table');
+CREATE INDEX pop_user_idx ON pop (user_id);
+COMMIT;
+$$);
+
+-- syntax errors are rows, with their line; the statements before still count
+SELECT statement, line, rule, level, message FROM schemaguard.lint($$
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+
+SELEC 1;
+$$);
+SELECT statement, line, rule, message FROM schemaguard.lint('SELECT ''unterminated');
+-- NULL gives no rows; empty and comment-only scripts give none either
+SELECT count(*) FROM schemaguard.lint(NULL);
+SELECT count(*) FROM schemaguard.lint('');
+SELECT count(*) FROM schemaguard.lint('-- nothing');
+-- lint never executes: the table is still there, unchanged
+SELECT count(*) FROM schemaguard.lint('DROP TABLE pop; TRUNCATE users CASCADE;');
+SELECT count(*) FROM pop;
+-- a 10 MB script
+\set big 'repeat(''ALTER TABLE pop RENAME COLUMN note TO memo; -- padding padding padding padding'' || chr(10), 135000)'
+SELECT octet_length(:big) AS bytes;
+SELECT count(*) AS findings, max(statement) AS last_statement, max(line) AS last_line
+  FROM schemaguard.lint(:big);
+
+-- ignore comments: -- and /* */ forms, reason required, ids checked
+SELECT statement, rule, message FROM schemaguard.lint($$
+-- schemaguard:ignore set-not-null-without-check backfilled and verified by hand
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+/* schemaguard:ignore adding-required-field, require-lock-timeout table is empty in every environment */
+ALTER TABLE pop ADD COLUMN x int NOT NULL;
+-- schemaguard:ignore set-not-null-without-check
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+-- schemaguard:ignore no-such-rule because
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+$$);
+
+-- the live hook honours the block form (psql keeps it) and logs it
+BEGIN;
+/* schemaguard:ignore set-not-null-without-check verified by hand */
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+ROLLBACK;
+-- a comment belongs to the statement it precedes (here BEGIN)
+/* schemaguard:ignore set-not-null-without-check verified by hand */
+BEGIN;
+ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+ROLLBACK;
+/* schemaguard:ignore set-not-null-without-check */ ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+-- ... and the -- form when a driver sends it with the statement
+DO $$
+BEGIN
+	EXECUTE E'-- schemaguard:ignore set-not-null-without-check verified by hand\nALTER TABLE pop ALTER COLUMN note SET NOT NULL';
+	RAISE EXCEPTION USING ERRCODE = 'SGX00', MESSAGE = 'passed, rolled back';
+END
+$$;
+-- a DBA can require allow() instead (superuser-only)
+SET schemaguard.honor_ignore_comments = off;
+/* schemaguard:ignore set-not-null-without-check verified by hand */ ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
+SELECT count(*) FROM schemaguard.lint('/* schemaguard:ignore set-not-null-without-check verified */ ALTER TABLE pop ALTER COLUMN note SET NOT NULL');
+RESET schemaguard.honor_ignore_comments;
+CREATE ROLE regress_sg_lint_user;
+SET ROLE regress_sg_lint_user;
+SET schemaguard.honor_ignore_comments = off;
+SET schemaguard.default_lock_timeout = '1s';
+-- and anyone may lint
+SELECT count(*) FROM schemaguard.lint('ALTER TABLE pop ALTER COLUMN note SET NOT NULL');
+RESET ROLE;
+DROP ROLE regress_sg_lint_user;
+
+-- rules at level off are not evaluated by lint() either; warnings say so
+SELECT schemaguard.set_rule_level('set-not-null-without-check', 'warning');
+SELECT rule, level FROM schemaguard.lint('ALTER TABLE pop ALTER COLUMN note SET NOT NULL');
+SELECT schemaguard.set_rule_level('set-not-null-without-check', 'off');
+SELECT count(*) FROM schemaguard.lint('ALTER TABLE pop ALTER COLUMN note SET NOT NULL');
+SELECT schemaguard.set_rule_level('set-not-null-without-check', 'default');
