@@ -1,0 +1,130 @@
+# schemaguard-lint, the CI wrapper around lint(): output formats, exit codes
+# (0 clean or warnings, 1 errors, 2 usage or connection problems), stdin,
+# --real-state, and the "--" ignore comment honoured by the live hook when a
+# driver sends the whole file.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('lint');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'");
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION schemaguard;
+	CREATE TABLE users (id bigint PRIMARY KEY);
+	INSERT INTO users SELECT generate_series(1, 1000);
+	CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);
+	INSERT INTO orders SELECT g, g, 'n' FROM generate_series(1, 1000) g;
+	CREATE TABLE empty_t (id int, note text);
+});
+
+my $bindir = $node->config_data('--bindir');
+my $lint = "$bindir/schemaguard-lint";
+ok(-x $lint, 'schemaguard-lint is installed with the extension');
+my @conn = ('-h', $node->host, '-p', $node->port, '-d', 'postgres');
+my $dir = tempdir(CLEANUP => 1);
+
+sub write_file
+{
+	my ($name, $text) = @_;
+	open(my $fh, '>', "$dir/$name") or die $!;
+	print $fh $text;
+	close $fh;
+	return "$dir/$name";
+}
+
+sub run
+{
+	my ($stdin, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $lint, @args ], '<', \$stdin, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+my $clean = write_file('clean.sql', "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN c int;\n");
+my $warn = write_file('warn.sql', "SET lock_timeout = '2s';\n"
+	  . "ALTER TABLE orders ADD CONSTRAINT o_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n");
+my $bad = write_file('bad.sql', "SET lock_timeout = '2s';\n\n"
+	  . "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");
+my $empty = write_file('empty.sql', "SET lock_timeout = '2s';\nALTER TABLE empty_t ALTER COLUMN note SET NOT NULL;\n");
+my $ignored = write_file('ignored.sql', "SET lock_timeout = '2s';\n"
+	  . "-- schemaguard:ignore set-not-null-without-check backfilled and verified\n"
+	  . "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");
+
+my ($rc, $out, $err) = run('', @conn, $clean);
+is($rc, 0, 'a clean file exits 0');
+like($err, qr/0 errors, 0 warnings in 1 file/, 'a summary goes to stderr');
+
+($rc, $out, $err) = run('', @conn, $warn);
+is($rc, 0, 'warnings only exit 0');
+like($out, qr/^\Q$warn\E:2: warning: fk-without-index: /m, 'a warning is printed as file:line: level: rule: message');
+
+($rc, $out, $err) = run('', @conn, $bad, $clean);
+is($rc, 1, 'an error-level finding exits 1');
+like($out, qr/^\Q$bad\E:3: error: set-not-null-without-check: SET NOT NULL on public\.orders\.note/m,
+	'the error names file, line, rule and message');
+like($out, qr/^  hint: Four steps: ALTER TABLE public\.orders ADD CONSTRAINT orders_note_not_null/m,
+	'text output carries the hint');
+
+($rc, $out) = run('', @conn, '--format=gcc', $bad);
+like($out, qr/^\Q$bad\E:3:1: error: SET NOT NULL .* \[set-not-null-without-check\]$/m, 'gcc format');
+
+($rc, $out) = run('', @conn, '--format=json', $bad, $warn);
+my $json = eval { decode_json($out) };
+ok($json && ref $json eq 'ARRAY', 'json format is a JSON array');
+is(scalar(@$json), 2, 'one object per finding across files');
+is($json->[0]{rule}, 'set-not-null-without-check', 'json carries the rule');
+is($json->[0]{line}, 3, 'json carries the line');
+
+($rc, $out) = run('', @conn, $empty);
+is($rc, 1, 'by default every existing table is assumed to hold data');
+($rc, $out) = run('', @conn, '--real-state', $empty);
+is($rc, 0, '--real-state reads the table as empty');
+
+($rc, $out) = run("ALTER TABLE orders RENAME COLUMN note TO memo;\n", @conn, '-');
+is($rc, 1, 'reads a migration from stdin');
+like($out, qr/^-:1: error: renaming-column:/m, 'stdin is named -');
+
+($rc, $out) = run('', @conn, $ignored);
+is($rc, 0, 'an ignore comment with a reason suppresses the rule');
+
+($rc, $out, $err) = run('', @conn, "$dir/missing.sql");
+is($rc, 2, 'a missing file exits 2');
+($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);
+is($rc, 2, 'a connection failure exits 2');
+($rc, $out, $err) = run('', @conn);
+is($rc, 2, 'no file exits 2');
+($rc, $out, $err) = run('', @conn, '--format=xml', $clean);
+is($rc, 2, 'an unknown format exits 2');
+($rc, $out, $err) = run('', @conn, '--no-such-option', $clean);
+is($rc, 2, 'an unknown option exits 2');
+
+# The live hook: a driver that sends the whole file keeps "--" comments
+# (psql -c sends its string as it is, as Prisma and node-postgres do).
+sub send_whole
+{
+	my ($sql) = @_;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ "$bindir/psql", '-X', @conn, '-c', $sql ], '>', \$o, '2>', \$e);
+	return ($? >> 8, $o, $e);
+}
+my $file = do { local $/; open(my $fh, '<', $ignored) or die; <$fh> };
+my ($ret, $stdout, $stderr) = send_whole($file);
+is($ret, 0, 'the live hook honours the -- form sent with the statement');
+my $log = slurp_file($node->logfile);
+like($log, qr/rule set-not-null-without-check ignored by a comment for role "\w+": backfilled and verified/,
+	'the honoured ignore is in the server log');
+($ret, $stdout, $stderr) = send_whole(
+	"SET lock_timeout = '2s'; ALTER TABLE orders ALTER COLUMN note DROP NOT NULL;\n"
+	  . "-- schemaguard:ignore set-not-null-without-check\n"
+	  . "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;");
+like($stderr, qr/schemaguard:ignore comment is invalid, it gives no reason: rule invalid-ignore/,
+	'an ignore without a reason is refused live too');
+
+$node->stop;
+done_testing();
