@@ -326,7 +326,8 @@ read_ignores(const SgStatement *st, List **findings)
 	List	   *ignores = NIL;
 	ListCell   *lc;
 
-	foreach(lc, sg_ignore_comments(st->sql))
+	foreach(lc, list_concat(sg_ignore_comments(st->leading ? st->leading : ""),
+							sg_ignore_comments(st->sql)))
 	{
 		SgIgnoreComment *ic = lfirst(lc);
 		ListCell   *lc2;

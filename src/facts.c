@@ -318,7 +318,7 @@ sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_p
 		nulls[0] = 'n';
 	values[1] = BoolGetDatum(indexed_only);
 	tables_facts("SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-				 "       pg_catalog.pg_relation_size(c.oid)"
+				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
 				 "  FROM pg_catalog.pg_class c"
 				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 				 " WHERE c.relkind IN ('r', 'm') AND (c.relhasindex OR NOT $2)"
@@ -343,7 +343,7 @@ sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
 	char		nulls[1] = {' '};
 
 	tables_facts("SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-				 "       pg_catalog.pg_relation_size(c.oid)"
+				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
 				 "  FROM pg_catalog.pg_attribute a"
 				 "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
 				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -355,7 +355,24 @@ sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
 				 1, argtypes, values, nulls, assume_populated, out);
 }
 
-/* Sum the tables a query lists as (name, size): see the two callers. */
+/* Was the relation created in this transaction?  Checked under ACCESS SHARE. */
+static bool
+created_in_xact(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	bool		result;
+
+	if (rel == NULL)
+		return true;			/* dropped meanwhile: nothing at risk */
+	result = rel->rd_createSubid != InvalidSubTransactionId;
+	relation_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * Sum the tables a query lists as (name, size, oid), leaving out those
+ * created in this transaction: see the two callers.
+ */
 static void
 tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 			 const char *nulls, bool assume_populated, SgRelFacts *out)
@@ -378,6 +395,9 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 													   SPI_tuptable->tupdesc, 2, &isnull));
 
 		if (isnull || (size <= 0 && !assume_populated))
+			continue;
+		if (created_in_xact(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
+														   SPI_tuptable->tupdesc, 3, &isnull))))
 			continue;
 		if (size <= 0)
 			out->assumed = true;

@@ -65,6 +65,8 @@ typedef struct SimRel
 	List	   *constraints;	/* SimConstraint */
 	List	   *indexes;		/* List of leading column names */
 	struct SimRel *table;		/* for an index: its table */
+	bool		cached;			/* catalog facts read (lint never changes them) */
+	SgRelFacts	facts;
 } SimRel;
 
 typedef struct SimColumn
@@ -237,17 +239,28 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 
 	if (OidIsValid(r->relid) && !r->created)
 	{
-		SgLockSpec	look = {locks.table == NoLock ? NoLock : AccessShareLock,
-		locks.table == NoLock ? NoLock : AccessShareLock,
-		locks.recurse, locks.relkinds, false};
+		/*
+		 * The catalog's facts, read once per relation and call (recursing
+		 * into partitions): lint changes nothing, so they stay true.
+		 */
+		if (!r->cached)
+		{
+			SgLockSpec	look = {AccessShareLock, AccessShareLock, true, NULL, false};
+			MemoryContext old = MemoryContextSwitchTo(ls->cxt);
 
-		sg_catalog_relation_facts(r->relid, look, false, out);
+			sg_catalog_relation_facts(r->relid, look, false, &r->facts);
+			MemoryContextSwitchTo(old);
+			r->cached = true;
+		}
+		*out = r->facts;
+		if (locks.relkinds && !strchr(locks.relkinds, out->relkind))
+			out->checkable = false;
 		if (!out->checkable)
 		{
 			out->handle = r;
 			return;
 		}
-		if (ls->assume_populated && !out->populated && locks.table != NoLock)
+		if (ls->assume_populated && !out->populated)
 		{
 			out->populated = true;
 			out->assumed = true;
@@ -456,6 +469,8 @@ add_script_tables(LintState *ls, const char *nspname, SgRelFacts *out)
 	{
 		if (!r->created || r->dropped || !r->populated || r->relkind != RELKIND_RELATION)
 			continue;
+		if (ls->in_block && r->block == ls->block)
+			continue;			/* created in this transaction */
 		if (nspname && strcmp(r->nspname, nspname) != 0)
 			continue;
 		out->exists = out->checkable = out->populated = true;
@@ -924,6 +939,8 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		st.parsetree = stmt;
 		st.sql = pnstrdup(sql + raw->stmt_location, len);
 		st.location_base = raw->stmt_location;
+		st.leading = pnstrdup(sql + sg_comments_start(sql, raw->stmt_location),
+							  raw->stmt_location - sg_comments_start(sql, raw->stmt_location));
 		st.in_xact_block = ls->in_block;
 		st.lock_timeout_ms = ls->lock_timeout;
 		st.facts = &ls->src;

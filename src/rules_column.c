@@ -317,6 +317,21 @@ type_change_rewrites(const SgColumnFacts *col, const char *colname, const Column
 	}
 }
 
+/* A type name as the statement spells it (up to USING, if any). */
+static char *
+written_type(const SgStatement *st, const TypeName *tn)
+{
+	char	   *text = sg_text_between(st, tn->location, -1);
+	char	   *using;
+
+	if (text == NULL)
+		return TypeNameToString(tn);
+	using = strcasestr(text, " using ");
+	if (using)
+		*using = '\0';
+	return text;
+}
+
 /*
  * changing-column-type: ALTER COLUMN ... TYPE that rewrites or scans the
  * table.  Binary-coercible changes without a typmod shrink pass.
@@ -349,7 +364,7 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 		{
 			if (!type_change_rewrites(&col, cmd->name, def, &target, &targetmod, &unknown))
 				continue;
-			if (unknown && !st->facts->simulated)
+			if (unknown)
 				continue;		/* core reports the missing type or cast */
 		}
 		else
@@ -358,7 +373,7 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 		from = col.unknown || !OidIsValid(col.typid) ? "its current type" :
 			format_type_with_typemod(col.typid, col.typmod);
 		to = OidIsValid(target) ? format_type_with_typemod(target, targetmod) :
-			TypeNameToString(def->typeName);
+			written_type(st, def->typeName);
 		sg_add_finding(findings, rule,
 					   psprintf("ALTER COLUMN %s TYPE %s on %s rewrites the table, violating rule %s",
 								c, to, t.qualname, rule->id),

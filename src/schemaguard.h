@@ -147,6 +147,7 @@ typedef struct SgStatement
 {
 	Node	   *parsetree;		/* utility statement; read-only */
 	const char *sql;			/* the statement's own text, NUL-terminated */
+	const char *leading;		/* comments directly above it, outside sql */
 	int			location_base;	/* offset of sql in the text parse locations
 								 * refer to */
 	bool		in_xact_block;	/* explicit BEGIN block, function or DO */
@@ -270,6 +271,7 @@ extern int	sg_last_statement_end(const char *sql, int before);
 extern List *sg_ignore_comments(const char *sql);
 extern char *sg_name_list(List *names);
 extern int	sg_first_token_offset(const char *sql);
+extern int	sg_comments_start(const char *text, int location);
 
 /* An ignore directive as written: ids (String) and reason. */
 typedef struct SgIgnoreComment

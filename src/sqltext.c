@@ -469,6 +469,64 @@ sg_ignore_comments(const char *sql)
 	return result;
 }
 
+/*
+ * Where the comments directly above byte offset 'location' of text begin:
+ * block comments and whole-line "--" comments, separated only by
+ * whitespace.  PostgreSQL 18 starts a statement at its first token, earlier
+ * majors right after the previous semicolon; looking back from the
+ * statement finds the same comments on both.
+ */
+int
+sg_comments_start(const char *text, int location)
+{
+	int			start = location;
+
+	for (;;)
+	{
+		int			q = start;
+		int			line;
+		int			c;
+
+		while (q > 0 && isspace((unsigned char) text[q - 1]))
+			q--;
+		if (q >= 2 && text[q - 1] == '/' && text[q - 2] == '*')
+		{
+			int			r = q - 2;
+
+			while (r >= 2 && !(text[r - 2] == '/' && text[r - 1] == '*'))
+				r--;
+			if (r < 2)
+				return start;
+			start = r - 2;
+			continue;
+		}
+		line = q;
+		while (line > 0 && text[line - 1] != '\n')
+			line--;
+		c = line;
+		while (c < q && (text[c] == ' ' || text[c] == '\t'))
+			c++;
+		if (c + 1 < q && text[c] == '-' && text[c + 1] == '-')
+		{
+			start = line;
+			continue;
+		}
+		/* "...; -- comment": a comment after the previous statement's end */
+		for (; c + 1 < q; c++)
+		{
+			if (text[c] == '-' && text[c + 1] == '-')
+			{
+				int			b = c;
+
+				while (b > line && isspace((unsigned char) text[b - 1]))
+					b--;
+				return (b > line && text[b - 1] == ';') ? c : start;
+			}
+		}
+		return start;
+	}
+}
+
 /* Offset of the first character after leading whitespace and comments. */
 int
 sg_first_token_offset(const char *sql)

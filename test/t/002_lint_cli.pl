@@ -126,5 +126,17 @@ like($log, qr/rule set-not-null-without-check ignored by a comment for role "\w+
 like($stderr, qr/schemaguard:ignore comment is invalid, it gives no reason: rule invalid-ignore/,
 	'an ignore without a reason is refused live too');
 
+# The upgrade path from 1.0: lint() arrives with ALTER EXTENSION UPDATE.
+$node->safe_psql('postgres', 'CREATE DATABASE upgrade');
+$node->safe_psql('upgrade', "CREATE EXTENSION schemaguard VERSION '1.0'");
+is($node->safe_psql('upgrade',
+		"SELECT count(*) FROM pg_proc WHERE proname = 'lint' AND pronamespace = 'schemaguard'::regnamespace"),
+	'0', 'version 1.0 has no lint()');
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.1', 'ALTER EXTENSION UPDATE reaches 1.1');
+is($node->safe_psql('upgrade', "SELECT count(*) FROM schemaguard.lint('DROP DATABASE x')"),
+	'1', 'lint() works after the upgrade');
+
 $node->stop;
 done_testing();
