@@ -502,34 +502,27 @@ emit_finding(int elevel, const SgFinding *f)
 }
 
 /*
- * Report findings of the live hook: log allowed ones, warn about warnings,
- * then raise the first error.  Called before the statement is chained on.
+ * Report findings: log allowed ones, warn about warnings, then raise the
+ * first error.  For a statement (at_commit false) deferred findings are
+ * skipped; at commit only they are reported, if they still hold.
  */
-void
-sg_report(const SgStatement *st, SgVerdict verdict)
+static void
+report_findings(List *findings, const char *sql, bool at_commit)
 {
 	ListCell   *lc;
 	SgFinding  *first_error = NULL;
 
-	foreach(lc, verdict.ignored)
-	{
-		SgIgnore   *ig = lfirst(lc);
-
-		ereport(LOG,
-				(errmsg("schemaguard: rule %s ignored by a comment for role \"%s\": %s",
-						ig->rule->id, GetUserNameFromId(GetUserId(), false), ig->reason),
-				 errdetail_internal("Statement: %s", st->sql),
-				 errhidestmt(true)));
-	}
-
-	foreach(lc, verdict.findings)
+	foreach(lc, findings)
 	{
 		SgFinding  *f = lfirst(lc);
 		SgLevel		level = sg_rule_level(f->rule);
 		SgAllowance *a = find_allowance(f->rule);
 
-		if (f->deferred)
+		if (f->deferred != at_commit)
 			continue;			/* judged at commit */
+		if (at_commit && (level == SG_LEVEL_OFF ||
+						  !sg_deferred_still_holds(sg_live_fact_source(), f)))
+			continue;
 		if (a != NULL)
 		{
 			ereport(LOG,
@@ -537,7 +530,7 @@ sg_report(const SgStatement *st, SgVerdict verdict)
 							f->rule->id,
 							GetUserNameFromId(GetUserId(), false),
 							a->reason),
-					 errdetail_internal("Statement: %s", st->sql),
+					 sql ? errdetail_internal("Statement: %s", sql) : 0,
 					 errhidestmt(true)));
 			continue;
 		}
@@ -555,6 +548,28 @@ sg_report(const SgStatement *st, SgVerdict verdict)
 }
 
 /*
+ * Report what the live hook found for a statement, before it is chained on:
+ * honoured ignore comments are logged, then the findings.
+ */
+void
+sg_report(const SgStatement *st, SgVerdict verdict)
+{
+	ListCell   *lc;
+
+	foreach(lc, verdict.ignored)
+	{
+		SgIgnore   *ig = lfirst(lc);
+
+		ereport(LOG,
+				(errmsg("schemaguard: rule %s ignored by a comment for role \"%s\": %s",
+						ig->rule->id, GetUserNameFromId(GetUserId(), false), ig->reason),
+				 errdetail_internal("Statement: %s", st->sql),
+				 errhidestmt(true)));
+	}
+	report_findings(verdict.findings, st->sql, false);
+}
+
+/*
  * Before commit: report the deferred findings that still hold.  A level
  * error (in enforce mode) makes the COMMIT fail.
  */
@@ -562,38 +577,11 @@ void
 sg_engine_pre_commit(void)
 {
 	List	   *todo = pending;
-	ListCell   *lc;
-	SgFinding  *first_error = NULL;
 
 	pending = NIL;
 	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
 		return;
-	foreach(lc, todo)
-	{
-		SgFinding  *f = lfirst(lc);
-		SgAllowance *a = find_allowance(f->rule);
-		SgLevel		level = sg_rule_level(f->rule);
-
-		if (level == SG_LEVEL_OFF || !sg_deferred_still_holds(sg_live_fact_source(), f))
-			continue;
-		if (a != NULL)
-		{
-			ereport(LOG,
-					(errmsg("schemaguard: rule %s allowed for role \"%s\": %s",
-							f->rule->id, GetUserNameFromId(GetUserId(), false), a->reason),
-					 errhidestmt(true)));
-			continue;
-		}
-		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE)
-		{
-			if (first_error == NULL)
-				first_error = f;
-			continue;
-		}
-		emit_finding(WARNING, f);
-	}
-	if (first_error != NULL)
-		emit_finding(ERROR, first_error);
+	report_findings(todo, NULL, true);
 }
 
 /* Transaction end: every allow() grant and deferred finding expires. */

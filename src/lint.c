@@ -1079,6 +1079,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	int			pos = 0;
 	int			line = 1;
 	int			stmtno = 0;
+	int			errline = 0;
 	MemoryContext stmtcxt;
 	HASHCTL		ctl;
 	ListCell   *lc;
@@ -1111,31 +1112,13 @@ sg_lint(PG_FUNCTION_ARGS)
 	{
 		/* Lint what precedes the error, then report it. */
 		int			errpos = edata->cursorpos > 0 ? char_to_byte(sql, edata->cursorpos) : 0;
-		int			errline;
 		int			p = 0;
 		int			l = 1;
 		ErrorData  *edata2 = NULL;
-		int			end;
+		int			end = safe_last_end(sql, errpos);
 
 		errline = line_at(sql, &p, &l, errpos);
-		end = safe_last_end(sql, errpos);
 		stmts = end > 0 ? parse_script(pnstrdup(sql, end), &edata2) : NIL;
-		stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
-										ALLOCSET_DEFAULT_SIZES);
-		foreach(lc, stmts)
-		{
-			RawStmt    *raw = lfirst_node(RawStmt, lc);
-
-			stmtno++;
-			lint_statement(&ls, raw, sql, stmtno,
-						   line_at(sql, &pos, &line, raw->stmt_location +
-								   sg_first_token_offset(sql + raw->stmt_location)),
-						   stmtcxt);
-		}
-		flush_deferred(&ls);
-		put_row(&ls, stmtno + 1, errline, "syntax-error", "error", edata->message,
-				NULL, edata->detail);
-		PG_RETURN_NULL();
 	}
 
 	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
@@ -1152,5 +1135,8 @@ sg_lint(PG_FUNCTION_ARGS)
 					   stmtcxt);
 	}
 	flush_deferred(&ls);
+	if (edata != NULL)
+		put_row(&ls, stmtno + 1, errline, "syntax-error", "error", edata->message,
+				NULL, edata->detail);
 	PG_RETURN_NULL();
 }

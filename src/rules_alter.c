@@ -53,6 +53,20 @@ sg_alter_cmds(const SgStatement *st, AlterTableType subtype)
 	return result;
 }
 
+/*
+ * The subcommands of one kind, when there are any and the target is at
+ * risk (filling *t); NIL otherwise.  The opening of most ALTER TABLE rules.
+ */
+List *
+sg_alter_cmds_at_risk(const SgStatement *st, AlterTableType subtype, SgRelFacts *t)
+{
+	List	   *cmds = sg_alter_cmds(st, subtype);
+
+	if (cmds == NIL || !sg_alter_target(st, t))
+		return NIL;
+	return cmds;
+}
+
 /* "ALTER TABLE public.t" */
 char *
 sg_alter_prefix(const SgRelFacts *t)

@@ -163,11 +163,11 @@ add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
 void
 sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *cmds = sg_alter_cmds(st, AT_AddColumn);
+	List	   *cmds;
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (cmds == NIL || !sg_alter_target(st, &t))
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AddColumn, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
 	{
@@ -203,11 +203,11 @@ sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findin
 void
 sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *cmds = sg_alter_cmds(st, AT_AddColumn);
+	List	   *cmds;
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (cmds == NIL || !sg_alter_target(st, &t))
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AddColumn, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
 	{
@@ -339,11 +339,11 @@ written_type(const SgStatement *st, const TypeName *tn)
 void
 sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *cmds = sg_alter_cmds(st, AT_AlterColumnType);
+	List	   *cmds;
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (cmds == NIL || !sg_alter_target(st, &t))
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AlterColumnType, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
 	{

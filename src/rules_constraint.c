@@ -180,11 +180,11 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 void
 sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *cmds = sg_alter_cmds(st, AT_ValidateConstraint);
+	List	   *cmds;
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (cmds == NIL || !sg_alter_target(st, &t))
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_ValidateConstraint, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
 	{
@@ -283,12 +283,12 @@ sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 void
 sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *cmds = sg_alter_cmds(st, AT_SetNotNull);
+	List	   *cmds;
 	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (cmds == NIL || !sg_alter_target(st, &t))
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
 	{

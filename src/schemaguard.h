@@ -290,6 +290,8 @@ extern const char *sg_index_concurrent_command(Node *parsetree);
 /* rules_alter.c: helpers shared by the ALTER TABLE rules */
 extern bool sg_alter_target(const SgStatement *st, SgRelFacts *t);
 extern List *sg_alter_cmds(const SgStatement *st, AlterTableType subtype);
+extern List *sg_alter_cmds_at_risk(const SgStatement *st, AlterTableType subtype,
+								   SgRelFacts *t);
 extern char *sg_alter_prefix(const SgRelFacts *t);
 extern char *sg_text_between(const SgStatement *st, int from, int to);
 extern char *sg_default_name(const char *relname, List *columns, const char *suffix);

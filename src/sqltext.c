@@ -417,14 +417,13 @@ parse_ignore(const char *body, int len)
 }
 
 /*
- * The ignore directives among the comments that precede the statement's
- * first token: "-- schemaguard:ignore id[, id...] reason" or the same in a
- * block comment.
+ * Walk the comments before the first token of sql, calling visit(body, len)
+ * for each; returns the offset of the first token.
  */
-List *
-sg_ignore_comments(const char *sql)
+static int
+walk_leading_comments(const char *sql, void (*visit) (const char *body, int len, void *arg),
+					  void *arg)
 {
-	List	   *result = NIL;
 	const char *p = sql;
 
 	for (;;)
@@ -434,20 +433,17 @@ sg_ignore_comments(const char *sql)
 		if (p[0] == '-' && p[1] == '-')
 		{
 			const char *end = strchr(p, '\n');
-			SgIgnoreComment *ic;
 
 			if (end == NULL)
 				end = p + strlen(p);
-			ic = parse_ignore(p + 2, end - p - 2);
-			if (ic)
-				result = lappend(result, ic);
+			if (visit)
+				visit(p + 2, end - p - 2, arg);
 			p = end;
 		}
 		else if (p[0] == '/' && p[1] == '*')
 		{
 			const char *q = p + 2;
 			int			depth = 1;
-			SgIgnoreComment *ic;
 
 			while (*q && depth > 0)
 			{
@@ -458,14 +454,37 @@ sg_ignore_comments(const char *sql)
 				else
 					q++;
 			}
-			ic = parse_ignore(p + 2, (depth == 0 ? q - 2 : q) - (p + 2));
-			if (ic)
-				result = lappend(result, ic);
+			if (visit)
+				visit(p + 2, (depth == 0 ? q - 2 : q) - (p + 2), arg);
 			p = q;
 		}
 		else
-			break;
+			return p - sql;
 	}
+}
+
+/* walk_leading_comments visitor: collect ignore directives. */
+static void
+collect_ignore(const char *body, int len, void *arg)
+{
+	List	  **result = arg;
+	SgIgnoreComment *ic = parse_ignore(body, len);
+
+	if (ic)
+		*result = lappend(*result, ic);
+}
+
+/*
+ * The ignore directives among the comments that precede the statement's
+ * first token: "-- schemaguard:ignore id[, id...] reason" or the same in a
+ * block comment.
+ */
+List *
+sg_ignore_comments(const char *sql)
+{
+	List	   *result = NIL;
+
+	(void) walk_leading_comments(sql, collect_ignore, &result);
 	return result;
 }
 
@@ -531,35 +550,7 @@ sg_comments_start(const char *text, int location)
 int
 sg_first_token_offset(const char *sql)
 {
-	const char *p = sql;
-
-	for (;;)
-	{
-		while (isspace((unsigned char) *p))
-			p++;
-		if (p[0] == '-' && p[1] == '-')
-		{
-			while (*p && *p != '\n')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			p += 2;
-			while (*p && depth > 0)
-			{
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p += 2;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p += 2;
-				else
-					p++;
-			}
-		}
-		else
-			return p - sql;
-	}
+	return walk_leading_comments(sql, NULL, NULL);
 }
 
 /* A qualified name given as a list of String, quoted as needed. */
