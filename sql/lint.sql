@@ -204,3 +204,13 @@ SELECT rule, level FROM schemaguard.lint('ALTER TABLE pop ALTER COLUMN note SET 
 SELECT schemaguard.set_rule_level('set-not-null-without-check', 'off');
 SELECT count(*) FROM schemaguard.lint('ALTER TABLE pop ALTER COLUMN note SET NOT NULL');
 SELECT schemaguard.set_rule_level('set-not-null-without-check', 'default');
+
+-- names core refuses when it runs the statement do not make lint() raise
+SELECT statement, rule FROM schemaguard.lint($$
+DROP TABLE a.b.c.d;
+DROP INDEX otherdb.s.i;
+DROP TRIGGER t ON a.b.c.d;
+ALTER TABLE pop ADD COLUMN z int DEFAULT a.b.c.d();
+$$);
+-- ... and a parse-time name error is a syntax-error row
+SELECT statement, line, rule, message FROM schemaguard.lint('ALTER TABLE a.b.c.d ADD COLUMN x int');

@@ -837,7 +837,8 @@ simulate(LintState *ls, Node *stmt)
 					break;
 				foreach(lc, ds->objects)
 				{
-					SimRel	   *r = sim_resolve(ls, makeRangeVarFromNameList(lfirst(lc)));
+					RangeVar   *rv = sg_rangevar_from_names(lfirst(lc));
+					SimRel	   *r = rv ? sim_resolve(ls, rv) : NULL;
 
 					if (r)
 						r->dropped = true;

@@ -93,10 +93,12 @@ sg_text_between(const SgStatement *st, int from, int to)
 	char	   *text;
 	int			len;
 
-	if (from < 0)
+	if (from < 0 || start < 0 || start >= (int) strlen(st->sql))
 		return NULL;
 	if (to < 0)
 		return sg_clause_text(st->sql, start);
+	if (to < from || to - st->location_base > (int) strlen(st->sql))
+		return NULL;
 	text = pnstrdup(st->sql + start, to - from);
 	len = strlen(text);
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\n' ||

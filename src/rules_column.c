@@ -55,6 +55,11 @@ volatility_walker(Node *node, void *context)
 		FuncCall   *fc = (FuncCall *) node;
 		FuncCandidateList cands;
 
+		if (!sg_name_ok(fc->funcname))
+		{
+			vs->unknown = true;	/* core reports the name */
+			return false;
+		}
 		cands = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
 									  false, false, false, true);
 		if (cands == NULL)

@@ -158,10 +158,12 @@ sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 
 	foreach(lc, stmt->objects)
 	{
-		RangeVar   *rv = makeRangeVarFromNameList(lfirst(lc));
+		RangeVar   *rv = sg_rangevar_from_names(lfirst(lc));
 		SgRelFacts	t;
 		char	   *hint;
 
+		if (rv == NULL)
+			continue;			/* core reports the name */
 		st->facts->relation(st->facts, rv, locks, &t);
 		if (!sg_facts_at_risk(&t))
 			continue;

@@ -264,19 +264,23 @@ strong_lock_targets(Node *parsetree, List **rvs)
 				foreach(lc, stmt->objects)
 				{
 					List	   *names = lfirst(lc);
+					List	   *table = stmt->removeType == OBJECT_TRIGGER ||
+						stmt->removeType == OBJECT_POLICY || stmt->removeType == OBJECT_RULE ?
+						list_truncate(list_copy(names), list_length(names) - 1) : names;
 
+					if (!sg_name_ok(table))
+						return NoLock;	/* core reports the name */
 					switch (stmt->removeType)
 					{
 						case OBJECT_TABLE:
 						case OBJECT_MATVIEW:
 						case OBJECT_INDEX:
-							*rvs = lappend(*rvs, makeRangeVarFromNameList(names));
+							*rvs = lappend(*rvs, makeRangeVarFromNameList(table));
 							break;
 						case OBJECT_TRIGGER:
 						case OBJECT_POLICY:
 						case OBJECT_RULE:
-							*rvs = lappend(*rvs, makeRangeVarFromNameList(list_truncate(list_copy(names),
-																						list_length(names) - 1)));
+							*rvs = lappend(*rvs, makeRangeVarFromNameList(table));
 							break;
 						default:
 							return NoLock;

@@ -18,6 +18,9 @@
 #include "catalog/pg_class.h"
 #include "lib/stringinfo.h"
 #include "common/keywords.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
 #include "parser/scanner.h"
 #include "utils/builtins.h"
 
@@ -551,6 +554,29 @@ int
 sg_first_token_offset(const char *sql)
 {
 	return walk_leading_comments(sql, NULL, NULL);
+}
+
+/*
+ * Is a dotted name usable as is: 1 to 3 parts, and a 3-part name in this
+ * database?  Core raises "improper qualified name" or "cross-database
+ * references" for the others when it runs the statement; the checks and
+ * lint() must not raise first.
+ */
+bool
+sg_name_ok(List *names)
+{
+	int			n = list_length(names);
+
+	if (n < 1 || n > 3)
+		return false;
+	return n < 3 || strcmp(strVal(linitial(names)), get_database_name(MyDatabaseId)) == 0;
+}
+
+/* makeRangeVarFromNameList(), or NULL for a name core will refuse. */
+RangeVar *
+sg_rangevar_from_names(List *names)
+{
+	return sg_name_ok(names) ? makeRangeVarFromNameList(names) : NULL;
 }
 
 /* A qualified name given as a list of String, quoted as needed. */
