@@ -3,6 +3,8 @@ SET lock_timeout = '5s';
 \set new_table 'CREATE TABLE fresh (LIKE pop INCLUDING ALL); INSERT INTO fresh SELECT * FROM pop'
 
 -- table-rewrite
+SET allow_in_place_tablespaces = on;
+CREATE TABLESPACE regress_sg_ts LOCATION '';
 VACUUM FULL pop;
 CLUSTER pop USING pop_pkey;
 ALTER TABLE pop SET UNLOGGED;
@@ -11,6 +13,10 @@ SELECT c.* FROM (VALUES
 	('vacuum (full)', NULL, 'VACUUM (FULL, VERBOSE false) pop'),
 	('cluster', NULL, 'CLUSTER pop USING pop_pkey'),
 	('set unlogged', NULL, 'ALTER TABLE pop SET UNLOGGED'),
+	('set tablespace', NULL, 'ALTER TABLE pop SET TABLESPACE regress_sg_ts'),
+	('safe: the tablespace it is in', NULL, 'ALTER TABLE pop SET TABLESPACE pg_default'),
+	('safe: already logged', NULL, 'ALTER TABLE pop SET LOGGED'),
+	('safe: the access method it has', NULL, 'ALTER TABLE pop SET ACCESS METHOD heap'),
 	('safe: plain vacuum', NULL, 'VACUUM pop'),
 	('new table', :'new_table', 'ALTER TABLE fresh SET UNLOGGED'),
 	('empty table', NULL, 'ALTER TABLE emp SET UNLOGGED'),
@@ -18,6 +24,8 @@ SELECT c.* FROM (VALUES
 ) v(label, setup, stmt), LATERAL sg_case(v.label, v.setup, v.stmt) c;
 -- outside a function, VACUUM FULL of an empty table just runs
 VACUUM FULL emp;
+ALTER TABLE pop SET TABLESPACE regress_sg_ts;
+DROP TABLESPACE regress_sg_ts;
 
 -- require-concurrent-refresh
 CREATE MATERIALIZED VIEW pop_mv AS SELECT id, note FROM pop WHERE id <= 100;

@@ -9,7 +9,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/tablespace.h"
+#include "miscadmin.h"
+#include "utils/syscache.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
@@ -53,6 +58,47 @@ static const char *const no_repack_hint =
 "pg_repack cannot do this online. Create the new table as it should be, copy the rows in "
 "batches while a trigger keeps it in step, and swap the names in one short transaction; "
 "or, in a maintenance window, use schemaguard.allow() with a reason.";
+
+/*
+ * Is the table already as the ALTER TABLE form asks (same tablespace, same
+ * persistence, same access method)?  Core then rewrites nothing.  Unknown
+ * for a relation outside the catalog (lint): no.
+ */
+static bool
+already_so(const SgRelFacts *t, AlterTableType subtype, const char *name)
+{
+	HeapTuple	tup;
+	Form_pg_class cls;
+	bool		result = false;
+
+	if (!OidIsValid(t->relid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	cls = (Form_pg_class) GETSTRUCT(tup);
+	switch (subtype)
+	{
+		case AT_SetTableSpace:
+			result = name &&
+				get_tablespace_oid(name, true) ==
+				(OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace);
+			break;
+		case AT_SetLogged:
+			result = cls->relpersistence == RELPERSISTENCE_PERMANENT;
+			break;
+		case AT_SetUnLogged:
+			result = cls->relpersistence == RELPERSISTENCE_UNLOGGED;
+			break;
+		case AT_SetAccessMethod:
+			result = name && get_table_am_oid(name, true) == cls->relam;
+			break;
+		default:
+			break;
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
 
 /*
  * table-rewrite: VACUUM FULL, CLUSTER, ALTER TABLE ... SET TABLESPACE,
@@ -145,6 +191,8 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 					return;
 			}
 			cmd = linitial(cmds);
+			if (already_so(&t, forms[i].subtype, cmd->name))
+				continue;		/* core does nothing */
 			add_rewrite(findings, rule, psprintf("ALTER TABLE ... %s", forms[i].what), &t,
 						forms[i].subtype == AT_SetTableSpace ?
 						psprintf("Use pg_repack --table=%s --tablespace=%s --moveidx, which moves it online.",
