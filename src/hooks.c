@@ -143,10 +143,14 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		st.parsetree = parsetree;
 		st.sql = statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len);
 		st.location_base = Max(pstmt->stmt_location, 0);
-		st.leading = queryString ?
-			pnstrdup(queryString + sg_comments_start(queryString, st.location_base),
-					 st.location_base - sg_comments_start(queryString, st.location_base)) : NULL;
-		st.in_xact_block = IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL;
+		if (queryString)
+		{
+			int			from = sg_comments_start(queryString, st.location_base);
+
+			st.leading = pnstrdup(queryString + from, st.location_base - from);
+		}
+		else
+			st.leading = NULL;
 		st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
 		st.facts = sg_live_fact_source();
 		verdict = sg_evaluate(&st, true);

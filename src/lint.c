@@ -936,13 +936,13 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		SgStatement st;
 		SgVerdict	v;
 		ListCell   *lc;
+		int			from;
 
 		st.parsetree = stmt;
 		st.sql = pnstrdup(sql + raw->stmt_location, len);
 		st.location_base = raw->stmt_location;
-		st.leading = pnstrdup(sql + sg_comments_start(sql, raw->stmt_location),
-							  raw->stmt_location - sg_comments_start(sql, raw->stmt_location));
-		st.in_xact_block = ls->in_block;
+		from = sg_comments_start(sql, raw->stmt_location);
+		st.leading = pnstrdup(sql + from, raw->stmt_location - from);
 		st.lock_timeout_ms = ls->lock_timeout;
 		st.facts = &ls->src;
 		v = sg_evaluate(&st, false);

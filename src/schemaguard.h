@@ -150,7 +150,6 @@ typedef struct SgStatement
 	const char *leading;		/* comments directly above it, outside sql */
 	int			location_base;	/* offset of sql in the text parse locations
 								 * refer to */
-	bool		in_xact_block;	/* explicit BEGIN block, function or DO */
 	int			lock_timeout_ms;	/* lock_timeout in force for it */
 	SgFactSource *facts;
 	/* out: the hook should run it under schemaguard.default_lock_timeout */
