@@ -45,77 +45,105 @@ const SgRule sg_rules[] = {
 		{T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt,
 			T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt,
 		T_AlterPolicyStmt, T_LockStmt}, sg_check_lock_timeout,
-	"a statement that takes SHARE ROW EXCLUSIVE or stronger on a populated table while lock_timeout is 0"},
+	"a statement that takes SHARE ROW EXCLUSIVE or stronger on a populated table while lock_timeout is 0",
+	NULL, NULL},
 	/* index */
 	{"require-concurrent-index-creation", "index", SG_LEVEL_ERROR,
 		{T_IndexStmt}, sg_check_create_index,
-	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build"},
+	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
+	NULL, NULL},
 	{"require-concurrent-index-deletion", "index", SG_LEVEL_ERROR,
 		{T_DropStmt}, sg_check_drop_index,
-	"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table"},
+	"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table",
+	NULL, NULL},
 	{"require-concurrent-reindex", "index", SG_LEVEL_ERROR,
 		{T_ReindexStmt}, sg_check_reindex,
-	"REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds"},
+	"REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds",
+	NULL, NULL},
 	/* constraint */
 	{"constraint-missing-not-valid", "constraint", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_missing_not_valid,
-	"ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock"},
+	"ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
+	NULL, NULL},
 	{"validate-in-same-transaction", "constraint", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_validate_same_xact,
-	"VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock"},
+	"VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock",
+	NULL, NULL},
 	{"unique-constraint-without-index", "constraint", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_unique_without_index,
-	"ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock"},
+	"ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
+	NULL, NULL},
 	{"exclusion-constraint-on-existing-table", "constraint", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_exclusion,
-	"ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock"},
+	"ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
+	NULL, NULL},
 	{"set-not-null-without-check", "constraint", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_set_not_null,
-	"SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it"},
+	"SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
+	NULL, NULL},
 	/* column */
 	{"adding-required-field", "column", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_required_field,
-	"ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it"},
+	"ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it",
+	NULL, NULL},
 	{"adding-field-with-volatile-default", "column", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_volatile_default,
-	"ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table"},
+	"ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table",
+	NULL, NULL},
 	{"changing-column-type", "column", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_column_type,
-	"ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock"},
+	"ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock",
+	NULL, NULL},
 	{"renaming-column", "column", SG_LEVEL_ERROR,
 		{T_RenameStmt}, sg_check_rename_column,
-	"RENAME COLUMN breaks the running application"},
+	"RENAME COLUMN breaks the running application",
+	NULL, NULL},
 	{"renaming-table", "column", SG_LEVEL_ERROR,
 		{T_RenameStmt}, sg_check_rename_table,
-	"RENAME TO breaks the running application"},
+	"RENAME TO breaks the running application",
+	NULL, NULL},
 	/* rewrite */
 	{"table-rewrite", "rewrite", SG_LEVEL_ERROR,
 		{T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt}, sg_check_table_rewrite,
-	"VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock"},
+	"VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
+	NULL, NULL},
 	{"require-concurrent-refresh", "rewrite", SG_LEVEL_ERROR,
 		{T_RefreshMatViewStmt}, sg_check_refresh,
-	"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view"},
+	"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view",
+	NULL, NULL},
 	{"require-concurrent-partition-detach", "rewrite", SG_LEVEL_ERROR,
 		{T_AlterTableStmt}, sg_check_detach,
-	"DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table"},
+	"DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table",
+	NULL, NULL},
 	/* destruction */
 	{"ban-drop-database", "destruction", SG_LEVEL_ERROR,
 		{T_DropdbStmt}, sg_check_drop_database,
-	"DROP DATABASE in a migration"},
+	"DROP DATABASE in a migration",
+	NULL, NULL},
 	{"ban-truncate-cascade", "destruction", SG_LEVEL_ERROR,
 		{T_TruncateStmt}, sg_check_truncate_cascade,
-	"TRUNCATE ... CASCADE also empties every table that references the target, transitively"},
+	"TRUNCATE ... CASCADE also empties every table that references the target, transitively",
+	NULL, NULL},
 	{"ban-drop-cascade", "destruction", SG_LEVEL_ERROR,
 		{T_DropStmt}, sg_check_drop_cascade,
-	"DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it"},
-	/* advice */
+	"DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
+	NULL, NULL},
+	/* tenant: judged at the end of the transaction */
+	{"tenant-table-rls", "tenant", SG_LEVEL_ERROR,
+		{T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt,
+		T_CreatePolicyStmt, T_AlterPolicyStmt}, sg_check_tenant_table,
+		"a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
+	sg_tenant_recheck, sg_tenant_merge},
+	/* advice: judged at the end of the transaction */
 	{"fk-without-index", "advice", SG_LEVEL_WARNING,
 		{T_AlterTableStmt}, sg_check_fk_without_index,
-	"a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one"},
+		"a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
+	sg_fk_index_recheck, NULL},
 	/* meta */
 	{"invalid-ignore", "meta", SG_LEVEL_ERROR,
 		{T_Invalid}, NULL,
-	"a schemaguard:ignore comment without a reason or with an unknown rule id"},
+	"a schemaguard:ignore comment without a reason or with an unknown rule id",
+	NULL, NULL},
 };
 const int	sg_nrules = lengthof(sg_rules);
 
@@ -434,11 +462,60 @@ sg_evaluate(SgStatement *st, bool stop_on_block)
 	return v;
 }
 
-/* Is a deferred finding still true now, at the end of its transaction? */
+/*
+ * Is a deferred finding still true now, at the end of its transaction?  Its
+ * rule's recheck may rewrite its texts with what it sees now.
+ */
 bool
-sg_deferred_still_holds(SgFactSource *facts, const SgFinding *f)
+sg_deferred_still_holds(SgFactSource *facts, SgFinding *f)
 {
-	return !facts->index_leads(facts, &f->target, f->columns);
+	if (sg_rule_level(f->rule) == SG_LEVEL_OFF)
+		return false;
+	return f->rule->recheck(facts, f);
+}
+
+/*
+ * The deferred findings that still hold at the end of the transaction, those
+ * of a rule with a merge function folded into one.
+ */
+static List *
+judge_deferred(SgFactSource *facts, List *findings)
+{
+	List	   *holding = NIL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		if (sg_deferred_still_holds(facts, lfirst(lc)))
+			holding = lappend(holding, lfirst(lc));
+	}
+	foreach(lc, holding)
+	{
+		SgFinding  *f = lfirst(lc);
+		List	   *same = NIL;
+		ListCell   *lc2;
+
+		if (f->rule->merge == NULL)
+		{
+			out = lappend(out, f);
+			continue;
+		}
+		foreach(lc2, out)
+		{
+			if (((SgFinding *) lfirst(lc2))->rule == f->rule)
+				break;
+		}
+		if (lc2 != NULL)
+			continue;			/* folded in already */
+		foreach(lc2, holding)
+		{
+			if (((SgFinding *) lfirst(lc2))->rule == f->rule)
+				same = lappend(same, lfirst(lc2));
+		}
+		out = lappend(out, f->rule->merge(same));
+	}
+	return out;
 }
 
 /*
@@ -463,12 +540,24 @@ sg_defer_findings(List *findings)
 		f->message = pstrdup(src->message);
 		f->detail = src->detail ? pstrdup(src->detail) : NULL;
 		f->hint = src->hint ? pstrdup(src->hint) : NULL;
-		f->target.qualname = pstrdup(src->target.qualname);
-		f->target.table_qualname = pstrdup(src->target.table_qualname);
+		f->target.qualname = src->target.qualname ? pstrdup(src->target.qualname) : NULL;
+		f->target.table_qualname = src->target.table_qualname ?
+			pstrdup(src->target.table_qualname) : NULL;
 		f->target.example_partition = NULL;
 		f->target.handle = NULL;
 		f->columns = copyObject(src->columns);
 		f->subid = GetCurrentSubTransactionId();
+		/* A table the statement created exists now: keep its OID. */
+		if (src->relation != NULL)
+		{
+			f->target.relid = RangeVarGetRelid(src->relation, NoLock, true);
+			f->relation = NULL;
+			if (!OidIsValid(f->target.relid))
+			{
+				pfree(f);
+				continue;
+			}
+		}
 		pending = lappend(pending, f);
 	}
 	MemoryContextSwitchTo(old);
@@ -520,9 +609,6 @@ report_findings(List *findings, const char *sql, bool at_commit)
 
 		if (f->deferred != at_commit)
 			continue;			/* judged at commit */
-		if (at_commit && (level == SG_LEVEL_OFF ||
-						  !sg_deferred_still_holds(sg_live_fact_source(), f)))
-			continue;
 		if (a != NULL)
 		{
 			ereport(LOG,
@@ -581,7 +667,7 @@ sg_engine_pre_commit(void)
 	pending = NIL;
 	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
 		return;
-	report_findings(todo, NULL, true);
+	report_findings(judge_deferred(sg_live_fact_source(), todo), NULL, true);
 }
 
 /* Transaction end: every allow() grant and deferred finding expires. */

@@ -588,6 +588,13 @@ live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	ReleaseSysCache(typ);
 }
 
+/* SgFactSource.tenant for the live server: rv was resolved after the statement. */
+static void
+live_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *out)
+{
+	sg_catalog_tenant_facts(relid, out);
+}
+
 /* The fact source the live hook uses. */
 SgFactSource *
 sg_live_fact_source(void)
@@ -595,7 +602,7 @@ sg_live_fact_source(void)
 	static SgFactSource live = {
 		live_relation, live_has_column, live_sibling_exists, live_namespace,
 		live_column, live_added_not_valid, live_index_leads, live_type_users,
-		false, NULL
+		live_tenant, false, NULL
 	};
 
 	return &live;

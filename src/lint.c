@@ -15,7 +15,9 @@
  *	- BEGIN ... COMMIT blocks: a table created inside the current block
  *	  counts as created in the current transaction;
  *	- SET [LOCAL] lock_timeout, and schemaguard.allow() calls;
- *	- NOT VALID constraints and their VALIDATE.
+ *	- NOT VALID constraints and their VALIDATE;
+ *	- row-level security: ENABLE/FORCE, CREATE/ALTER/DROP POLICY, and
+ *	  schemaguard.enable_tenant_isolation() calls.
  *
  * A relation neither the catalog nor the script knows is assumed to exist
  * and hold data, with unknown columns (SgRelFacts.unknown).
@@ -33,6 +35,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "storage/proc.h"
@@ -42,7 +45,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
+#include "compat.h"
 #include "schemaguard.h"
 
 #define SIM_KEYLEN	(NAMEDATALEN * 2 + 2)
@@ -67,6 +72,11 @@ typedef struct SimRel
 	struct SimRel *table;		/* for an index: its table */
 	bool		cached;			/* catalog facts read (lint never changes them) */
 	SgRelFacts	facts;
+	/* row-level security, once the script has touched it */
+	bool		rls_known;
+	bool		rls;
+	bool		force;
+	List	   *policies;		/* SgPolicyFacts */
 } SimRel;
 
 typedef struct SimColumn
@@ -502,7 +512,147 @@ lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	ReleaseSysCache(typ);
 }
 
+/* The tenant columns the script has given r. */
+static const char *
+sim_tenant_column(SimRel *r)
+{
+	ListCell   *lc;
+
+	foreach(lc, sg_tenant_column_names())
+	{
+		if (sim_column(r, strVal(lfirst(lc))))
+			return strVal(lfirst(lc));
+	}
+	return NULL;
+}
+
+static void
+lint_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *out)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rv ? sim_resolve(ls, rv) : NULL;
+
+	memset(out, 0, sizeof(SgTenantFacts));
+	if (r == NULL || r->unknown || r->is_temp ||
+		(r->relkind != RELKIND_RELATION && r->relkind != RELKIND_PARTITIONED_TABLE))
+		return;
+	if (OidIsValid(r->relid) && !r->created)
+	{
+		sg_catalog_tenant_facts(r->relid, out);
+		if (!out->exists)
+			return;
+	}
+	else
+	{
+		out->exists = true;
+		out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+	}
+	if (out->column == NULL)
+		out->column = sim_tenant_column(r);
+	if (r->rls_known)
+	{
+		out->rls = r->rls;
+		out->force = r->force;
+		out->policies = r->policies;
+	}
+}
+
 /* ---------- simulating the script ---------- */
+
+/* r's row-level security, read from the catalog the first time. */
+static SimRel *
+sim_rls(SimRel *r)
+{
+	if (!r->rls_known && OidIsValid(r->relid) && !r->created)
+	{
+		SgTenantFacts tf;
+
+		sg_catalog_tenant_facts(r->relid, &tf);
+		r->rls = tf.rls;
+		r->force = tf.force;
+		r->policies = tf.column ? tf.policies : NIL;
+	}
+	r->rls_known = true;
+	return r;
+}
+
+/* Is a raw expression the constant true? */
+static bool
+raw_true(Node *n)
+{
+	return n && IsA(n, A_Const) && !((A_Const *) n)->isnull &&
+		IsA(&((A_Const *) n)->val, Boolean) && boolVal(&((A_Const *) n)->val);
+}
+
+static bool
+raw_uses_tenant_walker(Node *n, void *cxt)
+{
+	if (n == NULL)
+		return false;
+	if (IsA(n, FuncCall) &&
+		strcmp(strVal(llast(((FuncCall *) n)->funcname)), "current_tenant") == 0)
+		return true;
+	return sg_raw_walker(n, raw_uses_tenant_walker, cxt);
+}
+
+/* Set a policy's facts from its (raw) USING and WITH CHECK. */
+static void
+sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
+{
+	if (qual == NULL && check == NULL)
+		return;
+	p->always_true = raw_true(qual) || raw_true(check);
+	p->uses_current_tenant = raw_uses_tenant_walker(qual, NULL) ||
+		raw_uses_tenant_walker(check, NULL);
+}
+
+/* The policy of r called name, or NULL. */
+static SgPolicyFacts *
+sim_policy(SimRel *r, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, r->policies)
+	{
+		if (strcmp(((SgPolicyFacts *) lfirst(lc))->name, name) == 0)
+			return lfirst(lc);
+	}
+	return NULL;
+}
+
+/* SELECT schemaguard.enable_tenant_isolation('table'): what it would do. */
+static void
+sim_enable_tenant_isolation(LintState *ls, const char *target)
+{
+	List	   *parts;
+	List	   *names = NIL;
+	ListCell   *lc;
+	RangeVar   *rv;
+	SimRel	   *r;
+	SgPolicyFacts *p;
+
+	if (!SplitIdentifierString(pstrdup(target), '.', &parts))
+		return;
+	foreach(lc, parts)
+		names = lappend(names, makeString(lfirst(lc)));
+	rv = sg_rangevar_from_names(names);
+	r = rv ? sim_resolve(ls, rv) : NULL;
+	if (r == NULL)
+		return;
+	sim_rls(r);
+	r->rls = r->force = true;
+	p = sim_policy(r, "schemaguard_tenant_isolation");
+	if (p == NULL)
+	{
+		p = palloc0(sizeof(SgPolicyFacts));
+		p->name = "schemaguard_tenant_isolation";
+		r->policies = lappend(r->policies, p);
+	}
+	p->cmd = '*';
+	p->permissive = true;
+	p->always_true = false;
+	p->uses_current_tenant = true;
+}
 
 /* Mark the relation a DML statement writes as populated. */
 static void
@@ -602,6 +752,9 @@ sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
 	r->is_temp = rv->relpersistence == RELPERSISTENCE_TEMP;
 	r->columns = r->constraints = r->indexes = NIL;
 	r->table = NULL;
+	r->rls_known = true;		/* a new table: no row-level security */
+	r->rls = r->force = false;
+	r->policies = NIL;
 	return r;
 }
 
@@ -622,9 +775,12 @@ timeout_value(List *args)
 	return -1;
 }
 
-/* SELECT schemaguard.allow('rule', '...') in the script. */
+/*
+ * SELECT schemaguard.allow('rule', '...') and
+ * SELECT schemaguard.enable_tenant_isolation('table') in the script.
+ */
 static void
-sim_allow(LintState *ls, SelectStmt *stmt)
+sim_calls(LintState *ls, SelectStmt *stmt)
 {
 	ListCell   *lc;
 
@@ -632,18 +788,26 @@ sim_allow(LintState *ls, SelectStmt *stmt)
 	{
 		ResTarget  *rt = lfirst_node(ResTarget, lc);
 		FuncCall   *fc;
-		const SgRule *rule;
+		const char *fname;
+		const char *arg;
 
-		if (!IsA(rt->val, FuncCall))
+		if (rt->val == NULL || !IsA(rt->val, FuncCall))
 			continue;
 		fc = (FuncCall *) rt->val;
-		if (strcmp(strVal(llast(fc->funcname)), "allow") != 0 || list_length(fc->args) != 2 ||
-			!IsA(linitial(fc->args), A_Const) ||
+		if (fc->args == NIL || !IsA(linitial(fc->args), A_Const) ||
 			!IsA(&((A_Const *) linitial(fc->args))->val, String))
 			continue;
-		rule = sg_rule_by_id(strVal(&((A_Const *) linitial(fc->args))->val));
-		if (rule && ls->in_block)
-			ls->allowed = lappend(ls->allowed, (void *) rule);
+		fname = strVal(llast(fc->funcname));
+		arg = strVal(&((A_Const *) linitial(fc->args))->val);
+		if (strcmp(fname, "allow") == 0 && list_length(fc->args) == 2)
+		{
+			const SgRule *rule = sg_rule_by_id(arg);
+
+			if (rule && ls->in_block)
+				ls->allowed = lappend(ls->allowed, (void *) rule);
+		}
+		else if (strcmp(fname, "enable_tenant_isolation") == 0)
+			sim_enable_tenant_isolation(ls, arg);
 	}
 }
 
@@ -773,6 +937,14 @@ simulate(LintState *ls, Node *stmt)
 						case AT_AddConstraint:
 							sim_constraint(ls, r, castNode(Constraint, cmd->def), NULL);
 							break;
+						case AT_EnableRowSecurity:
+						case AT_DisableRowSecurity:
+							sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;
+							break;
+						case AT_ForceRowSecurity:
+						case AT_NoForceRowSecurity:
+							sim_rls(r)->force = cmd->subtype == AT_ForceRowSecurity;
+							break;
 						case AT_ValidateConstraint:
 							{
 								ListCell   *lc2;
@@ -832,6 +1004,22 @@ simulate(LintState *ls, Node *stmt)
 				DropStmt   *ds = (DropStmt *) stmt;
 				ListCell   *lc;
 
+				if (ds->removeType == OBJECT_POLICY)
+				{
+					foreach(lc, ds->objects)
+					{
+						List	   *names = lfirst(lc);
+						RangeVar   *rv = list_length(names) >= 2 ?
+							sg_rangevar_from_names(list_truncate(list_copy(names),
+																 list_length(names) - 1)) : NULL;
+						SimRel	   *r = rv ? sim_resolve(ls, rv) : NULL;
+						SgPolicyFacts *p = r ? sim_policy(sim_rls(r), strVal(llast(names))) : NULL;
+
+						if (p)
+							r->policies = list_delete_ptr(r->policies, p);
+					}
+					break;
+				}
 				if (ds->removeType != OBJECT_TABLE && ds->removeType != OBJECT_INDEX &&
 					ds->removeType != OBJECT_MATVIEW && ds->removeType != OBJECT_VIEW)
 					break;
@@ -859,8 +1047,35 @@ simulate(LintState *ls, Node *stmt)
 				sim_write(ls, ((CopyStmt *) stmt)->relation);
 			break;
 		case T_SelectStmt:
-			sim_allow(ls, (SelectStmt *) stmt);
+			sim_calls(ls, (SelectStmt *) stmt);
 			break;
+		case T_CreatePolicyStmt:
+			{
+				CreatePolicyStmt *cp = (CreatePolicyStmt *) stmt;
+				SimRel	   *r = sim_resolve(ls, cp->table);
+				SgPolicyFacts *p;
+
+				if (r == NULL)
+					break;
+				p = palloc0(sizeof(SgPolicyFacts));
+				p->name = cp->policy_name;
+				p->cmd = sg_policy_cmd(cp->cmd_name);
+				p->permissive = cp->permissive;
+				sim_policy_exprs(p, cp->qual, cp->with_check);
+				sim_rls(r);
+				r->policies = lappend(r->policies, p);
+				break;
+			}
+		case T_AlterPolicyStmt:
+			{
+				AlterPolicyStmt *ap = (AlterPolicyStmt *) stmt;
+				SimRel	   *r = sim_resolve(ls, ap->table);
+				SgPolicyFacts *p = r ? sim_policy(sim_rls(r), ap->policy_name) : NULL;
+
+				if (p)
+					sim_policy_exprs(p, ap->qual, ap->with_check);
+				break;
+			}
 		default:
 			break;
 	}
@@ -911,13 +1126,29 @@ flush_deferred(LintState *ls)
 {
 	ListCell   *lc;
 
+	List	   *reported = NIL;
+
 	foreach(lc, ls->deferred)
 	{
 		LintDeferred *d = lfirst(lc);
+		ListCell   *lc2;
+		bool		dup = false;
 
-		if (!lint_allowed(ls, d->finding->rule) &&
-			sg_deferred_still_holds(&ls->src, d->finding))
-			put_finding(ls, d->stmtno, d->line, d->finding);
+		if (lint_allowed(ls, d->finding->rule) ||
+			!sg_deferred_still_holds(&ls->src, d->finding))
+			continue;
+		/* Several statements on one table: report it once. */
+		foreach(lc2, reported)
+		{
+			SgFinding  *r = lfirst(lc2);
+
+			if (r->rule == d->finding->rule && strcmp(r->message, d->finding->message) == 0)
+				dup = true;
+		}
+		if (dup)
+			continue;
+		reported = lappend(reported, d->finding);
+		put_finding(ls, d->stmtno, d->line, d->finding);
 	}
 	ls->deferred = NIL;
 }
@@ -966,6 +1197,7 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 				d->finding->columns = copyObject(f->columns);
 				d->finding->target.qualname = pstrdup(f->target.qualname);
 				d->finding->target.table_qualname = pstrdup(f->target.table_qualname);
+				d->finding->relation = copyObject(f->relation);
 				d->stmtno = stmtno;
 				d->line = line;
 				ls->deferred = lappend(ls->deferred, d);
@@ -1099,6 +1331,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	ls.src.added_not_valid = lint_added_not_valid;
 	ls.src.index_leads = lint_index_leads;
 	ls.src.type_users = lint_type_users;
+	ls.src.tenant = lint_tenant;
 	ls.src.simulated = true;
 	ls.src.private_data = &ls;
 	ctl.keysize = SIM_KEYLEN;

@@ -358,3 +358,10 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 		f->columns = cols;
 	}
 }
+
+/* At commit: does the foreign key still lack an index leading with its columns? */
+bool
+sg_fk_index_recheck(SgFactSource *facts, SgFinding *f)
+{
+	return !facts->index_leads(facts, &f->target, f->columns);
+}

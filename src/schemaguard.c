@@ -88,6 +88,8 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	sg_tenant_init();
+
 	MarkGUCPrefixReserved("schemaguard");
 
 	/* Install hooks. */

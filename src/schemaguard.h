@@ -22,7 +22,7 @@
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 
-#define SG_VERSION			"1.1"
+#define SG_VERSION			"1.2"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 
@@ -31,6 +31,7 @@
  * They are documented in the README; never renumber one.
  */
 #define ERRCODE_SG_BLOCKED			MAKE_SQLSTATE('S','G','0','0','1')
+#define ERRCODE_SG_TENANT_NOT_SET	MAKE_SQLSTATE('S','G','0','1','0')
 
 
 /* Rule levels, in increasing severity. */
@@ -102,6 +103,29 @@ typedef struct SgColumnFacts
 	bool		notnull_proven; /* a validated CHECK implies IS NOT NULL */
 } SgColumnFacts;
 
+/* One row-level security policy of a table. */
+typedef struct SgPolicyFacts
+{
+	char	   *name;
+	char		cmd;			/* pg_policy.polcmd: '*', 'r', 'a', 'w', 'd' */
+	bool		permissive;
+	bool		always_true;	/* USING or WITH CHECK is the constant true */
+	bool		uses_current_tenant;
+} SgPolicyFacts;
+
+/* A table as a tenant table: its tenant column and row-level security. */
+typedef struct SgTenantFacts
+{
+	bool		exists;			/* a non-temporary plain or partitioned table */
+	Oid			relid;			/* InvalidOid for a table lint() simulates */
+	const char *qualname;
+	const char *column;			/* its tenant column; NULL: not a tenant table */
+	bool		rls;			/* ENABLE ROW LEVEL SECURITY */
+	bool		force;			/* FORCE ROW LEVEL SECURITY */
+	List	   *policies;		/* SgPolicyFacts */
+	bool		tenant_index;	/* an index leads with the tenant column */
+} SgTenantFacts;
+
 typedef struct SgFactSource SgFactSource;
 
 /*
@@ -138,6 +162,9 @@ struct SgFactSource
 	/* Populated tables with a column of the type typname names. */
 	void		(*type_users) (SgFactSource *self, List *typname,
 							   SgRelFacts *out);
+	/* A table as a tenant table: by relid, or (lint) by the name rv. */
+	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
+						   SgTenantFacts *out);
 	bool		simulated;		/* lint: read what is unknown cautiously */
 	void	   *private_data;
 };
@@ -182,6 +209,7 @@ typedef struct SgFinding
 	bool		deferred;
 	SgRelFacts	target;
 	List	   *columns;		/* column names (String) */
+	const RangeVar *relation;	/* a table the statement may create */
 	SubTransactionId subid;
 } SgFinding;
 
@@ -202,6 +230,15 @@ typedef struct SgVerdict
 typedef void (*SgCheckFn) (const SgStatement *st, const struct SgRule *rule,
 						   List **findings);
 
+/*
+ * For a rule judged at commit: does a deferred finding still hold?  May
+ * rewrite the finding's texts with what it sees then.
+ */
+typedef bool (*SgRecheckFn) (SgFactSource *facts, SgFinding *f);
+
+/* Fold a rule's findings at commit into one report (NULL: one each). */
+typedef SgFinding *(*SgMergeFn) (List *findings);
+
 /* An entry of the rule catalog (engine.c). */
 typedef struct SgRule
 {
@@ -211,6 +248,8 @@ typedef struct SgRule
 	NodeTag		stmt_tags[12];	/* the statement kinds it examines */
 	SgCheckFn	check;
 	const char *description;
+	SgRecheckFn recheck;		/* deferred rules only */
+	SgMergeFn	merge;
 } SgRule;
 
 /* schemaguard.c: GUCs and load state */
@@ -218,6 +257,7 @@ extern int	sg_mode;
 extern bool sg_preloaded;
 extern int	sg_default_lock_timeout;
 extern bool sg_honor_ignore_comments;
+extern char *sg_tenant_columns;
 
 /* engine.c */
 extern const SgRule sg_rules[];
@@ -229,7 +269,7 @@ extern SgVerdict sg_evaluate(SgStatement *st, bool stop_on_block);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *message, char *detail, char *hint);
-extern bool sg_deferred_still_holds(SgFactSource *facts, const SgFinding *f);
+extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
 extern void sg_defer_findings(List *findings);
 extern void sg_engine_pre_commit(void);
 extern void sg_engine_xact_end(void);
@@ -325,5 +365,21 @@ extern bool sg_lock_timeout_applies(Node *parsetree);
 extern void sg_check_drop_database(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_check_truncate_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_check_drop_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
+
+/* rules_constraint.c: fk-without-index at commit */
+extern bool sg_fk_index_recheck(SgFactSource *facts, SgFinding *f);
+
+/* tenant.c */
+extern void sg_tenant_init(void);
+extern List *sg_tenant_column_names(void);
+extern bool sg_is_tenant_column(const char *name);
+
+/* rules_tenant.c */
+extern void sg_check_tenant_table(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern bool sg_tenant_recheck(SgFactSource *facts, SgFinding *f);
+extern SgFinding *sg_tenant_merge(List *findings);
+extern List *sg_tenant_problems(const SgTenantFacts *tf);
+extern char sg_policy_cmd(const char *cmd_name);
+extern void sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out);
 
 #endif							/* SCHEMAGUARD_H */

@@ -1,0 +1,789 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_tenant.c
+ *		Tenant tables: rule tenant-table-rls, enable_tenant_isolation() and
+ *		tenant_report().
+ *
+ * A tenant table is a table (plain or partitioned, not temporary) with a
+ * column named in schemaguard.tenant_columns.  It is isolated when row-level
+ * security is enabled and forced, and permissive policies cover SELECT,
+ * INSERT, UPDATE and DELETE without one of them letting every row through.
+ *
+ * The rule is judged at the end of the transaction, so that a migration can
+ * create a table and its policies in one transaction: each statement that
+ * can make a table a tenant table, or weaken its isolation, leaves a
+ * deferred finding naming the table; before COMMIT (or PREPARE) the engine
+ * asks sg_tenant_recheck() whether the table is a tenant table and is still
+ * not isolated, and sg_tenant_merge() folds every offending table into one
+ * report.  lint() runs the same check and recheck over its simulation.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_type.h"
+#include "commands/policy.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "schemaguard.h"
+
+#define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
+
+PG_FUNCTION_INFO_V1(sg_enable_tenant_isolation);
+PG_FUNCTION_INFO_V1(sg_tenant_report);
+
+/* ---------- the rule ---------- */
+
+/* Leave a deferred finding for the table rv names. */
+static void
+touch(const SgRule *rule, const RangeVar *rv, List **findings)
+{
+	SgFinding  *f;
+
+	if (rv == NULL || rv->relpersistence == RELPERSISTENCE_TEMP)
+		return;
+	f = sg_add_finding(findings, rule, pstrdup(""), NULL, NULL);
+	f->deferred = true;
+	sg_init_facts(&f->target);
+	f->target.qualname = sg_rangevar_name(rv);
+	f->target.table_qualname = f->target.qualname;
+	f->relation = rv;
+}
+
+/* Does a CREATE TABLE's column list name a tenant column, or take columns from elsewhere? */
+static bool
+create_may_add_tenant_column(CreateStmt *cs)
+{
+	ListCell   *lc;
+
+	if (cs->inhRelations != NIL || cs->partbound != NULL || cs->ofTypename != NULL)
+		return true;
+	foreach(lc, cs->tableElts)
+	{
+		Node	   *n = lfirst(lc);
+
+		if (IsA(n, TableLikeClause))
+			return true;
+		if (IsA(n, ColumnDef) && sg_is_tenant_column(((ColumnDef *) n)->colname))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Statements that can make a table a tenant table or weaken its isolation
+ * leave a deferred finding for it; the table is judged at commit.
+ */
+void
+sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	Node	   *n = st->parsetree;
+	ListCell   *lc;
+
+	switch (nodeTag(n))
+	{
+		case T_CreateStmt:
+			if (create_may_add_tenant_column((CreateStmt *) n))
+				touch(rule, ((CreateStmt *) n)->relation, findings);
+			break;
+		case T_CreateTableAsStmt:
+			if (((CreateTableAsStmt *) n)->objtype == OBJECT_TABLE)
+				touch(rule, ((CreateTableAsStmt *) n)->into->rel, findings);
+			break;
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *at = (AlterTableStmt *) n;
+
+				if (at->objtype != OBJECT_TABLE)
+					break;
+				foreach(lc, at->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					switch (cmd->subtype)
+					{
+						case AT_AddColumn:
+							if (!sg_is_tenant_column(castNode(ColumnDef, cmd->def)->colname))
+								continue;
+							break;
+						case AT_AttachPartition:
+							touch(rule, castNode(PartitionCmd, cmd->def)->name, findings);
+							break;
+						case AT_DisableRowSecurity:
+						case AT_NoForceRowSecurity:
+							break;
+						default:
+							continue;
+					}
+					touch(rule, at->relation, findings);
+					break;
+				}
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *rs = (RenameStmt *) n;
+
+				if (rs->renameType == OBJECT_COLUMN && rs->relationType == OBJECT_TABLE &&
+					sg_is_tenant_column(rs->newname))
+					touch(rule, rs->relation, findings);
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *ds = (DropStmt *) n;
+
+				if (ds->removeType != OBJECT_POLICY)
+					break;
+				foreach(lc, ds->objects)
+				{
+					List	   *names = lfirst(lc);
+
+					/* schema.table.policy: the table is all but the last name */
+					if (list_length(names) >= 2)
+						touch(rule, sg_rangevar_from_names(list_truncate(list_copy(names),
+																		 list_length(names) - 1)),
+							  findings);
+				}
+				break;
+			}
+		case T_CreatePolicyStmt:
+			touch(rule, ((CreatePolicyStmt *) n)->table, findings);
+			break;
+		case T_AlterPolicyStmt:
+			touch(rule, ((AlterPolicyStmt *) n)->table, findings);
+			break;
+		default:
+			break;
+	}
+}
+
+/* ---------- what makes a tenant table isolated ---------- */
+
+/* The command letters of pg_policy.polcmd, in report order. */
+static const struct
+{
+	char		cmd;
+	const char *name;
+}			policy_cmds[] = {
+	{'r', "SELECT"}, {'a', "INSERT"}, {'w', "UPDATE"}, {'d', "DELETE"}
+};
+
+/* The policy command letter for CREATE POLICY's cmd_name. */
+char
+sg_policy_cmd(const char *cmd_name)
+{
+	if (cmd_name == NULL || strcmp(cmd_name, "all") == 0)
+		return '*';
+	if (strcmp(cmd_name, "select") == 0)
+		return 'r';
+	if (strcmp(cmd_name, "insert") == 0)
+		return 'a';
+	if (strcmp(cmd_name, "update") == 0)
+		return 'w';
+	if (strcmp(cmd_name, "delete") == 0)
+		return 'd';
+	return '?';
+}
+
+/*
+ * What keeps a tenant table from being isolated; NIL when it is isolated or
+ * is not a tenant table.
+ */
+List *
+sg_tenant_problems(const SgTenantFacts *tf)
+{
+	List	   *problems = NIL;
+	StringInfoData missing;
+	ListCell   *lc;
+
+	if (!tf->exists || tf->column == NULL)
+		return NIL;
+	if (!tf->rls)
+		problems = lappend(problems, pstrdup("row-level security is not enabled"));
+	if (!tf->force)
+		problems = lappend(problems,
+						   pstrdup("FORCE ROW LEVEL SECURITY is not set, so the table owner bypasses the policies"));
+
+	initStringInfo(&missing);
+	for (int i = 0; i < lengthof(policy_cmds); i++)
+	{
+		bool		covered = false;
+
+		foreach(lc, tf->policies)
+		{
+			SgPolicyFacts *p = lfirst(lc);
+
+			if (p->permissive && (p->cmd == '*' || p->cmd == policy_cmds[i].cmd))
+				covered = true;
+		}
+		if (!covered)
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", policy_cmds[i].name);
+	}
+	if (missing.len)
+		problems = lappend(problems, psprintf("no permissive policy covers %s", missing.data));
+
+	foreach(lc, tf->policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
+
+		if (p->permissive && p->always_true)
+			problems = lappend(problems,
+							   psprintf("policy %s lets every row through (its condition is constant true)",
+										quote_identifier(p->name)));
+	}
+	return problems;
+}
+
+/* The enable_tenant_isolation() call that fixes a table, as SQL. */
+static char *
+isolation_call(const SgTenantFacts *tf)
+{
+	List	   *cols = sg_tenant_column_names();
+
+	if (cols != NIL && strcmp(strVal(linitial(cols)), tf->column) == 0)
+		return psprintf("SELECT schemaguard.enable_tenant_isolation(%s);",
+						quote_literal_cstr(tf->qualname));
+	return psprintf("SELECT schemaguard.enable_tenant_isolation(%s, %s);",
+					quote_literal_cstr(tf->qualname), quote_literal_cstr(tf->column));
+}
+
+/*
+ * At commit: is the table of a deferred finding a tenant table that is not
+ * isolated?  If so, the finding is filled in with what is wrong.
+ */
+bool
+sg_tenant_recheck(SgFactSource *facts, SgFinding *f)
+{
+	SgTenantFacts tf;
+	List	   *problems;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	memset(&tf, 0, sizeof(tf));
+	facts->tenant(facts, f->target.relid, f->relation, &tf);
+	problems = sg_tenant_problems(&tf);
+	if (problems == NIL)
+		return false;
+
+	initStringInfo(&buf);
+	foreach(lc, problems)
+		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	f->target.qualname = tf.qualname;
+	f->message = psprintf("tenant table %s is not isolated by row-level security: rule %s",
+						  tf.qualname, f->rule->id);
+	f->detail = psprintf("%s (tenant column %s): %s.", tf.qualname,
+						 quote_identifier(tf.column), buf.data);
+	f->hint = isolation_call(&tf);
+	return true;
+}
+
+/*
+ * Fold the findings of every offending table into one report, naming each
+ * table once.
+ */
+SgFinding *
+sg_tenant_merge(List *findings)
+{
+	SgFinding  *first = linitial(findings);
+	SgFinding  *out;
+	StringInfoData names,
+				detail,
+				hint;
+	List	   *seen = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	initStringInfo(&names);
+	initStringInfo(&detail);
+	initStringInfo(&hint);
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+		ListCell   *lc2;
+		bool		dup = false;
+
+		foreach(lc2, seen)
+		{
+			if (strcmp(lfirst(lc2), f->target.qualname) == 0)
+				dup = true;
+		}
+		if (dup)
+			continue;
+		seen = lappend(seen, (void *) f->target.qualname);
+		appendStringInfo(&names, "%s%s", n ? ", " : "", f->target.qualname);
+		appendStringInfo(&detail, "%s%s", n ? "\n" : "", f->detail);
+		appendStringInfo(&hint, "%s%s", n ? " " : "", f->hint);
+		n++;
+	}
+	if (n == 1)
+		return first;
+	out = palloc(sizeof(SgFinding));
+	*out = *first;
+	out->message = psprintf("tenant tables %s are not isolated by row-level security: rule %s",
+							names.data, first->rule->id);
+	out->detail = detail.data;
+	out->hint = hint.data;
+	return out;
+}
+
+/* ---------- catalog facts ---------- */
+
+/* The OID of schemaguard.current_tenant(), or InvalidOid. */
+static Oid
+current_tenant_oid(void)
+{
+	return LookupFuncName(list_make2(makeString(SG_SCHEMA), makeString("current_tenant")),
+						  0, NULL, true);
+}
+
+typedef struct UsesFuncContext
+{
+	Oid			funcid;
+} UsesFuncContext;
+
+static bool
+uses_func_walker(Node *node, UsesFuncContext *cxt)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == cxt->funcid)
+		return true;
+	return expression_tree_walker(node, uses_func_walker, (void *) cxt);
+}
+
+/* A stored policy expression (pg_node_tree), or NULL. */
+static Node *
+policy_expr(HeapTuple tup, TupleDesc desc, int attno)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attno, desc, &isnull);
+
+	if (isnull)
+		return NULL;
+	return stringToNode(TextDatumGetCString(d));
+}
+
+/* Is a policy expression the constant true? */
+static bool
+constant_true(Node *expr)
+{
+	return expr != NULL && IsA(expr, Const) && !((Const *) expr)->constisnull &&
+		((Const *) expr)->consttype == BOOLOID && DatumGetBool(((Const *) expr)->constvalue);
+}
+
+/* The policies of a relation, from pg_policy. */
+static List *
+catalog_policies(Oid relid)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *out = NIL;
+	UsesFuncContext cxt;
+
+	cxt.funcid = current_tenant_oid();
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_policy form = (Form_pg_policy) GETSTRUCT(tup);
+		SgPolicyFacts *p = palloc0(sizeof(SgPolicyFacts));
+		Node	   *qual = policy_expr(tup, RelationGetDescr(pol), Anum_pg_policy_polqual);
+		Node	   *check = policy_expr(tup, RelationGetDescr(pol), Anum_pg_policy_polwithcheck);
+
+		p->name = pstrdup(NameStr(form->polname));
+		p->cmd = form->polcmd;
+		p->permissive = form->polpermissive;
+		p->always_true = constant_true(qual) || constant_true(check);
+		p->uses_current_tenant = OidIsValid(cxt.funcid) &&
+			(uses_func_walker(qual, &cxt) || uses_func_walker(check, &cxt));
+		out = lappend(out, p);
+	}
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return out;
+}
+
+/* The first configured tenant column that relid has, or NULL. */
+static char *
+catalog_tenant_column(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, sg_tenant_column_names())
+	{
+		AttrNumber	att = get_attnum(relid, strVal(lfirst(lc)));
+
+		if (att > 0)
+			return strVal(lfirst(lc));
+	}
+	return NULL;
+}
+
+/*
+ * What the catalog says about relid as a tenant table.  out->exists is false
+ * for what is not a non-temporary user table.
+ */
+void
+sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+
+	memset(out, 0, sizeof(SgTenantFacts));
+	if (!HeapTupleIsValid(tup))
+		return;
+	form = (Form_pg_class) GETSTRUCT(tup);
+	if ((form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE) &&
+		form->relpersistence != RELPERSISTENCE_TEMP && !IsCatalogNamespace(form->relnamespace) &&
+		!IsToastNamespace(form->relnamespace))
+	{
+		out->exists = true;
+		out->relid = relid;
+		out->qualname = quote_qualified_identifier(get_namespace_name(form->relnamespace),
+												   NameStr(form->relname));
+		out->rls = form->relrowsecurity;
+		out->force = form->relforcerowsecurity;
+	}
+	ReleaseSysCache(tup);
+	if (!out->exists)
+		return;
+	out->column = catalog_tenant_column(relid);
+	if (out->column == NULL)
+		return;
+	out->policies = catalog_policies(relid);
+	out->tenant_index = sg_catalog_index_leads(relid, list_make1(makeString(pstrdup(out->column))));
+}
+
+/* ---------- enable_tenant_isolation() ---------- */
+
+/* The statements enable_tenant_isolation() ran, kept outside SPI's memory. */
+typedef struct Isolation
+{
+	MemoryContext cxt;
+	List	   *done;
+} Isolation;
+
+/* Run one statement through SPI (and so through the guard), and keep it. */
+static void
+run(const char *sql, Isolation *iso)
+{
+	int			rc = SPI_execute(sql, false, 0);
+	MemoryContext old;
+
+	if (rc < 0)
+		elog(ERROR, "schemaguard: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	old = MemoryContextSwitchTo(iso->cxt);
+	iso->done = lappend(iso->done, pstrdup(sql));
+	MemoryContextSwitchTo(old);
+}
+
+/* Is the existing policy exactly the one enable_tenant_isolation() creates? */
+static bool
+policy_is_ours(Oid relid, AttrNumber attnum)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		ours = false;
+	UsesFuncContext cxt;
+
+	cxt.funcid = current_tenant_oid();
+	ScanKeyInit(&key[0], Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_policy_polname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(SG_TENANT_POLICY));
+	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 2, &key[0]);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_policy form = (Form_pg_policy) GETSTRUCT(tup);
+		Node	   *qual = policy_expr(tup, RelationGetDescr(pol), Anum_pg_policy_polqual);
+		Node	   *check = policy_expr(tup, RelationGetDescr(pol), Anum_pg_policy_polwithcheck);
+
+		ours = form->polcmd == '*' && form->polpermissive && qual != NULL &&
+			equal(qual, check) && uses_func_walker(qual, &cxt) &&
+			IsA(qual, OpExpr) && list_length(((OpExpr *) qual)->args) == 2 &&
+			IsA(linitial(((OpExpr *) qual)->args), Var) &&
+			((Var *) linitial(((OpExpr *) qual)->args))->varattno == attnum;
+	}
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return ours;
+}
+
+/* Isolate one table on column attnum; append the statements run to *done. */
+static void
+isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	HeapTuple	att;
+	Form_pg_class form;
+	Form_pg_attribute attform;
+	const char *qual;
+	const char *col;
+	char	   *type;
+	char	   *cond;
+	bool		rls,
+				force,
+				hasdef;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	form = (Form_pg_class) GETSTRUCT(tup);
+	qual = quote_qualified_identifier(get_namespace_name(form->relnamespace),
+									  NameStr(form->relname));
+	rls = form->relrowsecurity;
+	force = form->relforcerowsecurity;
+	ReleaseSysCache(tup);
+
+	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	if (!HeapTupleIsValid(att))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attnum, relid);
+	attform = (Form_pg_attribute) GETSTRUCT(att);
+	col = quote_identifier(pstrdup(NameStr(attform->attname)));
+	type = format_type_with_typemod(attform->atttypid, attform->atttypmod);
+	hasdef = attform->atthasdef;
+	ReleaseSysCache(att);
+
+	if (!rls || !force)
+		run(psprintf("ALTER TABLE %s %s%s%s", qual,
+					 rls ? "" : "ENABLE ROW LEVEL SECURITY",
+					 (!rls && !force) ? ", " : "",
+					 force ? "" : "FORCE ROW LEVEL SECURITY"), iso);
+
+	if (!policy_is_ours(relid, attnum))
+	{
+		cond = psprintf("%s = %s.current_tenant()::%s", col, SG_SCHEMA, type);
+		if (OidIsValid(get_relation_policy_oid(relid, SG_TENANT_POLICY, true)))
+			run(psprintf("DROP POLICY %s ON %s", SG_TENANT_POLICY, qual), iso);
+		run(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC "
+					 "USING (%s) WITH CHECK (%s)", SG_TENANT_POLICY, qual, cond, cond), iso);
+	}
+
+	if (!hasdef)
+		run(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s.current_tenant()::%s",
+					 qual, col, SG_SCHEMA, type), iso);
+}
+
+/*
+ * enable_tenant_isolation(target, tenant_column): ENABLE and FORCE row-level
+ * security, the policy schemaguard_tenant_isolation, and the column default;
+ * for a partitioned table, on it and on every partition.  Idempotent.
+ * Returns the statements it ran.  The statements go through the guard like
+ * any other DDL (run it with a lock_timeout).
+ */
+Datum
+sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid;
+	char		relkind;
+	char	   *column = NULL;
+	Isolation	iso = {CurrentMemoryContext, NIL};
+	List	   *rels;
+	ListCell   *lc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(get_rel_namespace(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a system catalog", get_rel_name(relid)),
+				 errdetail("Only user tables can be tenant tables.")));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errdetail("Row-level security isolates plain and partitioned tables only.")));
+
+	if (!PG_ARGISNULL(1))
+	{
+		column = pstrdup(NameStr(*PG_GETARG_NAME(1)));
+		if (get_attnum(relid, column) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							column, get_rel_name(relid))));
+	}
+	else
+	{
+		column = catalog_tenant_column(relid);
+		if (column == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table \"%s\" has no tenant column", get_rel_name(relid)),
+					 errdetail("schemaguard.tenant_columns is \"%s\".", sg_tenant_columns),
+					 errhint("Name the column: SELECT schemaguard.enable_tenant_isolation('%s', 'column_name');",
+							 get_rel_name(relid))));
+	}
+
+	/* The table first, then every partition, as ALTER TABLE recurses. */
+	rels = relkind == RELKIND_PARTITIONED_TABLE ?
+		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+
+	SPI_connect();
+	foreach(lc, rels)
+	{
+		Oid			rel = lfirst_oid(lc);
+		AttrNumber	attnum = get_attnum(rel, column);
+
+		if (attnum > 0)
+			isolate_one(rel, attnum, &iso);
+	}
+	SPI_finish();
+
+	/* SETOF text: InitMaterializedSRF() wants a row type, so build the store here. */
+	{
+		MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		TupleDesc	desc = CreateTemplateTupleDesc(1);
+
+		TupleDescInitEntry(desc, (AttrNumber) 1, "statement", TEXTOID, -1, 0);
+		rsinfo->returnMode = SFRM_Materialize;
+		rsinfo->setDesc = BlessTupleDesc(desc);
+		rsinfo->setResult = tuplestore_begin_heap(false, false, work_mem);
+		MemoryContextSwitchTo(old);
+	}
+	foreach(lc, iso.done)
+	{
+		Datum		value = CStringGetTextDatum(lfirst(lc));
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	return (Datum) 0;
+}
+
+/* ---------- tenant_report() ---------- */
+
+/* A text[] of C strings. */
+static Datum
+text_array(List *strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(strings), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * tenant_report(): every tenant table of the database, with its isolation
+ * and the problems found.
+ */
+Datum
+sg_tenant_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1];
+	List	   *relids = NIL;
+	List	   *cols = NIL;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	foreach(lc, sg_tenant_column_names())
+		cols = lappend(cols, strVal(lfirst(lc)));
+	args[0] = text_array(cols);
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT c.oid FROM pg_catalog.pg_class c "
+							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							  "WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't' "
+							  "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+							  "AND EXISTS (SELECT FROM pg_catalog.pg_attribute a "
+							  "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+							  "AND a.attname::text = ANY ($1)) "
+							  "ORDER BY n.nspname, c.relname",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "schemaguard: could not list tenant tables");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	 SPI_tuptable->tupdesc,
+																	 1, &isnull)));
+	}
+	SPI_finish();
+
+	foreach(lc, relids)
+	{
+		SgTenantFacts tf;
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+		List	   *policies = NIL;
+		List	   *problems;
+		bool		uses = false;
+		NameData	column;
+		ListCell   *lc2;
+
+		sg_catalog_tenant_facts(lfirst_oid(lc), &tf);
+		if (!tf.exists || tf.column == NULL)
+			continue;
+		foreach(lc2, tf.policies)
+		{
+			SgPolicyFacts *p = lfirst(lc2);
+
+			policies = lappend(policies, p->name);
+			uses |= p->uses_current_tenant;
+		}
+		problems = sg_tenant_problems(&tf);
+		if (!tf.tenant_index)
+			problems = lappend(problems,
+							   psprintf("no index leads with %s, so every policy check scans the table",
+										quote_identifier(tf.column)));
+		namestrcpy(&column, tf.column);
+		values[0] = ObjectIdGetDatum(tf.relid);
+		values[1] = NameGetDatum(&column);
+		values[2] = BoolGetDatum(tf.rls);
+		values[3] = BoolGetDatum(tf.force);
+		values[4] = text_array(policies);
+		values[5] = BoolGetDatum(uses);
+		values[6] = BoolGetDatum(tf.tenant_index);
+		values[7] = text_array(problems);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenant.c
+ *		Tenant context for row-level security policies: set_tenant(),
+ *		set_tenant_session(), reset_tenant(), current_tenant() and
+ *		require_tenant(), and the GUC schemaguard.tenant_columns.
+ *
+ * Where the tenant lives.  The value rides in a hidden GUC,
+ * schemaguard.tenant, that nothing but this file can write: its check hook
+ * refuses every SET, set_config(), ALTER ROLE/DATABASE ... SET, function SET
+ * clause and postgresql.conf entry, superusers included.  A GUC, and not a
+ * static variable, because that is the only state core hands to parallel
+ * workers (so current_tenant() is truly PARALLEL SAFE), and because core's
+ * GUC stack already gives the semantics a tenant needs:
+ *
+ *	- set_tenant() is SET LOCAL: gone at COMMIT or ROLLBACK, undone by
+ *	  ROLLBACK TO SAVEPOINT, so it cannot leak to the next client of a
+ *	  transaction-mode pooler;
+ *	- set_tenant_session() is SET: it survives the transaction (and is
+ *	  undone if the transaction aborts);
+ *	- RESET ALL and DISCARD ALL clear both.
+ *
+ * The unset state is the empty string; current_tenant() returns NULL for it,
+ * so a policy "tenant_id = current_tenant()::type" matches no row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "schemaguard.h"
+
+/* Longest tenant id accepted, in bytes. */
+#define SG_TENANT_MAXLEN	256
+
+/* GUC variables */
+static char *tenant_value = NULL;	/* schemaguard.tenant; "" = unset */
+char	   *sg_tenant_columns = NULL;	/* schemaguard.tenant_columns */
+
+/* True only while this file writes schemaguard.tenant. */
+static bool tenant_writing = false;
+
+PG_FUNCTION_INFO_V1(sg_set_tenant);
+PG_FUNCTION_INFO_V1(sg_set_tenant_session);
+PG_FUNCTION_INFO_V1(sg_reset_tenant);
+PG_FUNCTION_INFO_V1(sg_current_tenant);
+PG_FUNCTION_INFO_V1(sg_require_tenant);
+
+/*
+ * Check hook of schemaguard.tenant: only this file (and a parallel worker
+ * copying its leader's state) may set it.
+ */
+static bool
+check_tenant(char **newval, void **extra, GucSource source)
+{
+	if (tenant_writing || InitializingParallelWorker || source == PGC_S_DEFAULT)
+		return true;
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;			/* clearing it is always safe */
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("schemaguard.tenant can only be set by schemaguard.set_tenant()");
+	GUC_check_errhint("Use SELECT schemaguard.set_tenant('...') inside a transaction block.");
+	return false;
+}
+
+/* Check hook of schemaguard.tenant_columns: a list of column names. */
+static bool
+check_tenant_columns(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	bool		ok = SplitIdentifierString(raw, ',', &names);
+
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid.");
+	else if (names == NIL)
+	{
+		GUC_check_errdetail("The list needs at least one column name.");
+		ok = false;
+	}
+	list_free(names);
+	pfree(raw);
+	return ok;
+}
+
+/* Define the tenant GUCs; called from _PG_init. */
+void
+sg_tenant_init(void)
+{
+	DefineCustomStringVariable("schemaguard.tenant",
+							   "The tenant of the current transaction or session (read-only).",
+							   "Set it with schemaguard.set_tenant() or set_tenant_session(); "
+							   "SET cannot change it.",
+							   &tenant_value,
+							   "",
+							   PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   check_tenant, NULL, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_columns",
+							   "Column names that make a table a tenant table.",
+							   "A table with one of these columns must be isolated by "
+							   "row-level security (rule tenant-table-rls).",
+							   &sg_tenant_columns,
+							   "tenant_id",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_tenant_columns, NULL, NULL);
+}
+
+/* The configured tenant column names (String nodes). */
+List *
+sg_tenant_column_names(void)
+{
+	List	   *names = NIL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(pstrdup(sg_tenant_columns ? sg_tenant_columns : ""), ',', &names))
+		return NIL;
+	foreach(lc, names)
+		out = lappend(out, makeString(lfirst(lc)));
+	return out;
+}
+
+/* Is name one of the configured tenant columns? */
+bool
+sg_is_tenant_column(const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, sg_tenant_column_names())
+	{
+		if (strcmp(strVal(lfirst(lc)), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Write schemaguard.tenant, with GUC semantics: SET LOCAL or SET. */
+static void
+write_tenant(const char *value, GucAction action)
+{
+	tenant_writing = true;
+	PG_TRY();
+	{
+		(void) set_config_option("schemaguard.tenant", value, PGC_SUSET,
+								 PGC_S_SESSION, action, true, ERROR, false);
+	}
+	PG_FINALLY();
+	{
+		tenant_writing = false;
+	}
+	PG_END_TRY();
+}
+
+/* The tenant argument of a setter, validated. */
+static char *
+tenant_arg(FunctionCallInfo fcinfo)
+{
+	char	   *tenant;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant must not be NULL"),
+				 errhint("Use schemaguard.reset_tenant() to clear the tenant.")));
+	tenant = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strspn(tenant, " \t\r\n") == strlen(tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tenant must not be empty"),
+				 errhint("Use schemaguard.reset_tenant() to clear the tenant.")));
+	if (strlen(tenant) > SG_TENANT_MAXLEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("tenant is too long"),
+				 errdetail("The tenant has %zu bytes; the limit is %d.",
+						   strlen(tenant), SG_TENANT_MAXLEN)));
+	return tenant;
+}
+
+/*
+ * set_tenant(tenant): the tenant for the rest of the current transaction.
+ */
+Datum
+sg_set_tenant(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = tenant_arg(fcinfo);
+
+	if (!IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("schemaguard.set_tenant() can only be used in a transaction block"),
+				 errdetail("The tenant lasts until the end of the transaction; outside a "
+						   "transaction block it would be gone before the next statement."),
+				 errhint("Use BEGIN; SELECT schemaguard.set_tenant('%s'); ... COMMIT; or, "
+						 "for the whole session, schemaguard.set_tenant_session().", tenant)));
+	write_tenant(tenant, GUC_ACTION_LOCAL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * set_tenant_session(tenant): the tenant for the rest of the session.  Not
+ * safe behind a transaction-mode pooler; an explicit opt-in.
+ */
+Datum
+sg_set_tenant_session(PG_FUNCTION_ARGS)
+{
+	write_tenant(tenant_arg(fcinfo), GUC_ACTION_SET);
+	PG_RETURN_VOID();
+}
+
+/* reset_tenant(): no tenant, in the transaction and the session. */
+Datum
+sg_reset_tenant(PG_FUNCTION_ARGS)
+{
+	write_tenant("", GUC_ACTION_SET);
+	PG_RETURN_VOID();
+}
+
+/*
+ * current_tenant(): the tenant, or NULL when unset.  LEAKPROOF: it reads
+ * no argument and never raises.
+ */
+Datum
+sg_current_tenant(PG_FUNCTION_ARGS)
+{
+	if (tenant_value == NULL || tenant_value[0] == '\0')
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
+}
+
+/* require_tenant(): the tenant, or SQLSTATE SG010 when unset. */
+Datum
+sg_require_tenant(PG_FUNCTION_ARGS)
+{
+	if (tenant_value == NULL || tenant_value[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SG_TENANT_NOT_SET),
+				 errmsg("no tenant is set"),
+				 errhint("Call SELECT schemaguard.set_tenant('...') at the start of the transaction.")));
+	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
+}
