@@ -39,6 +39,12 @@ ALTER TABLE invoices ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY r ON invoices AS RESTRICTIVE USING (tenant_id = schemaguard.current_tenant()::uuid);
 COMMIT;
 
+-- PREPARE TRANSACTION is judged like COMMIT.
+BEGIN;
+CREATE TABLE invoices (id int PRIMARY KEY, tenant_id uuid NOT NULL, total numeric);
+PREPARE TRANSACTION 'tenant_rule';
+SELECT count(*) AS prepared FROM pg_prepared_xacts WHERE gid = 'tenant_rule';
+
 -- Every offending table is named in one report.
 BEGIN;
 CREATE TABLE invoices (id int PRIMARY KEY, tenant_id uuid NOT NULL, total numeric);

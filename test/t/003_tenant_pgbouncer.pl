@@ -1,0 +1,146 @@
+# Tenant context behind a real PgBouncer in transaction pooling mode with a
+# single server connection: two clients interleave transactions for
+# different tenants on the same backend, and neither ever sees the other's
+# tenant or rows.  A session-level custom GUC, for contrast, leaks.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $pgbouncer = '/usr/sbin/pgbouncer';
+plan skip_all => 'pgbouncer is not installed' unless -x $pgbouncer;
+
+my $node = PostgreSQL::Test::Cluster->new('tenant');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'");
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION schemaguard;
+	CREATE ROLE app LOGIN;
+	SET lock_timeout = '5s';
+	BEGIN;
+	CREATE TABLE docs (id serial PRIMARY KEY, tenant_id text NOT NULL, body text);
+	CREATE INDEX docs_tenant ON docs (tenant_id);
+	SELECT schemaguard.enable_tenant_isolation('docs');
+	COMMIT;
+	INSERT INTO docs (tenant_id, body) VALUES ('A', 'a1'), ('A', 'a2'), ('B', 'b1');
+	GRANT SELECT, INSERT ON docs TO app;
+	GRANT USAGE ON SEQUENCE docs_id_seq TO app;
+	GRANT EXECUTE ON FUNCTION schemaguard.set_tenant(text) TO app;
+});
+
+# PgBouncer listens on a socket of its own; a Cluster object that is never
+# initialised gives us a free port and a socket directory, and lets
+# background_psql() connect through the pooler.
+my $bouncer = PostgreSQL::Test::Cluster->new('bouncer');
+my $dir = $bouncer->basedir;
+mkdir $dir;
+open(my $users, '>', "$dir/users.txt") or die;
+print $users qq{"app" ""\n"postgres" ""\n};
+close($users);
+my $host = $node->host;
+my $port = $node->port;
+my $bport = $bouncer->port;
+my $bhost = $bouncer->host;
+open(my $ini, '>', "$dir/pgbouncer.ini") or die;
+print $ini <<"EOF";
+[databases]
+postgres = host=$host port=$port dbname=postgres
+
+[pgbouncer]
+listen_addr =
+listen_port = $bport
+unix_socket_dir = $bhost
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = 1
+max_client_conn = 20
+server_reset_query =
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+close($ini);
+system($pgbouncer, '-d', "$dir/pgbouncer.ini") == 0 or die "pgbouncer did not start";
+for (1 .. 50)
+{
+	last if -S "$bhost/.s.PGSQL.$bport";
+	select(undef, undef, undef, 0.1);
+}
+ok(-S "$bhost/.s.PGSQL.$bport", 'PgBouncer listens');
+
+my $a = $bouncer->background_psql('postgres', extra_params => [ '-U', 'app' ]);
+my $b = $bouncer->background_psql('postgres', extra_params => [ '-U', 'app' ]);
+
+# One transaction: set the tenant, report backend, tenant and visible rows.
+sub txn
+{
+	my ($client, $tenant, $extra) = @_;
+	$extra //= '';
+	my $out = $client->query(
+		"BEGIN; SELECT schemaguard.set_tenant('$tenant'); $extra "
+		  . "SELECT pg_backend_pid() || '|' || coalesce(schemaguard.current_tenant(), '-') || '|' "
+		  . "|| coalesce(string_agg(body, ',' ORDER BY id), '') FROM docs; COMMIT;");
+	my @lines = grep { /\|/ } split /\n/, $out;
+	return split /\|/, $lines[-1], 3;
+}
+
+# Outside a transaction: the tenant this client would inherit.
+sub bare
+{
+	my ($client) = @_;
+	my $out = $client->query(
+		"SELECT coalesce(schemaguard.current_tenant(), 'none') || '|' || count(*) FROM docs");
+	return $out;
+}
+
+my %pids;
+my $leaks = 0;
+my $mismatch = 0;
+for my $i (1 .. 25)
+{
+	my ($pa, $ta, $rows_a) = txn($a, 'A', $i == 1 ? "INSERT INTO docs (body) VALUES ('a-new');" : '');
+	my $after_a = bare($b);
+	my ($pb, $tb, $rows_b) = txn($b, 'B');
+	my $after_b = bare($a);
+	$pids{$pa}++;
+	$pids{$pb}++;
+	$mismatch++ if $ta ne 'A' || $tb ne 'B';
+	$mismatch++ if $rows_a ne 'a1,a2,a-new' || $rows_b ne 'b1';
+	$leaks++ if $after_a ne 'none|0' || $after_b ne 'none|0';
+}
+is(scalar(keys %pids), 1, 'both clients ran every transaction on the same server backend');
+is($mismatch, 0, '50 interleaved transactions: each client saw only its own tenant and rows');
+is($leaks, 0, 'after each transaction the next client starts with no tenant and sees no rows');
+
+# The row A inserted took A's tenant from the column default.
+is($node->safe_psql('postgres', "SELECT tenant_id FROM docs WHERE body = 'a-new'"),
+	'A', 'the column default filled in the tenant');
+
+# set_tenant() outside a transaction is refused, so it cannot leak either.
+my ($ret, $stdout, $stderr) = $bouncer->psql('postgres',
+	"SELECT schemaguard.set_tenant('A')", extra_params => [ '-U', 'app' ]);
+like($stderr, qr/can only be used in a transaction block/,
+	'set_tenant() outside a transaction block is refused behind the pooler');
+
+# The pattern set_tenant() replaces: a session-level custom GUC leaks to the
+# next client of the same server connection.
+$a->query("SELECT set_config('app.tenant', 'A', false)");
+is($b->query("SELECT current_setting('app.tenant', true)"), 'A',
+	'for contrast: a session-level set_config() leaks to the other client');
+
+$a->quit;
+$b->quit;
+
+# Stop PgBouncer.
+if (open(my $pidf, '<', "$dir/pgbouncer.pid"))
+{
+	my $pid = <$pidf>;
+	chomp $pid;
+	kill 'TERM', $pid if $pid;
+	close($pidf);
+}
+
+done_testing();
