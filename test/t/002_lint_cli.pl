@@ -132,11 +132,20 @@ $node->safe_psql('upgrade', "CREATE EXTENSION schemaguard VERSION '1.0'");
 is($node->safe_psql('upgrade',
 		"SELECT count(*) FROM pg_proc WHERE proname = 'lint' AND pronamespace = 'schemaguard'::regnamespace"),
 	'0', 'version 1.0 has no lint()');
-$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+$node->safe_psql('upgrade', "ALTER EXTENSION schemaguard UPDATE TO '1.1'");
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
-	'1.1', 'ALTER EXTENSION UPDATE reaches 1.1');
+	'1.1', 'ALTER EXTENSION UPDATE TO 1.1 reaches 1.1');
 is($node->safe_psql('upgrade', "SELECT count(*) FROM schemaguard.lint('DROP DATABASE x')"),
 	'1', 'lint() works after the upgrade');
+
+# 1.1 to 1.2: the tenant functions, with set_tenant() not granted to PUBLIC.
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.2', 'ALTER EXTENSION UPDATE reaches 1.2');
+is($node->safe_psql('upgrade',
+		"SELECT has_function_privilege('public', 'schemaguard.set_tenant(text)', 'EXECUTE')"
+		  . " || ',' || has_function_privilege('public', 'schemaguard.current_tenant()', 'EXECUTE')"),
+	'false,true', 'after the upgrade set_tenant() is revoked from PUBLIC, current_tenant() is not');
 
 $node->stop;
 done_testing();
