@@ -64,6 +64,18 @@ pidfile = $dir/pgbouncer.pid
 EOF
 close($ini);
 system($pgbouncer, '-d', "$dir/pgbouncer.ini") == 0 or die "pgbouncer did not start";
+
+# Stop PgBouncer however the script ends.
+END
+{
+	if (defined $dir && open(my $pidf, '<', "$dir/pgbouncer.pid"))
+	{
+		my $pid = <$pidf>;
+		close($pidf);
+		chomp $pid if defined $pid;
+		kill 'TERM', $pid if $pid;
+	}
+}
 for (1 .. 50)
 {
 	last if -S "$bhost/.s.PGSQL.$bport";
@@ -134,13 +146,21 @@ is($b->query("SELECT current_setting('app.tenant', true)"), 'A',
 $a->quit;
 $b->quit;
 
-# Stop PgBouncer.
-if (open(my $pidf, '<', "$dir/pgbouncer.pid"))
-{
-	my $pid = <$pidf>;
-	chomp $pid;
-	kill 'TERM', $pid if $pid;
-	close($pidf);
-}
+# pg_dump / pg_restore into the guarded server: in one transaction every table
+# is created in the restoring transaction and gets its policies before COMMIT,
+# so the guard stays on; restored one statement at a time, the tenant table
+# is refused at its CREATE.
+my $dump = $node->basedir . '/tenant.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres') ],
+	'pg_dump of a database with a tenant table');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_one; CREATE DATABASE restored_each');
+$node->command_ok([ 'pg_restore', '--single-transaction', '-d', $node->connstr('restored_one'), $dump ],
+	'pg_restore --single-transaction succeeds with the guard on');
+is($node->safe_psql('restored_one',
+		"SELECT count(*) || ',' || (SELECT problems::text FROM schemaguard.tenant_report()) FROM docs"),
+	'4,{}', 'the restored tenant table has its rows and its isolation');
+my ($rout, $rerr) = run_command([ 'pg_restore', '-d', $node->connstr('restored_each'), $dump ]);
+like($rerr, qr/tenant table public.docs is not isolated by row-level security/,
+	'pg_restore statement by statement is refused at the tenant table');
 
 done_testing();
