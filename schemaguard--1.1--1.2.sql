@@ -1,4 +1,4 @@
-/* schemaguard--1.1--1.2.sql: tenant context, tenant tables and tenant-table-rls */
+/* schemaguard--1.1--1.2.sql: tenant isolation and staged drops */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION schemaguard UPDATE TO '1.2'" to load this file. \quit
@@ -67,3 +67,96 @@ CREATE FUNCTION schemaguard.tenant_report(
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION schemaguard.tenant_report() IS
 	'Every tenant table with its row-level security and the problems found';
+
+--
+-- Staged drops.  One row per staged table, materialized view (attnum 0) or
+-- column.  relid is a regclass, so pg_dump writes the name and a restore
+-- finds the new OID; attname lets a restore follow a column whose number
+-- changed.  Written only through stage_drop()/unstage_drop().
+--
+CREATE TABLE schemaguard.drop_stages (
+	relid regclass NOT NULL,
+	attnum int2 NOT NULL DEFAULT 0 CHECK (attnum >= 0),
+	attname name,
+	staged_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	staged_by name NOT NULL,
+	reason text,
+	PRIMARY KEY (relid, attnum)
+);
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.drop_stages', '');
+REVOKE ALL ON schemaguard.drop_stages FROM PUBLIC;
+GRANT SELECT ON schemaguard.drop_stages TO PUBLIC;
+
+CREATE FUNCTION schemaguard._stage_row() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'sg_stage_row' LANGUAGE C;
+CREATE TRIGGER drop_stages_row BEFORE INSERT ON schemaguard.drop_stages
+	FOR EACH ROW EXECUTE FUNCTION schemaguard._stage_row();
+-- Every backend re-reads the staged set after a change.
+CREATE FUNCTION schemaguard._stages_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'sg_levels_changed' LANGUAGE C;
+CREATE TRIGGER drop_stages_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON schemaguard.drop_stages
+	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._stages_changed();
+REVOKE ALL ON FUNCTION schemaguard._stage_row() FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemaguard._stages_changed() FROM PUBLIC;
+
+-- After DDL: forget what was dropped, keep column names current.
+CREATE FUNCTION schemaguard._stages_sync() RETURNS void
+	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$
+	DELETE FROM schemaguard.drop_stages s
+	 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = s.relid)
+	    OR (s.attnum > 0 AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                                      WHERE a.attrelid = s.relid AND a.attnum = s.attnum
+	                                        AND NOT a.attisdropped));
+	UPDATE schemaguard.drop_stages s SET attname = a.attname
+	  FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid = s.relid AND a.attnum = s.attnum AND s.attnum > 0
+	   AND s.attname IS DISTINCT FROM a.attname;
+	$$;
+
+CREATE FUNCTION schemaguard.stage_drop(
+	target regclass,
+	column_name name DEFAULT NULL,
+	reason text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'sg_stage_drop'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION schemaguard.stage_drop(regclass, name, text) IS
+	'Mark a table, materialized view or column for dropping in a later migration';
+
+CREATE FUNCTION schemaguard.unstage_drop(
+	target regclass,
+	column_name name DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'sg_unstage_drop'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION schemaguard.unstage_drop(regclass, name) IS
+	'Remove the mark stage_drop() set';
+
+REVOKE ALL ON FUNCTION schemaguard.stage_drop(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemaguard.unstage_drop(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION schemaguard._staged_drops(
+	OUT object regclass,
+	OUT column_name name,
+	OUT staged_at timestamptz,
+	OUT staged_by name,
+	OUT reason text,
+	OUT last_used_at timestamptz,
+	OUT use_count bigint,
+	OUT last_used_by text,
+	OUT tracking_since timestamptz,
+	OUT droppable_at timestamptz,
+	OUT state text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'sg_staged_drops'
+	LANGUAGE C STABLE;
+
+CREATE VIEW schemaguard.staged_drops AS
+	SELECT * FROM schemaguard._staged_drops();
+COMMENT ON VIEW schemaguard.staged_drops IS
+	'Staged tables and columns: when staged, last use, and when they become droppable';
+GRANT SELECT ON schemaguard.staged_drops TO PUBLIC;

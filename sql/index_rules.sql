@@ -102,5 +102,9 @@ ROLLBACK;
 REINDEX SYSTEM contrib_regression;
 
 DROP SCHEMA quiet CASCADE;
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE big, empty_t, fresh, small, parted, parted_e;
+COMMIT;
 DROP FUNCTION mk_index_static(), mk_index_dynamic(), mk_index_sql();

@@ -115,7 +115,11 @@ CREATE INDEX other_id ON app_t (id);
 DROP INDEX app_t_id;
 RESET ROLE;
 
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE lm, app_t;
+COMMIT;
 REVOKE CREATE ON SCHEMA public FROM regress_sg_app, regress_sg_other;
 REVOKE EXECUTE ON FUNCTION schemaguard.allow(text, text) FROM regress_sg_app;
 REVOKE EXECUTE ON FUNCTION schemaguard.set_rule_level(text, text) FROM regress_sg_app;

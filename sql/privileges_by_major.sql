@@ -30,6 +30,10 @@ REINDEX TABLE owned;
 REINDEX TABLE CONCURRENTLY owned;
 RESET ROLE;
 
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE owned;
+COMMIT;
 REVOKE CREATE ON SCHEMA public FROM regress_sg_owner;
 DROP ROLE regress_sg_owner, regress_sg_stranger;

@@ -79,3 +79,5 @@ ALTER TABLE pop DROP COLUMN c;
 SELECT count(*) FROM schemaguard.lint('ALTER TABLE pop ADD COLUMN c int');
 RESET schemaguard.default_lock_timeout;
 SET lock_timeout = '5s';
+
+SELECT schemaguard.set_rule_level('staged-drop', 'default');

@@ -200,7 +200,11 @@ SELECT count(*) AS a_rows_in_parallel FROM accounts;
 COMMIT;
 RESET ROLE;
 
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE accounts;
+COMMIT;
 DROP FUNCTION IF EXISTS forge();
 REVOKE ALL ON SCHEMA public FROM sg_tenant_owner;
 REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_tenant_owner, sg_tenant_app;

@@ -201,5 +201,9 @@ COMMIT;
 $$, false);
 
 DROP VIEW invoices_view;
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE invoices, payments, plans, events, notes, orgs_data, currencies, staging_import,
 	warned, warned_too, legacy, legacy_setting;
+COMMIT;

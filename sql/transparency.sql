@@ -66,4 +66,8 @@ CREATE EXTENSION schemaguard;
 CREATE INDEX tr_guarded ON tr (id);
 SELECT rule, level FROM schemaguard.rules() WHERE rule = 'require-concurrent-reindex';
 
+-- cleanup: never staged (staged-drop is tested in staged_drops.sql)
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE tr;
+COMMIT;

@@ -60,4 +60,37 @@
 #define sg_raw_walker(n, w, c) raw_expression_tree_walker((n), (bool (*) ()) (w), (c))
 #endif
 
+/*
+ * The relations a plan reads or writes, with the columns it selects,
+ * inserts and updates: RTEPermissionInfo from 16 on, the range table
+ * before.
+ */
+#include "nodes/plannodes.h"
+
+typedef void (*SgRelationUseFn) (Oid relid, Bitmapset *selected, Bitmapset *inserted,
+								 Bitmapset *updated, void *arg);
+
+static inline void
+sg_foreach_relation_use(PlannedStmt *ps, SgRelationUseFn fn, void *arg)
+{
+	ListCell   *lc;
+
+#if PG_VERSION_NUM >= 160000
+	foreach(lc, ps->permInfos)
+	{
+		RTEPermissionInfo *p = lfirst(lc);
+
+		fn(p->relid, p->selectedCols, p->insertedCols, p->updatedCols, arg);
+	}
+#else
+	foreach(lc, ps->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			fn(rte->relid, rte->selectedCols, rte->insertedCols, rte->updatedCols, arg);
+	}
+#endif
+}
+
 #endif							/* SCHEMAGUARD_COMPAT_H */

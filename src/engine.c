@@ -128,6 +128,11 @@ const SgRule sg_rules[] = {
 		{T_DropStmt}, sg_check_drop_cascade,
 	"DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
 	NULL, NULL},
+	/* staged drops */
+	{"staged-drop", "staged", SG_LEVEL_ERROR,
+		{T_DropStmt, T_AlterTableStmt}, sg_check_staged_drop,
+		"DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
+	NULL, NULL},
 	/* tenant: judged at the end of the transaction */
 	{"tenant-table-rls", "tenant", SG_LEVEL_ERROR,
 		{T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt,

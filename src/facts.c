@@ -595,6 +595,13 @@ live_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *ou
 	sg_catalog_tenant_facts(relid, out);
 }
 
+/* SgFactSource.staged for the live server. */
+static void
+live_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgStagedFacts *out)
+{
+	sg_catalog_staged_facts(rel->relid, column, out);
+}
+
 /* The fact source the live hook uses. */
 SgFactSource *
 sg_live_fact_source(void)
@@ -602,7 +609,7 @@ sg_live_fact_source(void)
 	static SgFactSource live = {
 		live_relation, live_has_column, live_sibling_exists, live_namespace,
 		live_column, live_added_not_valid, live_index_leads, live_type_users,
-		live_tenant, false, NULL
+		live_staged, live_tenant, false, NULL
 	};
 
 	return &live;

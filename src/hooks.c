@@ -159,6 +159,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		concurrent_command = sg_index_concurrent_command(parsetree);
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		sg_defer_findings(verdict.findings);
+		sg_staged_after_statement(parsetree);
 	}
 	PG_CATCH();
 	{

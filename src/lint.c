@@ -77,6 +77,7 @@ typedef struct SimRel
 	bool		rls;
 	bool		force;
 	List	   *policies;		/* SgPolicyFacts */
+	List	   *staged_here;	/* stage_drop() in the script: column names, "" */
 } SimRel;
 
 typedef struct SimColumn
@@ -557,6 +558,29 @@ lint_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *ou
 	}
 }
 
+static void
+lint_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgStagedFacts *out)
+{
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	memset(out, 0, sizeof(SgStagedFacts));
+	if (r != NULL)
+	{
+		foreach(lc, r->staged_here)
+		{
+			if (strcmp(strVal(lfirst(lc)), column ? column : "") == 0)
+			{
+				/* staged by this very script: not in an earlier migration */
+				out->staged = out->this_xact = true;
+				return;
+			}
+		}
+	}
+	if (OidIsValid(rel->relid) && !rel->unknown && (r == NULL || !r->created))
+		sg_catalog_staged_facts(rel->relid, column, out);
+}
+
 /* ---------- simulating the script ---------- */
 
 /* r's row-level security, read from the catalog the first time. */
@@ -620,23 +644,30 @@ sim_policy(SimRel *r, const char *name)
 	return NULL;
 }
 
-/* SELECT schemaguard.enable_tenant_isolation('table'): what it would do. */
-static void
-sim_enable_tenant_isolation(LintState *ls, const char *target)
+/* The relation a regclass literal ('schema.table') names, or NULL. */
+static SimRel *
+sim_named(LintState *ls, const char *target)
 {
 	List	   *parts;
 	List	   *names = NIL;
 	ListCell   *lc;
 	RangeVar   *rv;
-	SimRel	   *r;
-	SgPolicyFacts *p;
 
 	if (!SplitIdentifierString(pstrdup(target), '.', &parts))
-		return;
+		return NULL;
 	foreach(lc, parts)
 		names = lappend(names, makeString(lfirst(lc)));
 	rv = sg_rangevar_from_names(names);
-	r = rv ? sim_resolve(ls, rv) : NULL;
+	return rv ? sim_resolve(ls, rv) : NULL;
+}
+
+/* SELECT schemaguard.enable_tenant_isolation('table'): what it would do. */
+static void
+sim_enable_tenant_isolation(LintState *ls, const char *target)
+{
+	SimRel	   *r = sim_named(ls, target);
+	SgPolicyFacts *p;
+
 	if (r == NULL)
 		return;
 	sim_rls(r);
@@ -755,6 +786,7 @@ sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
 	r->rls_known = true;		/* a new table: no row-level security */
 	r->rls = r->force = false;
 	r->policies = NIL;
+	r->staged_here = NIL;
 	return r;
 }
 
@@ -808,6 +840,17 @@ sim_calls(LintState *ls, SelectStmt *stmt)
 		}
 		else if (strcmp(fname, "enable_tenant_isolation") == 0)
 			sim_enable_tenant_isolation(ls, arg);
+		else if (strcmp(fname, "stage_drop") == 0)
+		{
+			SimRel	   *r = sim_named(ls, arg);
+			Node	   *col = list_length(fc->args) > 1 ? lsecond(fc->args) : NULL;
+
+			if (r)
+				r->staged_here = lappend(r->staged_here,
+										 makeString(col && IsA(col, A_Const) &&
+													IsA(&((A_Const *) col)->val, String) ?
+													strVal(&((A_Const *) col)->val) : ""));
+		}
 	}
 }
 
@@ -1332,6 +1375,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	ls.src.index_leads = lint_index_leads;
 	ls.src.type_users = lint_type_users;
 	ls.src.tenant = lint_tenant;
+	ls.src.staged = lint_staged;
 	ls.src.simulated = true;
 	ls.src.private_data = &ls;
 	ctl.keysize = SIM_KEYLEN;

@@ -89,6 +89,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	sg_tenant_init();
+	sg_staged_init();
 
 	MarkGUCPrefixReserved("schemaguard");
 

@@ -21,6 +21,7 @@
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "utils/timestamp.h"
 
 #define SG_VERSION			"1.2"
 #define SG_SCHEMA			"schemaguard"
@@ -126,6 +127,35 @@ typedef struct SgTenantFacts
 	bool		tenant_index;	/* an index leads with the tenant column */
 } SgTenantFacts;
 
+/* A staged drop, as the rule and the staged_drops view judge it. */
+typedef enum SgStagedState
+{
+	SG_STAGED_WAITING = 0,
+	SG_STAGED_IN_USE,
+	SG_STAGED_DROPPABLE
+} SgStagedState;
+
+typedef struct SgStagedFacts
+{
+	bool		staged;
+	bool		this_xact;		/* staged in the current transaction */
+	Oid			relid;
+	int			attnum;
+	TimestampTz staged_at;
+	char	   *staged_by;
+	char	   *reason;
+	bool		tracked;		/* usage counters exist (library preloaded) */
+	TimestampTz tracking_since;
+	int64		use_count;
+	TimestampTz last_used;
+	bool		last_write;		/* the last use wrote it */
+	Oid			last_role;
+	char		last_app[NAMEDATALEN];
+	int64		delay_usecs;	/* schemaguard.drop_delay */
+	TimestampTz droppable_at;
+	SgStagedState state;
+} SgStagedFacts;
+
 typedef struct SgFactSource SgFactSource;
 
 /*
@@ -162,6 +192,9 @@ struct SgFactSource
 	/* Populated tables with a column of the type typname names. */
 	void		(*type_users) (SgFactSource *self, List *typname,
 							   SgRelFacts *out);
+	/* Is rel (column NULL), or one of its columns, staged for dropping? */
+	void		(*staged) (SgFactSource *self, const SgRelFacts *rel, const char *column,
+						   SgStagedFacts *out);
 	/* A table as a tenant table: by relid, or (lint) by the name rv. */
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
@@ -373,6 +406,19 @@ extern bool sg_fk_index_recheck(SgFactSource *facts, SgFinding *f);
 extern void sg_tenant_init(void);
 extern List *sg_tenant_column_names(void);
 extern bool sg_is_tenant_column(const char *name);
+
+/* staged.c */
+extern char *sg_drop_delay_string;
+extern void sg_staged_init(void);
+extern bool sg_anything_staged(void);
+extern bool sg_relation_staged(Oid relid);
+extern void sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf);
+extern void sg_staged_after_statement(Node *parsetree);
+extern char *sg_span_phrase(int64 usecs);
+extern const char *sg_staged_state_name(SgStagedState state);
+
+/* rules_staged.c */
+extern void sg_check_staged_drop(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_tenant.c */
 extern void sg_check_tenant_table(const SgStatement *st, const struct SgRule *rule, List **findings);

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules_staged.c
+ *		Rule staged-drop: DROP TABLE, DROP MATERIALIZED VIEW and ALTER TABLE
+ *		... DROP COLUMN only for what was staged in an earlier transaction,
+ *		has waited schemaguard.drop_delay, and has gone unused that long.
+ *
+ * The facts (staging row, usage counters) come from the fact source, so
+ * lint() judges a script the same way (staged.c reads the catalog and
+ * shared memory for both).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "schemaguard.h"
+
+/* "'public.t'" or "'public.t', 'col'", as stage_drop() arguments. */
+static char *
+stage_args(const SgRelFacts *t, const char *column)
+{
+	if (column)
+		return psprintf("%s, %s", quote_literal_cstr(t->qualname), quote_literal_cstr(column));
+	return quote_literal_cstr(t->qualname);
+}
+
+/* Judge one object; add a finding if it may not be dropped yet. */
+static void
+judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
+		   const SgRelFacts *t, const char *column, List **findings)
+{
+	SgStagedFacts sf;
+	char	   *what = column ? psprintf("%s %s.%s", command, t->qualname, quote_identifier(column)) :
+		psprintf("%s %s", command, t->qualname);
+	char	   *object = column ? psprintf("column %s of %s", quote_identifier(column), t->qualname) :
+		pstrdup(t->qualname);
+	const char *delay = sg_drop_delay_string;
+
+	memset(&sf, 0, sizeof(sf));
+	st->facts->staged(st->facts, t, column, &sf);
+
+	if (!sf.staged)
+	{
+		sg_add_finding(findings, rule,
+					   psprintf("%s without staging it first violates rule %s", what, rule->id),
+					   psprintf("%s (%s) was not staged with schemaguard.stage_drop() in an earlier "
+								"migration, so nothing shows that the application has stopped using it.",
+								object, sg_size_phrase(t)),
+					   psprintf("Stage it now: SELECT schemaguard.stage_drop(%s, reason => '...'); "
+								"deploy the application without it, and drop it in a later migration "
+								"once it has gone unused for schemaguard.drop_delay (%s).",
+								stage_args(t, column), delay));
+		return;
+	}
+	if (sf.this_xact)
+	{
+		sg_add_finding(findings, rule,
+					   psprintf("%s in the transaction that staged it violates rule %s", what, rule->id),
+					   psprintf("%s was staged in this transaction; the staging must be committed, and the "
+								"application deployed without it, before it is dropped.", object),
+					   pstrdup("Commit the staging in this migration and drop it in a later one; "
+							   "SELECT * FROM schemaguard.staged_drops; shows when it becomes droppable."));
+		return;
+	}
+	if (!sf.tracked)
+	{
+		sg_add_finding(findings, rule,
+					   psprintf("%s, whose use is not tracked, violates rule %s", what, rule->id),
+					   psprintf("schemaguard is not loaded through shared_preload_libraries, so no use of %s "
+								"can be recorded.", object),
+					   pstrdup("Add schemaguard to shared_preload_libraries and restart the server; the "
+							   "waiting period starts then."));
+		return;
+	}
+	if (sf.state == SG_STAGED_IN_USE)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		char	   *who = psprintf("role %s (application_name %s)",
+								   GetUserNameFromId(sf.last_role, true),
+								   sf.last_app[0] ? sf.last_app : "''");
+
+		sg_add_finding(findings, rule,
+					   psprintf("%s, %s %s ago by %s, violates rule %s", what,
+								sf.last_write ? "written" : "read",
+								sg_span_phrase(now - sf.last_used), who, rule->id),
+					   psprintf("%s was staged %s ago and has been used %lld time%s since %s; the last "
+								"use was at %s. It may be dropped after %s without use, at %s at the "
+								"earliest.", object, sg_span_phrase(now - sf.staged_at),
+								(long long) sf.use_count, sf.use_count == 1 ? "" : "s",
+								timestamptz_to_str(sf.tracking_since),
+								timestamptz_to_str(sf.last_used), delay,
+								timestamptz_to_str(sf.droppable_at)),
+					   psprintf("Find the code that still uses it (the server log has a line "
+								"\"schemaguard: staged ... is still used\" for each backend that used it), "
+								"change and deploy it, then drop it after %s.",
+								timestamptz_to_str(sf.droppable_at)));
+		return;
+	}
+	if (sf.state == SG_STAGED_WAITING)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		sg_add_finding(findings, rule,
+					   psprintf("%s, staged %s ago, violates rule %s", what,
+								sg_span_phrase(now - sf.staged_at), rule->id),
+					   psprintf("schemaguard.drop_delay is %s, and use of %s has been tracked since %s%s: "
+								"it becomes droppable at %s if nothing uses it until then.",
+								delay, object, timestamptz_to_str(sf.tracking_since),
+								sf.tracking_since > sf.staged_at ? " (the server restarted after it was staged)" : "",
+								timestamptz_to_str(sf.droppable_at)),
+					   psprintf("Drop it in a migration after %s; SELECT * FROM schemaguard.staged_drops; "
+								"shows its state.", timestamptz_to_str(sf.droppable_at)));
+	}
+}
+
+/*
+ * staged-drop: each table or materialized view of a DROP, each column of an
+ * ALTER TABLE ... DROP COLUMN, if it exists and holds data.
+ */
+void
+sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	Node	   *n = st->parsetree;
+	ListCell   *lc;
+
+	if (IsA(n, DropStmt))
+	{
+		DropStmt   *ds = (DropStmt *) n;
+		bool		matview = ds->removeType == OBJECT_MATVIEW;
+
+		if (ds->removeType != OBJECT_TABLE && !matview)
+			return;
+		foreach(lc, ds->objects)
+		{
+			SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, matview ? "m" : "rp", false};
+			SgRelFacts	t;
+
+			if (!sg_name_ok(lfirst(lc)))
+				return;			/* core reports the name */
+			st->facts->relation(st->facts, sg_rangevar_from_names(lfirst(lc)), locks, &t);
+			if (sg_facts_at_risk(&t))
+				judge_drop(st, rule, matview ? "DROP MATERIALIZED VIEW" : "DROP TABLE", &t,
+						   NULL, findings);
+		}
+		return;
+	}
+
+	if (IsA(n, AlterTableStmt) && castNode(AlterTableStmt, n)->objtype == OBJECT_TABLE)
+	{
+		SgRelFacts	t;
+
+		foreach(lc, sg_alter_cmds_at_risk(st, AT_DropColumn, &t))
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+			SgColumnFacts c;
+
+			st->facts->column(st->facts, &t, cmd->name, &c);
+			if (c.exists || c.unknown)
+				judge_drop(st, rule, "DROP COLUMN", &t, cmd->name, findings);
+		}
+	}
+}
