@@ -2,7 +2,8 @@
  *
  * hooks.c
  *		Every hook entry point of schemaguard, in one dispatcher: the
- *		ProcessUtility hook and the transaction callbacks.
+ *		ProcessUtility hook, the ExecutorStart hook (usage of staged
+ *		objects), the shared memory hooks, and the transaction callbacks.
  *
  * The ProcessUtility hook sees each utility statement once, whether it came
  * from a simple query, the extended protocol, PL/pgSQL, a DO block or a SQL
@@ -18,6 +19,8 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
+#include "storage/ipc.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "storage/proc.h"
@@ -30,6 +33,9 @@
 
 /* Saved hook values */
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* Should this statement be checked at all?  Cheapest tests first. */
 static bool
@@ -212,12 +218,49 @@ sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		sg_engine_subxact_commit(mySubid, parentSubid);
 }
 
+/* ExecutorStart hook: record uses of staged objects, then chain. */
+static void
+sg_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	sg_staged_note_query(queryDesc, eflags);
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* Shared memory for the usage counters (preloaded only). */
+static void
+sg_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	sg_staged_shmem_request();
+}
+
+static void
+sg_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	sg_staged_shmem_startup();
+}
+
 /* Install every hook; called once from _PG_init. */
 void
 sg_hooks_install(void)
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = sg_ProcessUtility;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = sg_ExecutorStart;
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = sg_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = sg_shmem_startup;
+	}
 
 	RegisterXactCallback(sg_xact_callback, NULL);
 	RegisterSubXactCallback(sg_subxact_callback, NULL);

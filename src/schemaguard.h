@@ -410,6 +410,10 @@ extern bool sg_is_tenant_column(const char *name);
 /* staged.c */
 extern char *sg_drop_delay_string;
 extern void sg_staged_init(void);
+extern void sg_staged_shmem_request(void);
+extern void sg_staged_shmem_startup(void);
+struct QueryDesc;
+extern void sg_staged_note_query(struct QueryDesc *queryDesc, int eflags);
 extern bool sg_anything_staged(void);
 extern bool sg_relation_staged(Oid relid);
 extern void sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf);

@@ -7,7 +7,8 @@
  * Staging rows live in schemaguard.drop_stages (relid regclass, attnum; 0 for
  * the whole table or view), so pg_dump keeps them and renames keep them.
  *
- * Usage tracking.  An ExecutorStart hook looks at the relations a query reads
+ * Usage tracking.  The ExecutorStart hook (hooks.c) calls
+ * sg_staged_note_query(), which looks at the relations a query reads
  * or writes, and the columns it uses (RTE permission info: a column reached
  * through * or a whole-row reference counts), and records a use of each
  * staged one in shared memory: time, count, role and application_name.  The
@@ -83,10 +84,6 @@ typedef struct SgShared
 
 static SgShared *sg_shared = NULL;
 static HTAB *sg_usage = NULL;
-
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
 /* schemaguard.drop_delay */
 char	   *sg_drop_delay_string = NULL;
@@ -165,24 +162,21 @@ assign_drop_delay(const char *newval, void *extra)
 
 /* ---------- shared memory ---------- */
 
-static void
-sg_shmem_request(void)
+/* Ask for the shared memory the usage counters need (shmem_request_hook). */
+void
+sg_staged_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(SgShared)) +
 						   hash_estimate_size(SG_MAX_TRACKED, sizeof(UsageEntry)));
 	RequestNamedLWLockTranche("schemaguard", 1);
 }
 
-static void
-sg_shmem_startup(void)
+/* Attach to (or create) the usage counters (shmem_startup_hook). */
+void
+sg_staged_shmem_startup(void)
 {
 	HASHCTL		info;
 	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	sg_shared = ShmemInitStruct("schemaguard", sizeof(SgShared), &found);
@@ -397,21 +391,19 @@ note_relation_use(Oid relid, Bitmapset *selected, Bitmapset *inserted,
 	}
 }
 
-static void
-sg_ExecutorStart(QueryDesc *queryDesc, int eflags)
+/*
+ * A query is about to run (ExecutorStart): record its uses of staged
+ * objects.  Cheapest test first: nothing staged in this database.
+ */
+void
+sg_staged_note_query(QueryDesc *queryDesc, int eflags)
 {
-	/* Cheapest test first: nothing staged in this database. */
 	if (sg_usage != NULL && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) && sg_anything_staged())
 		sg_foreach_relation_use(queryDesc->plannedstmt, note_relation_use,
 								(void *) queryDesc->sourceText);
-
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* Define the GUC and install the hooks; called from _PG_init. */
+/* Define the GUC and the cache callbacks; called from _PG_init. */
 void
 sg_staged_init(void)
 {
@@ -427,16 +419,6 @@ sg_staged_init(void)
 
 	CacheRegisterRelcacheCallback(stages_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval, (Datum) 0);
-
-	if (process_shared_preload_libraries_in_progress)
-	{
-		prev_shmem_request_hook = shmem_request_hook;
-		shmem_request_hook = sg_shmem_request;
-		prev_shmem_startup_hook = shmem_startup_hook;
-		shmem_startup_hook = sg_shmem_startup;
-	}
-	prev_ExecutorStart = ExecutorStart_hook;
-	ExecutorStart_hook = sg_ExecutorStart;
 }
 
 /* ---------- what the rule and the view know ---------- */
