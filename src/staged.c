@@ -26,7 +26,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
@@ -277,34 +280,43 @@ namespace_inval(Datum arg, int cacheid, uint32 hashvalue)
 	cache_valid = false;
 }
 
-/* Read drop_stages into the cache array; returns the number of rows. */
+/*
+ * Read drop_stages into the cache array; returns the number of rows.  A
+ * plain heap scan, not SPI: it runs for the first query of a backend, as
+ * whatever role runs it, and must need no privilege and no executor.
+ */
 static int
 read_stages(void)
 {
+	Relation	rel = table_open(stages_relid, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *rows = NIL;
 	int			n = 0;
+	ListCell   *lc;
 
-	SPI_connect();
-	if (SPI_execute("SELECT relid::oid, attnum FROM schemaguard.drop_stages", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read schemaguard.drop_stages");
-	if (SPI_processed > 0)
-		staged = MemoryContextAllocZero(TopMemoryContext, sizeof(StagedKey) * SPI_processed);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
+		StagedKey  *sk = palloc0(sizeof(StagedKey));
 
-		staged[n].relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-		staged[n].attnum = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 2, &isnull));
-		n++;
+		sk->relid = DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+		sk->attnum = DatumGetInt16(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull));
+		rows = lappend(rows, sk);
 	}
-	SPI_finish();
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (rows != NIL)
+		staged = MemoryContextAllocZero(TopMemoryContext, sizeof(StagedKey) * list_length(rows));
+	foreach(lc, rows)
+		staged[n++] = *(StagedKey *) lfirst(lc);
 	return n;
 }
 
 /*
- * Read this database's staged set into the cache.  The query runs through
- * our own ExecutorStart hook, which must not load the cache again.
+ * Read this database's staged set into the cache.  Guarded against
+ * re-entry (an invalidation arriving while we read).
  */
 static void
 load_staged(void)
@@ -398,6 +410,9 @@ note_relation_use(Oid relid, Bitmapset *selected, Bitmapset *inserted,
 void
 sg_staged_note_query(QueryDesc *queryDesc, int eflags)
 {
+	/* The leader records the query; its parallel workers do not. */
+	if (IsParallelWorker())
+		return;
 	if (sg_usage != NULL && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) && sg_anything_staged())
 		sg_foreach_relation_use(queryDesc->plannedstmt, note_relation_use,
 								(void *) queryDesc->sourceText);
