@@ -162,6 +162,20 @@ ALTER TABLE members DROP COLUMN name;
 DROP TABLE members;
 $$, false);
 
+-- Live and lint() agree (sg_case() and the fixture tables come from lint.sql).
+SET schemaguard.drop_delay = '0';
+SELECT schemaguard.stage_drop('pop', 'user_id');
+SELECT c.* FROM (VALUES
+	('not staged: column', NULL, 'ALTER TABLE pop DROP COLUMN note'),
+	('not staged: table', NULL, 'DROP TABLE pop CASCADE'),
+	('staged in the same transaction', 'SELECT schemaguard.stage_drop(''pop'', ''note'')',
+	 'ALTER TABLE pop DROP COLUMN note'),
+	('staged earlier', NULL, 'ALTER TABLE pop DROP COLUMN user_id'),
+	('new table', 'CREATE TABLE fresh_sd AS SELECT 1 AS a', 'DROP TABLE fresh_sd'),
+	('empty table', NULL, 'DROP TABLE emp CASCADE')
+) v(label, setup, stmt), LATERAL sg_case(v.label, v.setup, v.stmt) c;
+SELECT schemaguard.unstage_drop('pop', 'user_id');
+
 DROP VIEW members_view;
 DROP VIEW staged;
 SELECT schemaguard.unstage_drop('members', 'name');
