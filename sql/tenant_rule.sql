@@ -87,8 +87,18 @@ BEGIN;
 ALTER TABLE invoices DISABLE ROW LEVEL SECURITY;
 ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
 COMMIT;
--- DDL that does not touch isolation is not judged.
+-- DDL that does not touch isolation is not judged; neither is a table that
+-- IF NOT EXISTS leaves alone.
 ALTER TABLE invoices ADD COLUMN note text;
+SET schemaguard.mode = off;
+CREATE TABLE legacy_open (id int, tenant_id uuid);
+RESET schemaguard.mode;
+CREATE TABLE IF NOT EXISTS legacy_open (id int, tenant_id uuid);
+ALTER TABLE legacy_open ADD COLUMN IF NOT EXISTS tenant_id uuid;
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
+DROP TABLE legacy_open;
+COMMIT;
 
 -- A table becomes a tenant table: ADD COLUMN, RENAME COLUMN, CREATE TABLE
 -- ... LIKE / PARTITION OF / AS, ATTACH PARTITION.

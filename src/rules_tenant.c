@@ -95,6 +95,31 @@ create_may_add_tenant_column(CreateStmt *cs)
 }
 
 /*
+ * Does rv name an existing relation?  For IF NOT EXISTS, which then leaves
+ * it alone: a legacy table is not judged because a migration skipped it.
+ */
+static bool
+already_exists(const SgStatement *st, RangeVar *rv)
+{
+	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false};
+	SgRelFacts	t;
+
+	st->facts->relation(st->facts, rv, name_only, &t);
+	return t.exists && !t.unknown;
+}
+
+/* Does the table rv names already have this column? */
+static bool
+already_has_column(const SgStatement *st, RangeVar *rv, const char *column)
+{
+	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false};
+	SgRelFacts	t;
+
+	st->facts->relation(st->facts, rv, name_only, &t);
+	return t.exists && !t.unknown && st->facts->has_column(st->facts, &t, column);
+}
+
+/*
  * Statements that can make a table a tenant table or weaken its isolation
  * leave a deferred finding for it; the table is judged at commit.
  */
@@ -107,13 +132,23 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 	switch (nodeTag(n))
 	{
 		case T_CreateStmt:
-			if (create_may_add_tenant_column((CreateStmt *) n))
-				touch(rule, ((CreateStmt *) n)->relation, findings);
-			break;
+			{
+				CreateStmt *cs = (CreateStmt *) n;
+
+				if (create_may_add_tenant_column(cs) &&
+					!(cs->if_not_exists && already_exists(st, cs->relation)))
+					touch(rule, cs->relation, findings);
+				break;
+			}
 		case T_CreateTableAsStmt:
-			if (((CreateTableAsStmt *) n)->objtype == OBJECT_TABLE)
-				touch(rule, ((CreateTableAsStmt *) n)->into->rel, findings);
-			break;
+			{
+				CreateTableAsStmt *ctas = (CreateTableAsStmt *) n;
+
+				if (ctas->objtype == OBJECT_TABLE &&
+					!(ctas->if_not_exists && already_exists(st, ctas->into->rel)))
+					touch(rule, ctas->into->rel, findings);
+				break;
+			}
 		case T_AlterTableStmt:
 			{
 				AlterTableStmt *at = (AlterTableStmt *) n;
@@ -128,6 +163,10 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 					{
 						case AT_AddColumn:
 							if (!sg_is_tenant_column(castNode(ColumnDef, cmd->def)->colname))
+								continue;
+							/* ADD COLUMN IF NOT EXISTS of a column it has: skipped */
+							if (cmd->missing_ok && already_has_column(st, at->relation,
+																	  castNode(ColumnDef, cmd->def)->colname))
 								continue;
 							break;
 						case AT_AttachPartition:
