@@ -25,10 +25,12 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -613,4 +615,56 @@ sg_live_fact_source(void)
 	};
 
 	return &live;
+}
+
+/*
+ * The relation a regclass argument names, for the SQL functions that take a
+ * target: not NULL, existing, not a system catalog, and of one of relkinds.
+ * Each failure is a clear error; what and detail word the wrong-kind one
+ * ("a table", why only tables).
+ */
+Oid
+sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
+			  const char *what, const char *detail, const char *catalog_detail)
+{
+	Oid			relid;
+	char		relkind;
+	Oid			nsp;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be NULL")));
+	relid = PG_GETARG_OID(argno);
+	relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	nsp = get_rel_namespace(relid);
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nsp) || nsp == PG_TOAST_NAMESPACE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a system catalog", get_rel_name(relid)),
+				 catalog_detail ? errdetail("%s", catalog_detail) : 0));
+	if (strchr(relkinds, relkind) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not %s", get_rel_name(relid), what),
+				 errdetail("%s", detail)));
+	return relid;
+}
+
+/* The number of an existing column of relid, or a clear error. */
+AttrNumber
+sg_column_arg(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						column, get_rel_name(relid))));
+	return attnum;
 }

@@ -655,35 +655,15 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL")));
-	relid = PG_GETARG_OID(0);
+	relid = sg_target_arg(fcinfo, 0, "rp", "a table",
+						  "Row-level security isolates plain and partitioned tables only.",
+						  "Only user tables can be tenant tables.");
 	relkind = get_rel_relkind(relid);
-	if (relkind == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(get_rel_namespace(relid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is a system catalog", get_rel_name(relid)),
-				 errdetail("Only user tables can be tenant tables.")));
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
-				 errdetail("Row-level security isolates plain and partitioned tables only.")));
 
 	if (!PG_ARGISNULL(1))
 	{
 		column = pstrdup(NameStr(*PG_GETARG_NAME(1)));
-		if (get_attnum(relid, column) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of relation \"%s\" does not exist",
-							column, get_rel_name(relid))));
+		(void) sg_column_arg(relid, column);
 	}
 	else
 	{

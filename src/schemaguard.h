@@ -17,6 +17,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
@@ -323,6 +324,9 @@ extern bool sg_catalog_index_leads(Oid relid, List *columns);
 extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
+extern Oid	sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
+						  const char *what, const char *detail, const char *catalog_detail);
+extern AttrNumber sg_column_arg(Oid relid, const char *column);
 
 /* hooks.c */
 extern void sg_hooks_install(void);

@@ -567,45 +567,18 @@ sg_staged_after_statement(Node *parsetree)
 static int
 stage_target(FunctionCallInfo fcinfo, Oid *relid)
 {
-	char		relkind;
 	int			attnum = 0;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL")));
-	*relid = PG_GETARG_OID(0);
-	relkind = get_rel_relkind(*relid);
-	if (relkind == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", *relid)));
-	if (IsCatalogNamespace(get_rel_namespace(*relid)) || get_rel_namespace(*relid) == PG_TOAST_NAMESPACE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is a system catalog", get_rel_name(*relid))));
 	if (!PG_ARGISNULL(1))
 	{
-		const char *col = NameStr(*PG_GETARG_NAME(1));
-
-		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("\"%s\" is not a table", get_rel_name(*relid)),
-					 errdetail("Only a column of a table can be staged for dropping.")));
-		attnum = get_attnum(*relid, col);
-		if (attnum <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of relation \"%s\" does not exist",
-							col, get_rel_name(*relid))));
+		*relid = sg_target_arg(fcinfo, 0, "rp", "a table",
+							   "Only a column of a table can be staged for dropping.", NULL);
+		attnum = sg_column_arg(*relid, NameStr(*PG_GETARG_NAME(1)));
 	}
-	else if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
-			 relkind != RELKIND_MATVIEW)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table or materialized view", get_rel_name(*relid)),
-				 errdetail("stage_drop() stages tables, materialized views and columns of tables.")));
+	else
+		*relid = sg_target_arg(fcinfo, 0, "rpm", "a table or materialized view",
+							   "stage_drop() stages tables, materialized views and columns of tables.",
+							   NULL);
 	if (!sg_class_ownercheck(*relid, GetOuterUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

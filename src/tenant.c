@@ -32,6 +32,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "schemaguard.h"
@@ -42,6 +43,10 @@
 /* GUC variables */
 static char *tenant_value = NULL;	/* schemaguard.tenant; "" = unset */
 char	   *sg_tenant_columns = NULL;	/* schemaguard.tenant_columns */
+
+/* schemaguard.tenant_columns, parsed once per change (String nodes). */
+static List *tenant_cols = NIL;
+static bool tenant_cols_valid = false;
 
 /* True only while this file writes schemaguard.tenant. */
 static bool tenant_writing = false;
@@ -89,6 +94,13 @@ check_tenant_columns(char **newval, void **extra, GucSource source)
 	return ok;
 }
 
+/* The list changed: parse it again when it is next asked for. */
+static void
+assign_tenant_columns(const char *newval, void *extra)
+{
+	tenant_cols_valid = false;
+}
+
 /* Define the tenant GUCs; called from _PG_init. */
 void
 sg_tenant_init(void)
@@ -111,22 +123,35 @@ sg_tenant_init(void)
 							   "tenant_id",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   check_tenant_columns, NULL, NULL);
+							   check_tenant_columns, assign_tenant_columns, NULL);
 }
 
-/* The configured tenant column names (String nodes). */
+/*
+ * The configured tenant column names (String nodes), parsed once after each
+ * change of the setting.  The list is shared: callers must not modify it.
+ */
 List *
 sg_tenant_column_names(void)
 {
+	MemoryContext old;
 	List	   *names = NIL;
-	List	   *out = NIL;
 	ListCell   *lc;
 
-	if (!SplitIdentifierString(pstrdup(sg_tenant_columns ? sg_tenant_columns : ""), ',', &names))
-		return NIL;
-	foreach(lc, names)
-		out = lappend(out, makeString(lfirst(lc)));
-	return out;
+	if (tenant_cols_valid)
+		return tenant_cols;
+	foreach(lc, tenant_cols)
+		pfree(strVal(lfirst(lc)));
+	list_free_deep(tenant_cols);
+	tenant_cols = NIL;
+	if (SplitIdentifierString(pstrdup(sg_tenant_columns ? sg_tenant_columns : ""), ',', &names))
+	{
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		foreach(lc, names)
+			tenant_cols = lappend(tenant_cols, makeString(pstrdup(lfirst(lc))));
+		MemoryContextSwitchTo(old);
+	}
+	tenant_cols_valid = true;
+	return tenant_cols;
 }
 
 /* Is name one of the configured tenant columns? */
