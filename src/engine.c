@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -658,6 +659,51 @@ sg_report(const SgStatement *st, SgVerdict verdict)
 				 errhidestmt(true)));
 	}
 	report_findings(verdict.findings, st->sql, false);
+}
+
+/*
+ * What the rules said of a statement that ran, as JSON for ddl_log: rules
+ * that warned, were allowed (with the reason) or ignored (with the reason).
+ * NULL when none did.
+ */
+char *
+sg_verdict_json(SgVerdict verdict)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, verdict.findings)
+	{
+		SgFinding  *f = lfirst(lc);
+		SgAllowance *a = find_allowance(f->rule);
+
+		if (f->deferred)
+			continue;
+		appendStringInfo(&buf, "%s{\"rule\": ", n++ ? ", " : "");
+		escape_json(&buf, f->rule->id);
+		appendStringInfo(&buf, ", \"outcome\": \"%s\"", a ? "allowed" : "warned");
+		if (a)
+		{
+			appendStringInfoString(&buf, ", \"reason\": ");
+			escape_json(&buf, a->reason);
+		}
+		appendStringInfoChar(&buf, '}');
+	}
+	foreach(lc, verdict.ignored)
+	{
+		SgIgnore   *ig = lfirst(lc);
+
+		appendStringInfo(&buf, "%s{\"rule\": ", n++ ? ", " : "");
+		escape_json(&buf, ig->rule->id);
+		appendStringInfoString(&buf, ", \"outcome\": \"ignored\", \"reason\": ");
+		escape_json(&buf, ig->reason);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return n ? buf.data : NULL;
 }
 
 /*

@@ -128,6 +128,11 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	if (!should_check(parsetree, context))
 	{
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
+		if (context != PROCESS_UTILITY_SUBCOMMAND && IsTransactionState())
+			sg_migrations_log_ddl(parsetree,
+								  statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len),
+								  NULL);
 		return;
 	}
 
@@ -166,6 +171,8 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		sg_defer_findings(verdict.findings);
 		sg_staged_after_statement(parsetree);
+		if (IsTransactionState())
+			sg_migrations_log_ddl(parsetree, st.sql, sg_verdict_json(verdict));
 	}
 	PG_CATCH();
 	{
@@ -194,13 +201,18 @@ sg_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
 			sg_engine_pre_commit();
+			sg_migrations_pre_commit();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			sg_engine_xact_end();
+			sg_migrations_xact_end(true);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			sg_engine_xact_end();
+			sg_migrations_xact_end(false);
 			break;
 		default:
 			break;
@@ -213,7 +225,10 @@ sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		sg_engine_subxact_abort(mySubid);
+		sg_migrations_subxact_abort(mySubid);
+	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 		sg_engine_subxact_commit(mySubid, parentSubid);
 }

@@ -90,6 +90,7 @@ _PG_init(void)
 
 	sg_tenant_init();
 	sg_staged_init();
+	sg_migrations_init();
 
 	MarkGUCPrefixReserved("schemaguard");
 

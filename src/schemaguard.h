@@ -24,7 +24,7 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
-#define SG_VERSION			"1.2"
+#define SG_VERSION			"1.3"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 
@@ -306,6 +306,7 @@ extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
 extern void sg_defer_findings(List *findings);
 extern void sg_engine_pre_commit(void);
+extern char *sg_verdict_json(SgVerdict verdict);
 extern void sg_engine_xact_end(void);
 extern void sg_engine_subxact_abort(SubTransactionId subid);
 extern void sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent);
@@ -424,6 +425,14 @@ extern void sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts
 extern void sg_staged_after_statement(Node *parsetree);
 extern char *sg_span_phrase(int64 usecs);
 extern const char *sg_staged_state_name(SgStagedState state);
+
+/* migrations.c */
+extern int	sg_migration_lock_timeout;
+extern void sg_migrations_init(void);
+extern void sg_migrations_pre_commit(void);
+extern void sg_migrations_xact_end(bool committed);
+extern void sg_migrations_subxact_abort(SubTransactionId subid);
+extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
 
 /* rules_staged.c */
 extern void sg_check_staged_drop(const SgStatement *st, const struct SgRule *rule, List **findings);

@@ -1,0 +1,296 @@
+/* schemaguard--1.2--1.3.sql: migration history */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION schemaguard UPDATE TO '1.3'" to load this file. \quit
+
+CREATE TABLE schemaguard.migration_history (
+	id bigserial PRIMARY KEY,
+	version text NOT NULL UNIQUE CHECK (version <> '' AND length(version) <= 200),
+	name text,
+	checksum text,
+	status text NOT NULL CHECK (status IN ('running', 'applied', 'interrupted', 'rolled_back')),
+	transactional boolean NOT NULL,
+	applied_by text NOT NULL,
+	application_name text,
+	holder_pid int,
+	holder_start timestamptz,
+	started_at timestamptz NOT NULL,
+	finished_at timestamptz,
+	duration interval GENERATED ALWAYS AS (finished_at - started_at) STORED,
+	statement_count int NOT NULL DEFAULT 0,
+	last_statement text,
+	prev_checksum text,
+	chain text
+);
+CREATE TABLE schemaguard.migration_events (
+	id bigserial PRIMARY KEY,
+	migration_id bigint,
+	version text NOT NULL,
+	at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	event text NOT NULL,
+	note text,
+	actor text NOT NULL DEFAULT current_user
+);
+CREATE TABLE schemaguard.ddl_log (
+	id bigserial PRIMARY KEY,
+	at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	role text NOT NULL,
+	application_name text,
+	migration_id bigint,
+	command_tag text NOT NULL,
+	object_identity text,
+	statement text NOT NULL,
+	rules jsonb
+);
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history', '');
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_events', '');
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.ddl_log_id_seq', '');
+REVOKE ALL ON schemaguard.migration_history, schemaguard.migration_events, schemaguard.ddl_log FROM PUBLIC;
+GRANT SELECT ON schemaguard.migration_history, schemaguard.migration_events, schemaguard.ddl_log TO PUBLIC;
+
+-- One row per version.  A session-scoped migration whose session ended
+-- before end_migration() (disconnect, crash, kill) is 'interrupted': its row
+-- still says running, but its session is gone.
+CREATE VIEW schemaguard.migrations AS
+SELECT h.id, h.version, h.name, h.checksum,
+       CASE WHEN h.status = 'running' AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_stat_activity a
+                 WHERE a.pid = h.holder_pid AND a.backend_start = h.holder_start)
+            THEN 'interrupted' ELSE h.status END AS status,
+       h.transactional, h.applied_by, h.application_name, h.holder_pid, h.started_at, h.finished_at,
+       h.duration, h.statement_count, h.last_statement, h.prev_checksum, h.chain
+  FROM schemaguard.migration_history h;
+GRANT SELECT ON schemaguard.migrations TO PUBLIC;
+
+-- Append-only: only superusers (and so the SECURITY DEFINER functions below,
+-- which a superuser owns) may write; owners included.
+CREATE FUNCTION schemaguard._history_protect() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		RAISE EXCEPTION 'schemaguard.% is append-only', TG_TABLE_NAME
+			USING ERRCODE = 'insufficient_privilege',
+			      DETAIL = format('%s is refused for every role but superusers, the table owner included.', TG_OP),
+			      HINT = 'Correct history with schemaguard.resolve_migration(); it appends an event.';
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER migration_history_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_history
+	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
+CREATE TRIGGER migration_events_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_events
+	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
+CREATE TRIGGER ddl_log_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.ddl_log
+	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
+
+-- C helpers: the migration this session or transaction runs.
+CREATE FUNCTION schemaguard._in_transaction_block() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'sg_in_transaction_block' LANGUAGE C VOLATILE;
+CREATE FUNCTION schemaguard._set_migration(id bigint, transactional boolean) RETURNS void
+	AS 'MODULE_PATHNAME', 'sg_set_migration' LANGUAGE C VOLATILE;
+CREATE FUNCTION schemaguard.current_migration() RETURNS bigint
+	AS 'MODULE_PATHNAME', 'sg_current_migration' LANGUAGE C STABLE;
+REVOKE ALL ON FUNCTION schemaguard._set_migration(bigint, boolean) FROM PUBLIC;
+
+-- Hash chain: each applied migration's chain value covers the previous one's.
+CREATE FUNCTION schemaguard._chain(prev text, version text, checksum text) RETURNS text
+	LANGUAGE sql IMMUTABLE AS
+	$$ SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+	       coalesce(prev, '') || '|' || version || '|' || coalesce(checksum, ''), 'UTF8')), 'hex') $$;
+
+CREATE FUNCTION schemaguard.begin_migration(version text, name text DEFAULT NULL, checksum text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m schemaguard.migrations;
+	deadline timestamptz;
+	in_block boolean := schemaguard._in_transaction_block();
+	new_id bigint;
+	saved_timeout text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+	IF version IS NULL OR btrim(version) = '' THEN
+		RAISE EXCEPTION 'migration version must not be NULL or empty' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF schemaguard.current_migration() IS NOT NULL THEN
+		RAISE EXCEPTION 'a migration is already running in this session'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Call schemaguard.end_migration() first.';
+	END IF;
+	deadline := clock_timestamp() + pg_catalog.current_setting('schemaguard.migration_lock_timeout')::interval;
+	LOOP
+		-- one runner at a time: a row lock while the begin runs ...
+		PERFORM pg_catalog.set_config('lock_timeout',
+			greatest(1, extract(epoch FROM deadline - clock_timestamp()) * 1000)::int::text, true);
+		BEGIN
+			LOCK TABLE schemaguard.migration_history IN SHARE ROW EXCLUSIVE MODE;
+		EXCEPTION WHEN lock_not_available THEN
+			SELECT * INTO m FROM schemaguard.migrations WHERE status = 'running' ORDER BY id DESC LIMIT 1;
+			RAISE EXCEPTION 'another migration is in progress'
+				USING ERRCODE = 'SG030',
+				      DETAIL = format('Waited %s for a migration transaction to finish.',
+				                      pg_catalog.current_setting('schemaguard.migration_lock_timeout'));
+		END;
+		-- ... and the running row of a session-scoped migration
+		SELECT * INTO m FROM schemaguard.migrations WHERE status = 'running' ORDER BY id DESC LIMIT 1;
+		EXIT WHEN NOT FOUND;
+		IF clock_timestamp() >= deadline THEN
+			RAISE EXCEPTION 'migration % is in progress in another session', m.version
+				USING ERRCODE = 'SG030',
+				      DETAIL = format('Held by pid %s, role %s, application_name %s, since %s.',
+				                      m.holder_pid, m.applied_by, coalesce(m.application_name, ''), m.started_at),
+				      HINT = 'Wait for it, or raise schemaguard.migration_lock_timeout.';
+		END IF;
+		PERFORM pg_catalog.pg_sleep(0.1);
+	END LOOP;
+	PERFORM pg_catalog.set_config('lock_timeout', saved_timeout, true);
+
+	SELECT * INTO m FROM schemaguard.migrations WHERE status = 'interrupted' ORDER BY id LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'migration % was interrupted', m.version
+			USING ERRCODE = 'SG031',
+			      DETAIL = format('Its last completed statement was: %s', coalesce(m.last_statement, '(none)')),
+			      HINT = format('Check the database, then call SELECT schemaguard.resolve_migration(%L, ''applied'' or ''rolled_back'', ''what you checked'');',
+			                    m.version);
+	END IF;
+
+	SELECT * INTO m FROM schemaguard.migrations mm WHERE mm.version = begin_migration.version;
+	IF FOUND AND m.status IN ('applied') THEN
+		IF m.checksum IS NOT DISTINCT FROM checksum THEN
+			RAISE EXCEPTION 'migration % is already applied', version
+				USING ERRCODE = 'SG020', DETAIL = format('Applied at %s by %s.', m.finished_at, m.applied_by);
+		END IF;
+		RAISE EXCEPTION 'migration % was applied with a different checksum', version
+			USING ERRCODE = 'SG021',
+			      DETAIL = format('Recorded checksum: %s; this one: %s.', coalesce(m.checksum, '(none)'), coalesce(checksum, '(none)'));
+	ELSIF FOUND THEN
+		-- rolled back earlier: start it again under the same version
+		DELETE FROM schemaguard.migration_history mm WHERE mm.id = m.id;
+	END IF;
+
+	INSERT INTO schemaguard.migration_history (version, name, checksum, status, transactional, applied_by,
+	                                    application_name, holder_pid, holder_start, started_at)
+	SELECT begin_migration.version, begin_migration.name, begin_migration.checksum, 'running', in_block,
+	       session_user, pg_catalog.current_setting('application_name'), pg_catalog.pg_backend_pid(),
+	       a.backend_start, clock_timestamp()
+	  FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_catalog.pg_backend_pid()
+	RETURNING id INTO new_id;
+	INSERT INTO schemaguard.migration_events (migration_id, version, event)
+	VALUES (new_id, version, 'started');
+	PERFORM schemaguard._set_migration(new_id, in_block);
+	RETURN new_id;
+END $$;
+
+-- Mark the current migration applied (called by end_migration() and, for a
+-- transactional migration, before COMMIT).
+CREATE FUNCTION schemaguard._finish_migration(mid bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	prev schemaguard.migration_history;
+	m schemaguard.migration_history;
+BEGIN
+	SELECT * INTO m FROM schemaguard.migration_history WHERE id = mid;
+	IF NOT FOUND THEN
+		RETURN;		-- its row was rolled back with a savepoint
+	END IF;
+	SELECT * INTO prev FROM schemaguard.migration_history
+	 WHERE status = 'applied' AND id <> mid ORDER BY finished_at DESC, id DESC LIMIT 1;
+	UPDATE schemaguard.migration_history
+	   SET status = 'applied', finished_at = clock_timestamp(), holder_pid = NULL,
+	       prev_checksum = prev.checksum,
+	       chain = schemaguard._chain(prev.chain, m.version, m.checksum)
+	 WHERE id = mid;
+	INSERT INTO schemaguard.migration_events (migration_id, version, event)
+	VALUES (mid, m.version, 'applied');
+END $$;
+
+REVOKE ALL ON FUNCTION schemaguard._finish_migration(bigint) FROM PUBLIC;
+
+CREATE FUNCTION schemaguard.end_migration() RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	mid bigint := schemaguard.current_migration();
+BEGIN
+	IF mid IS NULL THEN
+		RAISE EXCEPTION 'no migration is running in this session'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Call schemaguard.begin_migration(version) first.';
+	END IF;
+	PERFORM schemaguard._finish_migration(mid);
+	PERFORM schemaguard._set_migration(NULL, false);
+END $$;
+
+-- Statements of a session-scoped migration, as they complete.
+CREATE FUNCTION schemaguard._log_ddl(who text, tag text, identity text, stmt text, rules jsonb, mid bigint)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	INSERT INTO schemaguard.ddl_log (role, application_name, migration_id, command_tag, object_identity, statement, rules)
+	VALUES (who, nullif(current_setting('application_name'), ''), mid, tag, identity, stmt, rules);
+	IF mid IS NOT NULL THEN
+		UPDATE schemaguard.migration_history
+		   SET statement_count = statement_count + 1, last_statement = left(stmt, 1000)
+		 WHERE id = mid;
+	END IF;
+END $$;
+REVOKE ALL ON FUNCTION schemaguard._log_ddl(text, text, text, text, jsonb, bigint) FROM PUBLIC;
+
+CREATE FUNCTION schemaguard.resolve_migration(version text, outcome text, note text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m schemaguard.migrations;
+BEGIN
+	IF outcome IS NULL OR outcome NOT IN ('applied', 'rolled_back') THEN
+		RAISE EXCEPTION 'outcome must be ''applied'' or ''rolled_back'''
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF note IS NULL OR btrim(note) = '' THEN
+		RAISE EXCEPTION 'resolve_migration() needs a note saying what was checked'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO m FROM schemaguard.migrations mm WHERE mm.version = resolve_migration.version;
+	IF NOT FOUND OR m.status <> 'interrupted' THEN
+		RAISE EXCEPTION 'migration % is not interrupted', version
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF outcome = 'applied' THEN
+		PERFORM schemaguard._finish_migration(m.id);
+	ELSE
+		UPDATE schemaguard.migration_history SET status = 'rolled_back', finished_at = clock_timestamp(), holder_pid = NULL
+		 WHERE id = m.id;
+	END IF;
+	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
+	VALUES (m.id, m.version, 'interrupted',
+	        format('session %s ended before end_migration(); last statement: %s',
+	               m.holder_pid, coalesce(m.last_statement, '(none)')));
+	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
+	VALUES (m.id, m.version, 'resolved ' || outcome, note);
+END $$;
+REVOKE ALL ON FUNCTION schemaguard.resolve_migration(text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION schemaguard.migration_applied(version text) RETURNS boolean
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+	$$ SELECT EXISTS (SELECT FROM schemaguard.migrations m WHERE m.version = $1 AND m.status = 'applied') $$;
+
+CREATE FUNCTION schemaguard.verify_history(OUT version text, OUT problem text) RETURNS SETOF record
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m record;
+	prev_chain text;
+BEGIN
+	FOR m IN SELECT * FROM schemaguard.migration_history WHERE status = 'applied' ORDER BY finished_at, id LOOP
+		IF m.chain IS DISTINCT FROM schemaguard._chain(prev_chain, m.version, m.checksum) THEN
+			version := m.version;
+			problem := 'hash chain broken: the row, or one before it, was edited, removed or reordered';
+			RETURN NEXT;
+		END IF;
+		prev_chain := m.chain;
+	END LOOP;
+	FOR m IN SELECT * FROM schemaguard.migrations WHERE status IN ('interrupted', 'running') LOOP
+		version := m.version;
+		problem := CASE WHEN m.status = 'interrupted' THEN 'interrupted: resolve it with resolve_migration()'
+		                ELSE 'running' END;
+		RETURN NEXT;
+	END LOOP;
+END $$;
