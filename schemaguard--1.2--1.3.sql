@@ -109,6 +109,7 @@ DECLARE
 	in_block boolean := schemaguard._in_transaction_block();
 	new_id bigint;
 	saved_timeout text := pg_catalog.current_setting('lock_timeout');
+	holder record;
 BEGIN
 	IF version IS NULL OR btrim(version) = '' THEN
 		RAISE EXCEPTION 'migration version must not be NULL or empty' USING ERRCODE = 'null_value_not_allowed';
@@ -126,11 +127,18 @@ BEGIN
 		BEGIN
 			LOCK TABLE schemaguard.migration_history IN SHARE ROW EXCLUSIVE MODE;
 		EXCEPTION WHEN lock_not_available THEN
-			SELECT * INTO m FROM schemaguard.migrations WHERE status = 'running' ORDER BY id DESC LIMIT 1;
+			-- a transactional migration holds it: name its session
+			SELECT a.pid, a.usename, a.application_name INTO holder
+			  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+			 WHERE l.relation = 'schemaguard.migration_history'::regclass AND l.granted
+			   AND l.mode = 'ShareRowExclusiveLock' AND l.pid <> pg_catalog.pg_backend_pid()
+			 LIMIT 1;
 			RAISE EXCEPTION 'another migration is in progress'
 				USING ERRCODE = 'SG030',
-				      DETAIL = format('Waited %s for a migration transaction to finish.',
-				                      pg_catalog.current_setting('schemaguard.migration_lock_timeout'));
+				      DETAIL = format('Waited %s for the migration transaction of pid %s, role %s, application_name %s.',
+				                      pg_catalog.current_setting('schemaguard.migration_lock_timeout'),
+				                      holder.pid, holder.usename, coalesce(holder.application_name, '')),
+				      HINT = 'Run migrations one at a time, or raise schemaguard.migration_lock_timeout.';
 		END;
 		-- ... and the running row of a session-scoped migration
 		SELECT * INTO m FROM schemaguard.migrations WHERE status = 'running' ORDER BY id DESC LIMIT 1;

@@ -3,6 +3,7 @@
 -- migration_applied(), verify_history(), ddl_log.
 --
 SET lock_timeout = '5s';
+\set SHOW_CONTEXT never
 
 -- The transactional flow: history commits with the DDL.
 BEGIN;
@@ -15,10 +16,11 @@ FROM schemaguard.migrations ORDER BY id;
 SELECT schemaguard.migration_applied('20260101_init'), schemaguard.migration_applied('nope');
 
 -- Applied twice (same checksum) and a checksum mismatch: documented SQLSTATEs.
-\set VERBOSITY default
+\set VERBOSITY sqlstate
 BEGIN;
 SELECT schemaguard.begin_migration('20260101_init', 'init', 'sha-1');
 ROLLBACK;
+\set VERBOSITY default
 BEGIN;
 SELECT schemaguard.begin_migration('20260101_init', 'init', 'sha-2');
 ROLLBACK;
@@ -79,4 +81,27 @@ DROP ROLE sg_mig_owner;
 BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE mig_a, mig_b, mig_c, mig_d;
+COMMIT;
+
+-- Rule ddl-outside-migration (off by default): DDL outside a migration.
+SELECT schemaguard.set_rule_level('ddl-outside-migration', 'error');
+CREATE TABLE mig_outside (id int);
+BEGIN;
+SELECT schemaguard.begin_migration('20260104_inside') > 0 AS started;
+CREATE TABLE mig_inside (id int);
+COMMIT;
+SELECT statement, rule FROM schemaguard.lint($$
+CREATE TABLE l1 (id int);
+BEGIN; SELECT schemaguard.begin_migration('x'); CREATE TABLE l2 (id int); COMMIT;
+CREATE TABLE l3 (id int);
+$$, false);
+SELECT schemaguard.set_rule_level('ddl-outside-migration', 'default');
+-- schemaguard.record_ddl = off (superuser-only, for restoring a dump)
+SET schemaguard.record_ddl = off;
+CREATE TABLE mig_unrecorded (id int);
+RESET schemaguard.record_ddl;
+SELECT count(*) AS unrecorded FROM schemaguard.ddl_log WHERE statement LIKE '%mig_unrecorded%';
+BEGIN;
+SELECT schemaguard.allow('staged-drop', 'test cleanup');
+DROP TABLE mig_inside, mig_unrecorded;
 COMMIT;

@@ -27,6 +27,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "tcop/utility.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -145,6 +146,11 @@ const SgRule sg_rules[] = {
 		{T_AlterTableStmt}, sg_check_fk_without_index,
 		"a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
 	sg_fk_index_recheck, NULL},
+	/* migrations: off by default */
+	{"ddl-outside-migration", "migration", SG_LEVEL_OFF,
+		{T_Invalid}, sg_check_ddl_outside_migration,
+		"a DDL statement run outside begin_migration() ... end_migration(), so no migration records it",
+	NULL, NULL},
 	/* meta */
 	{"invalid-ignore", "meta", SG_LEVEL_ERROR,
 		{T_Invalid}, NULL,
@@ -310,25 +316,30 @@ sg_level_name(SgLevel level)
 	return level_names[level];
 }
 
-/* Does the rule examine statements of this kind? */
+/*
+ * Does the rule examine this statement?  A rule with a check and no
+ * statement kinds examines every DDL statement (ddl-outside-migration).
+ */
 static bool
-rule_examines(const SgRule *rule, NodeTag tag)
+rule_examines(const SgRule *rule, Node *stmt)
 {
+	if (rule->stmt_tags[0] == T_Invalid)
+		return rule->check != NULL && GetCommandLogLevel(stmt) == LOGSTMT_DDL;
 	for (int t = 0; t < lengthof(rule->stmt_tags) && rule->stmt_tags[t] != T_Invalid; t++)
 	{
-		if (rule->stmt_tags[t] == tag)
+		if (rule->stmt_tags[t] == nodeTag(stmt))
 			return true;
 	}
 	return false;
 }
 
-/* Does any rule examine statements of this kind?  Cheap: no catalog access. */
+/* Does any rule examine this statement?  Cheap: no catalog access. */
 bool
-sg_statement_kind_checked(NodeTag tag)
+sg_statement_checked(Node *stmt)
 {
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		if (rule_examines(&sg_rules[i], tag))
+		if (rule_examines(&sg_rules[i], stmt))
 			return true;
 	}
 	return false;
@@ -420,7 +431,6 @@ find_ignore(List *ignores, const SgRule *rule)
 SgVerdict
 sg_evaluate(SgStatement *st, bool stop_on_block)
 {
-	NodeTag		tag = nodeTag(st->parsetree);
 	SgVerdict	v = {NIL, NIL};
 	List	   *ignores = NIL;
 
@@ -435,7 +445,7 @@ sg_evaluate(SgStatement *st, bool stop_on_block)
 		bool		blocks = false;
 		ListCell   *lc;
 
-		if (rule->check == NULL || !rule_examines(rule, tag))
+		if (rule->check == NULL || !rule_examines(rule, st->parsetree))
 			continue;
 		if (sg_rule_level(rule) == SG_LEVEL_OFF)
 			continue;

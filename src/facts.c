@@ -604,6 +604,13 @@ live_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgSta
 	sg_catalog_staged_facts(rel->relid, column, out);
 }
 
+/* SgFactSource.in_migration for the live server. */
+static bool
+live_in_migration(SgFactSource *self)
+{
+	return sg_migration_running();
+}
+
 /* The fact source the live hook uses. */
 SgFactSource *
 sg_live_fact_source(void)
@@ -611,7 +618,7 @@ sg_live_fact_source(void)
 	static SgFactSource live = {
 		live_relation, live_has_column, live_sibling_exists, live_namespace,
 		live_column, live_added_not_valid, live_index_leads, live_type_users,
-		live_staged, live_tenant, false, NULL
+		live_staged, live_in_migration, live_tenant, false, NULL
 	};
 
 	return &live;

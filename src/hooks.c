@@ -50,7 +50,7 @@ should_check(Node *parsetree, ProcessUtilityContext context)
 		return false;
 	if (!IsTransactionState())
 		return false;
-	if (!sg_statement_kind_checked(nodeTag(parsetree)))
+	if (!sg_statement_checked(parsetree))
 		return false;
 	return sg_extension_installed();
 }

@@ -115,6 +115,8 @@ typedef struct LintState
 	int			session_timeout;	/* outside SET LOCAL */
 	List	   *allowed;		/* rules allow()ed in the current block */
 	List	   *deferred;		/* LintDeferred */
+	bool		in_migration;	/* after begin_migration() in the script */
+	bool		migration_in_block; /* ... begun inside BEGIN: ends at COMMIT */
 	ReturnSetInfo *rsinfo;
 } LintState;
 
@@ -558,6 +560,12 @@ lint_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *ou
 	}
 }
 
+static bool
+lint_in_migration(SgFactSource *self)
+{
+	return ((LintState *) self->private_data)->in_migration || sg_migration_running();
+}
+
 static void
 lint_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgStagedFacts *out)
 {
@@ -826,6 +834,11 @@ sim_calls(LintState *ls, SelectStmt *stmt)
 		if (rt->val == NULL || !IsA(rt->val, FuncCall))
 			continue;
 		fc = (FuncCall *) rt->val;
+		if (strcmp(strVal(llast(fc->funcname)), "end_migration") == 0)
+		{
+			ls->in_migration = ls->migration_in_block = false;
+			continue;
+		}
 		if (fc->args == NIL || !IsA(linitial(fc->args), A_Const) ||
 			!IsA(&((A_Const *) linitial(fc->args))->val, String))
 			continue;
@@ -840,6 +853,11 @@ sim_calls(LintState *ls, SelectStmt *stmt)
 		}
 		else if (strcmp(fname, "enable_tenant_isolation") == 0)
 			sim_enable_tenant_isolation(ls, arg);
+		else if (strcmp(fname, "begin_migration") == 0)
+		{
+			ls->in_migration = true;
+			ls->migration_in_block = ls->in_block;
+		}
 		else if (strcmp(fname, "stage_drop") == 0)
 		{
 			SimRel	   *r = sim_named(ls, arg);
@@ -875,6 +893,8 @@ simulate(LintState *ls, Node *stmt)
 				case TRANS_STMT_COMMIT:
 				case TRANS_STMT_ROLLBACK:
 				case TRANS_STMT_PREPARE:
+					if (ls->migration_in_block)
+						ls->in_migration = ls->migration_in_block = false;
 					flush_deferred(ls);
 					ls->in_block = false;
 					ls->allowed = NIL;
@@ -1204,7 +1224,7 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 	Node	   *stmt = raw->stmt;
 	int			len = raw->stmt_len > 0 ? raw->stmt_len : (int) strlen(sql + raw->stmt_location);
 
-	if (sg_statement_kind_checked(nodeTag(stmt)))
+	if (sg_statement_checked(stmt))
 	{
 		MemoryContext old = MemoryContextSwitchTo(stmtcxt);
 		SgStatement st;
@@ -1376,6 +1396,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	ls.src.type_users = lint_type_users;
 	ls.src.tenant = lint_tenant;
 	ls.src.staged = lint_staged;
+	ls.src.in_migration = lint_in_migration;
 	ls.src.simulated = true;
 	ls.src.private_data = &ls;
 	ctl.keysize = SIM_KEYLEN;

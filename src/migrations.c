@@ -33,6 +33,7 @@
 #include "schemaguard.h"
 
 int			sg_migration_lock_timeout = 10000;
+bool		sg_record_ddl = true;
 
 static int64 current_migration = 0;	/* 0: none */
 static bool current_transactional = false;
@@ -53,6 +54,15 @@ sg_migrations_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("schemaguard.record_ddl",
+							 "Whether DDL statements are written to schemaguard.ddl_log.",
+							 "Turn it off only to restore a dump, whose own DDL is not history.",
+							 &sg_record_ddl,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 Datum
@@ -237,7 +247,8 @@ sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	char	   *object;
 
-	if (creating_extension || IsBinaryUpgrade || GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
+	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade ||
+		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
 		return;
 	if (!history_installed())
 		return;
@@ -258,4 +269,28 @@ sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 	else
 		nulls[5] = 'n';
 	run_as_owner("SELECT schemaguard._log_ddl($1, $2, $3, $4, $5, $6)", 6, argtypes, args, nulls);
+}
+
+/* Is a migration (of this session or transaction) recording statements? */
+bool
+sg_migration_running(void)
+{
+	return current_migration != 0;
+}
+
+/* ddl-outside-migration: any DDL while no migration runs. */
+void
+sg_check_ddl_outside_migration(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	const char *tag;
+
+	if (st->facts->in_migration(st->facts))
+		return;
+	tag = GetCommandTagName(CreateCommandTag(st->parsetree));
+	sg_add_finding(findings, rule,
+				   psprintf("%s outside a migration violates rule %s", tag, rule->id),
+				   pstrdup("This database requires every DDL statement to run inside a migration, so that "
+						   "the migration history records it."),
+				   psprintf("Run it inside one: BEGIN; SELECT schemaguard.begin_migration('<version>'); %s; COMMIT;",
+							sg_statement_trimmed(st->sql)));
 }

@@ -196,6 +196,8 @@ struct SgFactSource
 	/* Is rel (column NULL), or one of its columns, staged for dropping? */
 	void		(*staged) (SgFactSource *self, const SgRelFacts *rel, const char *column,
 						   SgStagedFacts *out);
+	/* Does a migration record the statements run now? */
+	bool		(*in_migration) (SgFactSource *self);
 	/* A table as a tenant table: by relid, or (lint) by the name rv. */
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
@@ -312,7 +314,7 @@ extern void sg_engine_subxact_abort(SubTransactionId subid);
 extern void sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_engine_init(void);
 extern bool sg_extension_installed(void);
-extern bool sg_statement_kind_checked(NodeTag tag);
+extern bool sg_statement_checked(Node *stmt);
 
 /* facts.c */
 extern SgFactSource *sg_live_fact_source(void);
@@ -433,6 +435,8 @@ extern void sg_migrations_pre_commit(void);
 extern void sg_migrations_xact_end(bool committed);
 extern void sg_migrations_subxact_abort(SubTransactionId subid);
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
+extern bool sg_migration_running(void);
+extern void sg_check_ddl_outside_migration(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_staged.c */
 extern void sg_check_staged_drop(const SgStatement *st, const struct SgRule *rule, List **findings);
