@@ -115,9 +115,17 @@ BEGIN
 		RAISE EXCEPTION 'migration version must not be NULL or empty' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF schemaguard.current_migration() IS NOT NULL THEN
-		RAISE EXCEPTION 'a migration is already running in this session'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = 'Call schemaguard.end_migration() first.';
+		-- A runner that applies several migrations in one transaction: the
+		-- previous one is complete (it commits, or rolls back, with them).
+		IF in_block AND (SELECT h.transactional FROM schemaguard.migration_history h
+		                  WHERE h.id = schemaguard.current_migration()) THEN
+			PERFORM schemaguard._finish_migration(schemaguard.current_migration());
+			PERFORM schemaguard._set_migration(NULL, false);
+		ELSE
+			RAISE EXCEPTION 'a migration is already running in this session'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      HINT = 'Call schemaguard.end_migration() first.';
+		END IF;
 	END IF;
 	deadline := clock_timestamp() + pg_catalog.current_setting('schemaguard.migration_lock_timeout')::interval;
 	LOOP
@@ -192,7 +200,7 @@ END $$;
 
 -- Mark the current migration applied (called by end_migration() and, for a
 -- transactional migration, before COMMIT).
-CREATE FUNCTION schemaguard._finish_migration(mid bigint) RETURNS void
+CREATE FUNCTION schemaguard._finish_migration(mid bigint, log_event boolean DEFAULT true) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	prev schemaguard.migration_history;
@@ -209,11 +217,13 @@ BEGIN
 	       prev_checksum = prev.checksum,
 	       chain = schemaguard._chain(prev.chain, m.version, m.checksum)
 	 WHERE id = mid;
-	INSERT INTO schemaguard.migration_events (migration_id, version, event)
-	VALUES (mid, m.version, 'applied');
+	IF log_event THEN
+		INSERT INTO schemaguard.migration_events (migration_id, version, event)
+		VALUES (mid, m.version, 'applied');
+	END IF;
 END $$;
 
-REVOKE ALL ON FUNCTION schemaguard._finish_migration(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemaguard._finish_migration(bigint, boolean) FROM PUBLIC;
 
 CREATE FUNCTION schemaguard.end_migration() RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -262,16 +272,16 @@ BEGIN
 		RAISE EXCEPTION 'migration % is not interrupted', version
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
-	IF outcome = 'applied' THEN
-		PERFORM schemaguard._finish_migration(m.id);
-	ELSE
-		UPDATE schemaguard.migration_history SET status = 'rolled_back', finished_at = clock_timestamp(), holder_pid = NULL
-		 WHERE id = m.id;
-	END IF;
 	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
 	VALUES (m.id, m.version, 'interrupted',
 	        format('session %s ended before end_migration(); last statement: %s',
 	               m.holder_pid, coalesce(m.last_statement, '(none)')));
+	IF outcome = 'applied' THEN
+		PERFORM schemaguard._finish_migration(m.id, false);
+	ELSE
+		UPDATE schemaguard.migration_history SET status = 'rolled_back', finished_at = clock_timestamp(), holder_pid = NULL
+		 WHERE id = m.id;
+	END IF;
 	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
 	VALUES (m.id, m.version, 'resolved ' || outcome, note);
 END $$;

@@ -35,6 +35,28 @@ install_deps() {
 	fi
 }
 
+# A real migration runner from npm (node-pg-migrate, with node-postgres),
+# cached under .build/npm-runner.  Sets SG_RUNNER to its command; empty when
+# npm is unavailable (the test that uses it then skips).
+NODE_PG_MIGRATE_VERSION=7.9.1
+PG_NODE_VERSION=8.23.1
+install_runner() {
+	local dir=$SRC/.build/npm-runner
+	SG_RUNNER=
+	if [ ! -x "$dir/node_modules/.bin/node-pg-migrate" ]; then
+		command -v npm >/dev/null ||
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				nodejs npm >/dev/null 2>&1 || true
+		command -v npm >/dev/null || return 0
+		mkdir -p "$dir"
+		(cd "$dir" && npm install --no-audit --no-fund --silent \
+			"node-pg-migrate@$NODE_PG_MIGRATE_VERSION" "pg@$PG_NODE_VERSION" >/dev/null 2>&1) || return 0
+	fi
+	chmod -R a+rX "$SRC/.build/npm-runner"
+	SG_RUNNER=$dir/node_modules/.bin/node-pg-migrate
+	export SG_RUNNER
+}
+
 # Build warning-free (-Werror) and install the extension.
 build_install() {
 	say "building schemaguard with -Wall -Wextra -Werror"

@@ -139,13 +139,22 @@ is($node->safe_psql('upgrade', "SELECT count(*) FROM schemaguard.lint('DROP DATA
 	'1', 'lint() works after the upgrade');
 
 # 1.1 to 1.2: the tenant functions, with set_tenant() not granted to PUBLIC.
-$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+$node->safe_psql('upgrade', "ALTER EXTENSION schemaguard UPDATE TO '1.2'");
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.2', 'ALTER EXTENSION UPDATE reaches 1.2');
 is($node->safe_psql('upgrade',
 		"SELECT has_function_privilege('public', 'schemaguard.set_tenant(text)', 'EXECUTE')"
 		  . " || ',' || has_function_privilege('public', 'schemaguard.current_tenant()', 'EXECUTE')"),
 	'false,true', 'after the upgrade set_tenant() is revoked from PUBLIC, current_tenant() is not');
+
+# 1.2 to 1.3: the migration history.
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.3', 'ALTER EXTENSION UPDATE reaches 1.3');
+is($node->safe_psql('upgrade', q{
+	BEGIN; SELECT schemaguard.begin_migration('1'); CREATE TABLE after_upgrade (id int); COMMIT;
+	SELECT status FROM schemaguard.migrations WHERE version = '1'}),
+	'applied', 'migrations work after the upgrade');
 
 $node->stop;
 done_testing();
