@@ -22,6 +22,10 @@ CREATE TABLE schemaguard.migration_history (
 	prev_checksum text,
 	chain text
 );
+-- begin_migration() looks for running migrations and the last applied one
+CREATE INDEX migration_history_running ON schemaguard.migration_history (id) WHERE status = 'running';
+CREATE INDEX migration_history_applied ON schemaguard.migration_history (finished_at, id) WHERE status = 'applied';
+
 CREATE TABLE schemaguard.migration_events (
 	id bigserial PRIMARY KEY,
 	migration_id bigint,
@@ -42,6 +46,7 @@ CREATE TABLE schemaguard.ddl_log (
 	statement text NOT NULL,
 	rules jsonb
 );
+CREATE INDEX ddl_log_migration ON schemaguard.ddl_log (migration_id, id) WHERE migration_id IS NOT NULL;
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_events', '');
@@ -54,30 +59,34 @@ GRANT SELECT ON schemaguard.migration_history, schemaguard.migration_events, sch
 -- One row per version.  A session-scoped migration whose session ended
 -- before end_migration() (disconnect, crash, kill) is 'interrupted': its row
 -- still says running, but its session is gone.
+CREATE FUNCTION schemaguard._session_alive(pid int, started timestamptz) RETURNS boolean
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
+	$$ SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_get_activity(pid) a WHERE a.backend_start = started) $$;
+
 CREATE VIEW schemaguard.migrations AS
 SELECT h.id, h.version, h.name, h.checksum,
-       CASE WHEN h.status = 'running' AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_stat_activity a
-                 WHERE a.pid = h.holder_pid AND a.backend_start = h.holder_start)
+       CASE WHEN h.status = 'running' AND NOT schemaguard._session_alive(h.holder_pid, h.holder_start)
             THEN 'interrupted' ELSE h.status END AS status,
        h.transactional, h.applied_by, h.application_name, h.holder_pid, h.started_at, h.finished_at,
-       h.duration, h.statement_count, h.last_statement, h.prev_checksum, h.chain
+       h.duration,
+       CASE WHEN h.status = 'running'
+            THEN (SELECT count(*) FROM schemaguard.ddl_log l WHERE l.migration_id = h.id)::int
+            ELSE h.statement_count END AS statement_count,
+       CASE WHEN h.status = 'running'
+            THEN (SELECT left(l.statement, 1000) FROM schemaguard.ddl_log l
+                   WHERE l.migration_id = h.id ORDER BY l.id DESC LIMIT 1)
+            ELSE h.last_statement END AS last_statement,
+       h.prev_checksum, h.chain
   FROM schemaguard.migration_history h;
 GRANT SELECT ON schemaguard.migrations TO PUBLIC;
 
 -- Append-only: only superusers (and so the SECURITY DEFINER functions below,
 -- which a superuser owns) may write; owners included.
 CREATE FUNCTION schemaguard._history_protect() RETURNS trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-		RAISE EXCEPTION 'schemaguard.% is append-only', TG_TABLE_NAME
-			USING ERRCODE = 'insufficient_privilege',
-			      DETAIL = format('%s is refused for every role but superusers, the table owner included.', TG_OP),
-			      HINT = 'Correct history with schemaguard.resolve_migration(); it appends an event.';
-	END IF;
-	RETURN NULL;
-END $$;
+	AS 'MODULE_PATHNAME', 'sg_history_protect' LANGUAGE C;
+CREATE FUNCTION schemaguard._lock_history() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'sg_lock_history' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION schemaguard._lock_history() FROM PUBLIC;
 CREATE TRIGGER migration_history_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_history
 	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
 CREATE TRIGGER migration_events_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_events
@@ -108,8 +117,8 @@ DECLARE
 	deadline timestamptz;
 	in_block boolean := schemaguard._in_transaction_block();
 	new_id bigint;
-	saved_timeout text := pg_catalog.current_setting('lock_timeout');
 	holder record;
+	saved_timeout text := pg_catalog.current_setting('lock_timeout');
 BEGIN
 	IF version IS NULL OR btrim(version) = '' THEN
 		RAISE EXCEPTION 'migration version must not be NULL or empty' USING ERRCODE = 'null_value_not_allowed';
@@ -129,12 +138,15 @@ BEGIN
 	END IF;
 	deadline := clock_timestamp() + pg_catalog.current_setting('schemaguard.migration_lock_timeout')::interval;
 	LOOP
-		-- one runner at a time: a row lock while the begin runs ...
-		PERFORM pg_catalog.set_config('lock_timeout',
-			greatest(1, extract(epoch FROM deadline - clock_timestamp()) * 1000)::int::text, true);
-		BEGIN
-			LOCK TABLE schemaguard.migration_history IN SHARE ROW EXCLUSIVE MODE;
-		EXCEPTION WHEN lock_not_available THEN
+		-- one runner at a time: a lock on the history while the begin runs
+		-- (to COMMIT for a transactional migration) ...
+		IF NOT schemaguard._lock_history() THEN
+			BEGIN
+				PERFORM pg_catalog.set_config('lock_timeout',
+					greatest(1, extract(epoch FROM deadline - clock_timestamp()) * 1000)::int::text, true);
+				LOCK TABLE schemaguard.migration_history IN SHARE ROW EXCLUSIVE MODE;
+				PERFORM pg_catalog.set_config('lock_timeout', saved_timeout, true);
+			EXCEPTION WHEN lock_not_available THEN
 			-- a transactional migration holds it: name its session
 			SELECT a.pid, a.usename, a.application_name INTO holder
 			  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
@@ -147,9 +159,12 @@ BEGIN
 				                      pg_catalog.current_setting('schemaguard.migration_lock_timeout'),
 				                      holder.pid, holder.usename, coalesce(holder.application_name, '')),
 				      HINT = 'Run migrations one at a time, or raise schemaguard.migration_lock_timeout.';
-		END;
+			END;
+		END IF;
 		-- ... and the running row of a session-scoped migration
-		SELECT * INTO m FROM schemaguard.migrations WHERE status = 'running' ORDER BY id DESC LIMIT 1;
+		SELECT * INTO m FROM schemaguard.migrations
+		 WHERE id IN (SELECT h.id FROM schemaguard.migration_history h WHERE h.status = 'running')
+		   AND status = 'running' ORDER BY id DESC LIMIT 1;
 		EXIT WHEN NOT FOUND;
 		IF clock_timestamp() >= deadline THEN
 			RAISE EXCEPTION 'migration % is in progress in another session', m.version
@@ -160,9 +175,10 @@ BEGIN
 		END IF;
 		PERFORM pg_catalog.pg_sleep(0.1);
 	END LOOP;
-	PERFORM pg_catalog.set_config('lock_timeout', saved_timeout, true);
 
-	SELECT * INTO m FROM schemaguard.migrations WHERE status = 'interrupted' ORDER BY id LIMIT 1;
+	SELECT * INTO m FROM schemaguard.migrations
+	 WHERE id IN (SELECT h.id FROM schemaguard.migration_history h WHERE h.status = 'running')
+	   AND status = 'interrupted' ORDER BY id LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'migration % was interrupted', m.version
 			USING ERRCODE = 'SG031',
@@ -190,7 +206,7 @@ BEGIN
 	SELECT begin_migration.version, begin_migration.name, begin_migration.checksum, 'running', in_block,
 	       session_user, pg_catalog.current_setting('application_name'), pg_catalog.pg_backend_pid(),
 	       a.backend_start, clock_timestamp()
-	  FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_catalog.pg_backend_pid()
+	  FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a
 	RETURNING id INTO new_id;
 	INSERT INTO schemaguard.migration_events (migration_id, version, event)
 	VALUES (new_id, version, 'started');
@@ -214,6 +230,9 @@ BEGIN
 	 WHERE status = 'applied' AND id <> mid ORDER BY finished_at DESC, id DESC LIMIT 1;
 	UPDATE schemaguard.migration_history
 	   SET status = 'applied', finished_at = clock_timestamp(), holder_pid = NULL,
+	       statement_count = (SELECT count(*) FROM schemaguard.ddl_log l WHERE l.migration_id = mid),
+	       last_statement = (SELECT left(l.statement, 1000) FROM schemaguard.ddl_log l
+	                          WHERE l.migration_id = mid ORDER BY l.id DESC LIMIT 1),
 	       prev_checksum = prev.checksum,
 	       chain = schemaguard._chain(prev.chain, m.version, m.checksum)
 	 WHERE id = mid;
@@ -246,11 +265,6 @@ CREATE FUNCTION schemaguard._log_ddl(who text, tag text, identity text, stmt tex
 BEGIN
 	INSERT INTO schemaguard.ddl_log (role, application_name, migration_id, command_tag, object_identity, statement, rules)
 	VALUES (who, nullif(current_setting('application_name'), ''), mid, tag, identity, stmt, rules);
-	IF mid IS NOT NULL THEN
-		UPDATE schemaguard.migration_history
-		   SET statement_count = statement_count + 1, last_statement = left(stmt, 1000)
-		 WHERE id = mid;
-	END IF;
 END $$;
 REVOKE ALL ON FUNCTION schemaguard._log_ddl(text, text, text, text, jsonb, bigint) FROM PUBLIC;
 

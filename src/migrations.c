@@ -19,7 +19,11 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "nodes/makefuncs.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -40,6 +44,8 @@ static bool current_transactional = false;
 static SubTransactionId current_subid = InvalidSubTransactionId;
 
 PG_FUNCTION_INFO_V1(sg_in_transaction_block);
+PG_FUNCTION_INFO_V1(sg_lock_history);
+PG_FUNCTION_INFO_V1(sg_history_protect);
 PG_FUNCTION_INFO_V1(sg_set_migration);
 PG_FUNCTION_INFO_V1(sg_current_migration);
 
@@ -293,4 +299,44 @@ sg_check_ddl_outside_migration(const SgStatement *st, const SgRule *rule, List *
 						   "the migration history records it."),
 				   psprintf("Run it inside one: BEGIN; SELECT schemaguard.begin_migration('<version>'); %s; COMMIT;",
 							sg_statement_trimmed(st->sql)));
+}
+
+/*
+ * _lock_history(): SHARE ROW EXCLUSIVE on migration_history for the rest of
+ * the transaction if it is free now; false if another transaction holds it
+ * (begin_migration() then waits for it with LOCK TABLE and lock_timeout).
+ */
+Datum
+sg_lock_history(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, false);
+
+	PG_RETURN_BOOL(ConditionalLockRelationOid(get_relname_relid("migration_history", nsp),
+											  ShareRowExclusiveLock));
+}
+
+/*
+ * Statement trigger on the history tables: append-only for everyone but
+ * superusers (and so the SECURITY DEFINER writers a superuser owns).
+ */
+Datum
+sg_history_protect(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function must be called as a trigger")));
+	if (superuser())
+		return PointerGetDatum(NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("schemaguard.%s is append-only", RelationGetRelationName(td->tg_relation)),
+			 errdetail("%s is refused for every role but superusers, the table owner included.",
+					   TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
+					   TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
+					   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE"),
+			 errhint("Correct history with schemaguard.resolve_migration(); it appends an event.")));
+	return PointerGetDatum(NULL);
 }
