@@ -258,16 +258,6 @@ BEGIN
 	PERFORM schemaguard._set_migration(NULL, false);
 END $$;
 
--- Statements of a session-scoped migration, as they complete.
-CREATE FUNCTION schemaguard._log_ddl(who text, tag text, identity text, stmt text, rules jsonb, mid bigint)
-	RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	INSERT INTO schemaguard.ddl_log (role, application_name, migration_id, command_tag, object_identity, statement, rules)
-	VALUES (who, nullif(current_setting('application_name'), ''), mid, tag, identity, stmt, rules);
-END $$;
-REVOKE ALL ON FUNCTION schemaguard._log_ddl(text, text, text, text, jsonb, bigint) FROM PUBLIC;
-
 CREATE FUNCTION schemaguard.resolve_migration(version text, outcome text, note text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

@@ -124,7 +124,7 @@ run_as_owner(const char *sql, int nargs, Oid *argtypes, Datum *args, const char 
 	PG_TRY();
 	{
 		SPI_connect();
-		if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) != SPI_OK_SELECT)
+		if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) < 0)
 			elog(ERROR, "schemaguard: could not run \"%s\"", sql);
 		SPI_finish();
 	}
@@ -274,7 +274,9 @@ sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 		args[5] = Int64GetDatum(current_migration);
 	else
 		nulls[5] = 'n';
-	run_as_owner("SELECT schemaguard._log_ddl($1, $2, $3, $4, $5, $6)", 6, argtypes, args, nulls);
+	run_as_owner("INSERT INTO schemaguard.ddl_log (role, application_name, migration_id, command_tag, "
+				 "object_identity, statement, rules) VALUES ($1, nullif(pg_catalog.current_setting("
+				 "'application_name'), ''), $6, $2, $3, $4, $5)", 6, argtypes, args, nulls);
 }
 
 /* Is a migration (of this session or transaction) recording statements? */
