@@ -95,6 +95,8 @@ CREATE TRIGGER ddl_log_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON 
 	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
 
 -- C helpers: the migration this session or transaction runs.
+CREATE FUNCTION schemaguard._backend_start() RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'sg_backend_start' LANGUAGE C STABLE;
 CREATE FUNCTION schemaguard._in_transaction_block() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'sg_in_transaction_block' LANGUAGE C VOLATILE;
 CREATE FUNCTION schemaguard._set_migration(id bigint, transactional boolean) RETURNS void
@@ -114,6 +116,7 @@ CREATE FUNCTION schemaguard.begin_migration(version text, name text DEFAULT NULL
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m schemaguard.migrations;
+	h schemaguard.migration_history;
 	deadline timestamptz;
 	in_block boolean := schemaguard._in_transaction_block();
 	new_id bigint;
@@ -161,11 +164,18 @@ BEGIN
 				      HINT = 'Run migrations one at a time, or raise schemaguard.migration_lock_timeout.';
 			END;
 		END IF;
-		-- ... and the running row of a session-scoped migration
+		-- ... and the running row of a session-scoped migration (a partial
+		-- index keeps this cheap: usually there is none)
 		SELECT * INTO m FROM schemaguard.migrations
-		 WHERE id IN (SELECT h.id FROM schemaguard.migration_history h WHERE h.status = 'running')
-		   AND status = 'running' ORDER BY id DESC LIMIT 1;
+		 WHERE id = (SELECT max(r.id) FROM schemaguard.migration_history r WHERE r.status = 'running');
 		EXIT WHEN NOT FOUND;
+		IF m.status = 'interrupted' THEN
+			RAISE EXCEPTION 'migration % was interrupted', m.version
+				USING ERRCODE = 'SG031',
+				      DETAIL = format('Its last completed statement was: %s', coalesce(m.last_statement, '(none)')),
+				      HINT = format('Check the database, then call SELECT schemaguard.resolve_migration(%L, ''applied'' or ''rolled_back'', ''what you checked'');',
+				                    m.version);
+		END IF;
 		IF clock_timestamp() >= deadline THEN
 			RAISE EXCEPTION 'migration % is in progress in another session', m.version
 				USING ERRCODE = 'SG030',
@@ -176,40 +186,32 @@ BEGIN
 		PERFORM pg_catalog.pg_sleep(0.1);
 	END LOOP;
 
-	SELECT * INTO m FROM schemaguard.migrations
-	 WHERE id IN (SELECT h.id FROM schemaguard.migration_history h WHERE h.status = 'running')
-	   AND status = 'interrupted' ORDER BY id LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'migration % was interrupted', m.version
-			USING ERRCODE = 'SG031',
-			      DETAIL = format('Its last completed statement was: %s', coalesce(m.last_statement, '(none)')),
-			      HINT = format('Check the database, then call SELECT schemaguard.resolve_migration(%L, ''applied'' or ''rolled_back'', ''what you checked'');',
-			                    m.version);
-	END IF;
-
-	SELECT * INTO m FROM schemaguard.migrations mm WHERE mm.version = begin_migration.version;
-	IF FOUND AND m.status IN ('applied') THEN
-		IF m.checksum IS NOT DISTINCT FROM checksum THEN
+	SELECT * INTO h FROM schemaguard.migration_history mm WHERE mm.version = begin_migration.version;
+	IF FOUND AND h.status IN ('applied') THEN
+		IF h.checksum IS NOT DISTINCT FROM checksum THEN
 			RAISE EXCEPTION 'migration % is already applied', version
-				USING ERRCODE = 'SG020', DETAIL = format('Applied at %s by %s.', m.finished_at, m.applied_by);
+				USING ERRCODE = 'SG020', DETAIL = format('Applied at %s by %s.', h.finished_at, h.applied_by);
 		END IF;
 		RAISE EXCEPTION 'migration % was applied with a different checksum', version
 			USING ERRCODE = 'SG021',
-			      DETAIL = format('Recorded checksum: %s; this one: %s.', coalesce(m.checksum, '(none)'), coalesce(checksum, '(none)'));
+			      DETAIL = format('Recorded checksum: %s; this one: %s.', coalesce(h.checksum, '(none)'), coalesce(checksum, '(none)'));
 	ELSIF FOUND THEN
 		-- rolled back earlier: start it again under the same version
-		DELETE FROM schemaguard.migration_history mm WHERE mm.id = m.id;
+		DELETE FROM schemaguard.migration_history mm WHERE mm.id = h.id;
 	END IF;
 
 	INSERT INTO schemaguard.migration_history (version, name, checksum, status, transactional, applied_by,
 	                                    application_name, holder_pid, holder_start, started_at)
-	SELECT begin_migration.version, begin_migration.name, begin_migration.checksum, 'running', in_block,
-	       session_user, pg_catalog.current_setting('application_name'), pg_catalog.pg_backend_pid(),
-	       a.backend_start, clock_timestamp()
-	  FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a
+	VALUES (begin_migration.version, begin_migration.name, begin_migration.checksum, 'running', in_block,
+	        session_user, pg_catalog.current_setting('application_name'), pg_catalog.pg_backend_pid(),
+	        schemaguard._backend_start(), clock_timestamp())
 	RETURNING id INTO new_id;
-	INSERT INTO schemaguard.migration_events (migration_id, version, event)
-	VALUES (new_id, version, 'started');
+	-- A transactional migration's start commits with its end: one 'applied'
+	-- event tells both.  A session-scoped one records its start at once.
+	IF NOT in_block THEN
+		INSERT INTO schemaguard.migration_events (migration_id, version, event)
+		VALUES (new_id, version, 'started');
+	END IF;
 	PERFORM schemaguard._set_migration(new_id, in_block);
 	RETURN new_id;
 END $$;
@@ -230,9 +232,9 @@ BEGIN
 	 WHERE status = 'applied' AND id <> mid ORDER BY finished_at DESC, id DESC LIMIT 1;
 	UPDATE schemaguard.migration_history
 	   SET status = 'applied', finished_at = clock_timestamp(), holder_pid = NULL,
-	       statement_count = (SELECT count(*) FROM schemaguard.ddl_log l WHERE l.migration_id = mid),
-	       last_statement = (SELECT left(l.statement, 1000) FROM schemaguard.ddl_log l
-	                          WHERE l.migration_id = mid ORDER BY l.id DESC LIMIT 1),
+	       (statement_count, last_statement) =
+	           (SELECT count(*), left((array_agg(l.statement ORDER BY l.id DESC))[1], 1000)
+	              FROM schemaguard.ddl_log l WHERE l.migration_id = mid),
 	       prev_checksum = prev.checksum,
 	       chain = schemaguard._chain(prev.chain, m.version, m.checksum)
 	 WHERE id = mid;

@@ -44,6 +44,7 @@ static bool current_transactional = false;
 static SubTransactionId current_subid = InvalidSubTransactionId;
 
 PG_FUNCTION_INFO_V1(sg_in_transaction_block);
+PG_FUNCTION_INFO_V1(sg_backend_start);
 PG_FUNCTION_INFO_V1(sg_lock_history);
 PG_FUNCTION_INFO_V1(sg_history_protect);
 PG_FUNCTION_INFO_V1(sg_set_migration);
@@ -69,6 +70,13 @@ sg_migrations_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+}
+
+/* When this backend started: with its pid, what identifies a session. */
+Datum
+sg_backend_start(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(MyStartTimestamp);
 }
 
 Datum
