@@ -87,7 +87,7 @@ free_port() {
 
 # make_tmp: a temp directory the run user owns; removed by stop_all.
 make_tmp() {
-	SG_TMP=$(mktemp -d /tmp/schemaguard.XXXXXX)
+	SG_TMP=$(mktemp -d "${SG_TMP_BASE:-/tmp}/schemaguard.XXXXXX")
 	chmod 755 "$SG_TMP"
 	[ "$(id -u)" = 0 ] && chown postgres: "$SG_TMP"
 	return 0
