@@ -16,15 +16,13 @@ CREATE TABLE schemaguard.migration_history (
 	holder_start timestamptz,
 	started_at timestamptz NOT NULL,
 	finished_at timestamptz,
-	duration interval GENERATED ALWAYS AS (finished_at - started_at) STORED,
 	statement_count int NOT NULL DEFAULT 0,
 	last_statement text,
 	prev_checksum text,
 	chain text
 );
--- begin_migration() looks for running migrations and the last applied one
+-- begin_migration() looks for running migrations
 CREATE INDEX migration_history_running ON schemaguard.migration_history (id) WHERE status = 'running';
-CREATE INDEX migration_history_applied ON schemaguard.migration_history (finished_at, id) WHERE status = 'applied';
 
 CREATE TABLE schemaguard.migration_events (
 	id bigserial PRIMARY KEY,
@@ -68,7 +66,7 @@ SELECT h.id, h.version, h.name, h.checksum,
        CASE WHEN h.status = 'running' AND NOT schemaguard._session_alive(h.holder_pid, h.holder_start)
             THEN 'interrupted' ELSE h.status END AS status,
        h.transactional, h.applied_by, h.application_name, h.holder_pid, h.started_at, h.finished_at,
-       h.duration,
+       h.finished_at - h.started_at AS duration,
        CASE WHEN h.status = 'running'
             THEN (SELECT count(*) FROM schemaguard.ddl_log l WHERE l.migration_id = h.id)::int
             ELSE h.statement_count END AS statement_count,
@@ -80,13 +78,10 @@ SELECT h.id, h.version, h.name, h.checksum,
   FROM schemaguard.migration_history h;
 GRANT SELECT ON schemaguard.migrations TO PUBLIC;
 
--- Append-only: only superusers (and so the SECURITY DEFINER functions below,
--- which a superuser owns) may write; owners included.
+-- Append-only through SQL: only superusers may write, owners included (the
+-- C writers below bypass these triggers).
 CREATE FUNCTION schemaguard._history_protect() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'sg_history_protect' LANGUAGE C;
-CREATE FUNCTION schemaguard._lock_history() RETURNS boolean
-	AS 'MODULE_PATHNAME', 'sg_lock_history' LANGUAGE C VOLATILE;
-REVOKE ALL ON FUNCTION schemaguard._lock_history() FROM PUBLIC;
 CREATE TRIGGER migration_history_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_history
 	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
 CREATE TRIGGER migration_events_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.migration_events
@@ -94,16 +89,9 @@ CREATE TRIGGER migration_events_protect BEFORE INSERT OR UPDATE OR DELETE OR TRU
 CREATE TRIGGER ddl_log_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON schemaguard.ddl_log
 	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._history_protect();
 
--- C helpers: the migration this session or transaction runs.
-CREATE FUNCTION schemaguard._backend_start() RETURNS timestamptz
-	AS 'MODULE_PATHNAME', 'sg_backend_start' LANGUAGE C STABLE;
-CREATE FUNCTION schemaguard._in_transaction_block() RETURNS boolean
-	AS 'MODULE_PATHNAME', 'sg_in_transaction_block' LANGUAGE C VOLATILE;
-CREATE FUNCTION schemaguard._set_migration(id bigint, transactional boolean) RETURNS void
-	AS 'MODULE_PATHNAME', 'sg_set_migration' LANGUAGE C VOLATILE;
+-- The migration this session (or transaction) runs, NULL when none.
 CREATE FUNCTION schemaguard.current_migration() RETURNS bigint
-	AS 'MODULE_PATHNAME', 'sg_current_migration' LANGUAGE C STABLE;
-REVOKE ALL ON FUNCTION schemaguard._set_migration(bigint, boolean) FROM PUBLIC;
+	AS 'MODULE_PATHNAME', 'sg_current_migration' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- Hash chain: each applied migration's chain value covers the previous one's.
 CREATE FUNCTION schemaguard._chain(prev text, version text, checksum text) RETURNS text
@@ -111,187 +99,18 @@ CREATE FUNCTION schemaguard._chain(prev text, version text, checksum text) RETUR
 	$$ SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
 	       coalesce(prev, '') || '|' || version || '|' || coalesce(checksum, ''), 'UTF8')), 'hex') $$;
 
+-- The writers are C (src/migrations.c): they write the history tables
+-- directly, past the append-only triggers.  Recording migrations is
+-- granted, not public: a session that begins one holds up every other
+-- runner.
 CREATE FUNCTION schemaguard.begin_migration(version text, name text DEFAULT NULL, checksum text DEFAULT NULL)
-	RETURNS bigint
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	m schemaguard.migrations;
-	h schemaguard.migration_history;
-	deadline timestamptz;
-	in_block boolean := schemaguard._in_transaction_block();
-	new_id bigint;
-	holder record;
-	saved_timeout text := pg_catalog.current_setting('lock_timeout');
-BEGIN
-	IF version IS NULL OR btrim(version) = '' THEN
-		RAISE EXCEPTION 'migration version must not be NULL or empty' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF schemaguard.current_migration() IS NOT NULL THEN
-		-- A runner that applies several migrations in one transaction: the
-		-- previous one is complete (it commits, or rolls back, with them).
-		IF in_block AND (SELECT h.transactional FROM schemaguard.migration_history h
-		                  WHERE h.id = schemaguard.current_migration()) THEN
-			PERFORM schemaguard._finish_migration(schemaguard.current_migration());
-			PERFORM schemaguard._set_migration(NULL, false);
-		ELSE
-			RAISE EXCEPTION 'a migration is already running in this session'
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      HINT = 'Call schemaguard.end_migration() first.';
-		END IF;
-	END IF;
-	deadline := clock_timestamp() + pg_catalog.current_setting('schemaguard.migration_lock_timeout')::interval;
-	LOOP
-		-- one runner at a time: a lock on the history while the begin runs
-		-- (to COMMIT for a transactional migration) ...
-		IF NOT schemaguard._lock_history() THEN
-			BEGIN
-				PERFORM pg_catalog.set_config('lock_timeout',
-					greatest(1, extract(epoch FROM deadline - clock_timestamp()) * 1000)::int::text, true);
-				LOCK TABLE schemaguard.migration_history IN SHARE ROW EXCLUSIVE MODE;
-				PERFORM pg_catalog.set_config('lock_timeout', saved_timeout, true);
-			EXCEPTION WHEN lock_not_available THEN
-			-- a transactional migration holds it: name its session
-			SELECT a.pid, a.usename, a.application_name INTO holder
-			  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-			 WHERE l.relation = 'schemaguard.migration_history'::regclass AND l.granted
-			   AND l.mode = 'ShareRowExclusiveLock' AND l.pid <> pg_catalog.pg_backend_pid()
-			 LIMIT 1;
-			RAISE EXCEPTION 'another migration is in progress'
-				USING ERRCODE = 'SG030',
-				      DETAIL = format('Waited %s for the migration transaction of pid %s, role %s, application_name %s.',
-				                      pg_catalog.current_setting('schemaguard.migration_lock_timeout'),
-				                      holder.pid, holder.usename, coalesce(holder.application_name, '')),
-				      HINT = 'Run migrations one at a time, or raise schemaguard.migration_lock_timeout.';
-			END;
-		END IF;
-		-- ... and the running row of a session-scoped migration (a partial
-		-- index keeps this cheap: usually there is none)
-		SELECT * INTO m FROM schemaguard.migrations
-		 WHERE id = (SELECT max(r.id) FROM schemaguard.migration_history r WHERE r.status = 'running');
-		EXIT WHEN NOT FOUND;
-		IF m.status = 'interrupted' THEN
-			RAISE EXCEPTION 'migration % was interrupted', m.version
-				USING ERRCODE = 'SG031',
-				      DETAIL = format('Its last completed statement was: %s', coalesce(m.last_statement, '(none)')),
-				      HINT = format('Check the database, then call SELECT schemaguard.resolve_migration(%L, ''applied'' or ''rolled_back'', ''what you checked'');',
-				                    m.version);
-		END IF;
-		IF clock_timestamp() >= deadline THEN
-			RAISE EXCEPTION 'migration % is in progress in another session', m.version
-				USING ERRCODE = 'SG030',
-				      DETAIL = format('Held by pid %s, role %s, application_name %s, since %s.',
-				                      m.holder_pid, m.applied_by, coalesce(m.application_name, ''), m.started_at),
-				      HINT = 'Wait for it, or raise schemaguard.migration_lock_timeout.';
-		END IF;
-		PERFORM pg_catalog.pg_sleep(0.1);
-	END LOOP;
-
-	SELECT * INTO h FROM schemaguard.migration_history mm WHERE mm.version = begin_migration.version;
-	IF FOUND AND h.status IN ('applied') THEN
-		IF h.checksum IS NOT DISTINCT FROM checksum THEN
-			RAISE EXCEPTION 'migration % is already applied', version
-				USING ERRCODE = 'SG020', DETAIL = format('Applied at %s by %s.', h.finished_at, h.applied_by);
-		END IF;
-		RAISE EXCEPTION 'migration % was applied with a different checksum', version
-			USING ERRCODE = 'SG021',
-			      DETAIL = format('Recorded checksum: %s; this one: %s.', coalesce(h.checksum, '(none)'), coalesce(checksum, '(none)'));
-	ELSIF FOUND THEN
-		-- rolled back earlier: start it again under the same version
-		DELETE FROM schemaguard.migration_history mm WHERE mm.id = h.id;
-	END IF;
-
-	INSERT INTO schemaguard.migration_history (version, name, checksum, status, transactional, applied_by,
-	                                    application_name, holder_pid, holder_start, started_at)
-	VALUES (begin_migration.version, begin_migration.name, begin_migration.checksum, 'running', in_block,
-	        session_user, pg_catalog.current_setting('application_name'), pg_catalog.pg_backend_pid(),
-	        schemaguard._backend_start(), clock_timestamp())
-	RETURNING id INTO new_id;
-	-- A transactional migration's start commits with its end: one 'applied'
-	-- event tells both.  A session-scoped one records its start at once.
-	IF NOT in_block THEN
-		INSERT INTO schemaguard.migration_events (migration_id, version, event)
-		VALUES (new_id, version, 'started');
-	END IF;
-	PERFORM schemaguard._set_migration(new_id, in_block);
-	RETURN new_id;
-END $$;
-
--- Mark the current migration applied (called by end_migration() and, for a
--- transactional migration, before COMMIT).
-CREATE FUNCTION schemaguard._finish_migration(mid bigint, log_event boolean DEFAULT true) RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	prev schemaguard.migration_history;
-	m schemaguard.migration_history;
-BEGIN
-	SELECT * INTO m FROM schemaguard.migration_history WHERE id = mid;
-	IF NOT FOUND THEN
-		RETURN;		-- its row was rolled back with a savepoint
-	END IF;
-	SELECT * INTO prev FROM schemaguard.migration_history
-	 WHERE status = 'applied' AND id <> mid ORDER BY finished_at DESC, id DESC LIMIT 1;
-	UPDATE schemaguard.migration_history
-	   SET status = 'applied', finished_at = clock_timestamp(), holder_pid = NULL,
-	       (statement_count, last_statement) =
-	           (SELECT count(*), left((array_agg(l.statement ORDER BY l.id DESC))[1], 1000)
-	              FROM schemaguard.ddl_log l WHERE l.migration_id = mid),
-	       prev_checksum = prev.checksum,
-	       chain = schemaguard._chain(prev.chain, m.version, m.checksum)
-	 WHERE id = mid;
-	IF log_event THEN
-		INSERT INTO schemaguard.migration_events (migration_id, version, event)
-		VALUES (mid, m.version, 'applied');
-	END IF;
-END $$;
-
-REVOKE ALL ON FUNCTION schemaguard._finish_migration(bigint, boolean) FROM PUBLIC;
-
+	RETURNS bigint AS 'MODULE_PATHNAME', 'sg_begin_migration' LANGUAGE C VOLATILE;
 CREATE FUNCTION schemaguard.end_migration() RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	mid bigint := schemaguard.current_migration();
-BEGIN
-	IF mid IS NULL THEN
-		RAISE EXCEPTION 'no migration is running in this session'
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = 'Call schemaguard.begin_migration(version) first.';
-	END IF;
-	PERFORM schemaguard._finish_migration(mid);
-	PERFORM schemaguard._set_migration(NULL, false);
-END $$;
-
+	AS 'MODULE_PATHNAME', 'sg_end_migration' LANGUAGE C VOLATILE;
 CREATE FUNCTION schemaguard.resolve_migration(version text, outcome text, note text) RETURNS void
-	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	m schemaguard.migrations;
-BEGIN
-	IF outcome IS NULL OR outcome NOT IN ('applied', 'rolled_back') THEN
-		RAISE EXCEPTION 'outcome must be ''applied'' or ''rolled_back'''
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF note IS NULL OR btrim(note) = '' THEN
-		RAISE EXCEPTION 'resolve_migration() needs a note saying what was checked'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT * INTO m FROM schemaguard.migrations mm WHERE mm.version = resolve_migration.version;
-	IF NOT FOUND OR m.status <> 'interrupted' THEN
-		RAISE EXCEPTION 'migration % is not interrupted', version
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
-	VALUES (m.id, m.version, 'interrupted',
-	        format('session %s ended before end_migration(); last statement: %s',
-	               m.holder_pid, coalesce(m.last_statement, '(none)')));
-	IF outcome = 'applied' THEN
-		PERFORM schemaguard._finish_migration(m.id, false);
-	ELSE
-		UPDATE schemaguard.migration_history SET status = 'rolled_back', finished_at = clock_timestamp(), holder_pid = NULL
-		 WHERE id = m.id;
-	END IF;
-	INSERT INTO schemaguard.migration_events (migration_id, version, event, note)
-	VALUES (m.id, m.version, 'resolved ' || outcome, note);
-END $$;
-REVOKE ALL ON FUNCTION schemaguard.resolve_migration(text, text, text) FROM PUBLIC;
+	AS 'MODULE_PATHNAME', 'sg_resolve_migration' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION schemaguard.begin_migration(text, text, text), schemaguard.end_migration(),
+	schemaguard.resolve_migration(text, text, text) FROM PUBLIC;
 
 CREATE FUNCTION schemaguard.migration_applied(version text) RETURNS boolean
 	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
@@ -303,7 +122,7 @@ DECLARE
 	m record;
 	prev_chain text;
 BEGIN
-	FOR m IN SELECT * FROM schemaguard.migration_history WHERE status = 'applied' ORDER BY finished_at, id LOOP
+	FOR m IN SELECT * FROM schemaguard.migration_history WHERE status = 'applied' ORDER BY id LOOP
 		IF m.chain IS DISTINCT FROM schemaguard._chain(prev_chain, m.version, m.checksum) THEN
 			version := m.version;
 			problem := 'hash chain broken: the row, or one before it, was edited, removed or reordered';

@@ -47,7 +47,7 @@ SELECT version, status, transactional, statement_count, prev_checksum FROM schem
 -- DDL from DO blocks, DDL outside migrations, and what the rules said.
 CREATE TABLE mig_b (id int); CREATE TABLE mig_c (id int);
 DO $$ BEGIN EXECUTE 'CREATE TABLE mig_d (id int)'; END $$;
-SELECT m.version, l.command_tag, l.object_identity, l.statement, l.rules
+SELECT m.version, l.command_tag, regexp_replace(l.object_identity, '^pg_temp_[0-9]+', 'pg_temp') AS object_identity, l.statement, l.rules
 FROM schemaguard.ddl_log l LEFT JOIN schemaguard.migrations m ON m.id = l.migration_id
 WHERE l.command_tag <> 'CREATE EXTENSION'
 ORDER BY l.id;
@@ -67,6 +67,8 @@ SELECT schemaguard.resolve_migration('20260101_init', 'maybe', 'x');
 SELECT schemaguard.resolve_migration('20260101_init', 'applied', '');
 SELECT schemaguard.begin_migration(NULL);
 SELECT schemaguard.begin_migration('');
+SELECT schemaguard.begin_migration(repeat('v', 201));
+SELECT schemaguard.begin_migration('v', 'n', repeat('c', 201));
 SELECT schemaguard.end_migration();
 
 -- Append-only for everyone but superusers, the owner included.
@@ -74,6 +76,8 @@ CREATE ROLE sg_mig_owner;
 ALTER TABLE schemaguard.migration_events OWNER TO sg_mig_owner;
 SET ROLE sg_mig_owner;
 DELETE FROM schemaguard.migration_events;
+-- recording migrations is granted, not public
+SELECT schemaguard.begin_migration('by_anyone');
 RESET ROLE;
 ALTER TABLE schemaguard.migration_events OWNER TO CURRENT_USER;
 DROP ROLE sg_mig_owner;

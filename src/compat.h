@@ -93,4 +93,17 @@ sg_foreach_relation_use(PlannedStmt *ps, SgRelationUseFn fn, void *arg)
 #endif
 }
 
+/* ExecInsertIndexTuples() grew onlySummarizing in 16 (and flags in 19). */
+#include "executor/executor.h"
+
+static inline void
+sg_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot, EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL, false);
+#else
+	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+#endif
+}
+
 #endif							/* SCHEMAGUARD_COMPAT_H */

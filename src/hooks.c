@@ -230,7 +230,10 @@ sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		sg_migrations_subxact_abort(mySubid);
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
 		sg_engine_subxact_commit(mySubid, parentSubid);
+		sg_migrations_subxact_commit(mySubid, parentSubid);
+	}
 }
 
 /* ExecutorStart hook: record uses of staged objects, then chain. */

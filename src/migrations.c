@@ -1,54 +1,123 @@
 /*-------------------------------------------------------------------------
  *
  * migrations.c
- *		Migration history: which migration this session or transaction runs,
- *		finishing a transactional migration at COMMIT, and ddl_log.
+ *		Migration history: begin_migration(), end_migration(),
+ *		resolve_migration(), finishing a transactional migration at COMMIT,
+ *		and ddl_log for every DDL statement.
  *
- * begin_migration() and the rest are PL/pgSQL in the install script; this
- * file keeps the state they cannot: the current migration (per session for
- * a migration begun outside a transaction block, per transaction inside
- * one), and writes ddl_log for every DDL statement the hook sees.
+ * A migration begun inside a transaction block is transactional: it holds
+ * a SHARE ROW EXCLUSIVE lock on migration_history until COMMIT, and its
+ * history row is written at PRE_COMMIT, so that it commits (or vanishes)
+ * with its DDL.  One begun outside a block is session-scoped: its 'running'
+ * row commits at once, names its session (pid and backend start), and
+ * end_migration() marks it applied; a session that ends first leaves it
+ * 'interrupted' (derived by the view, no cleanup needed).
+ *
+ * The history tables are written directly (rows.c), not through SQL: this
+ * runs for every migration and every DDL statement, and the tables'
+ * triggers refuse writes through SQL to everyone but superusers.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "commands/trigger.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
-#include "utils/rel.h"
-#include "utils/timestamp.h"
 #include "nodes/makefuncs.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "catalog/pg_namespace.h"
-#include "access/htup_details.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
-#include "utils/snapmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "schemaguard.h"
 
 int			sg_migration_lock_timeout = 10000;
 bool		sg_record_ddl = true;
 
-static int64 current_migration = 0;	/* 0: none */
+/* Longest version, checksum; name and note (bytes). */
+#define MAX_VERSION_LEN		200
+#define MAX_CHECKSUM_LEN	200
+#define MAX_NOTE_LEN		1000
+/* last_statement keeps this many characters */
+#define LAST_STATEMENT_CHARS 1000
+
+/* migration_history, as this library writes it (see the install script) */
+enum
+{
+	H_ID, H_VERSION, H_NAME, H_CHECKSUM, H_STATUS, H_TRANSACTIONAL, H_APPLIED_BY,
+	H_APPLICATION_NAME, H_HOLDER_PID, H_HOLDER_START, H_STARTED_AT, H_FINISHED_AT,
+	H_STATEMENT_COUNT, H_LAST_STATEMENT, H_PREV_CHECKSUM, H_CHAIN, H_NATTS
+};
+static const Oid history_types[H_NATTS] = {
+	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
+	TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+	INT4OID, TEXTOID, TEXTOID, TEXTOID
+};
+
+/* migration_events */
+enum
+{
+	E_ID, E_MIGRATION_ID, E_VERSION, E_AT, E_EVENT, E_NOTE, E_ACTOR, E_NATTS
+};
+static const Oid event_types[E_NATTS] = {
+	INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID
+};
+
+/* ddl_log */
+enum
+{
+	L_ID, L_AT, L_ROLE, L_APPLICATION_NAME, L_MIGRATION_ID, L_COMMAND_TAG,
+	L_OBJECT_IDENTITY, L_STATEMENT, L_RULES, L_NATTS
+};
+static const Oid ddl_log_types[L_NATTS] = {
+	INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
+};
+
+/* One migration_history row, deformed. */
+typedef struct HistRow
+{
+	Datum		values[H_NATTS];
+	bool		nulls[H_NATTS];
+	ItemPointerData tid;		/* where it is; invalid for a row not written yet */
+} HistRow;
+
+/*
+ * The migration this session (session-scoped) or transaction (transactional)
+ * runs; 0 for none.  A transactional migration's row is written at COMMIT,
+ * from pending (kept in TopMemoryContext until then).
+ */
+static int64 current_migration = 0;
 static bool current_transactional = false;
 static SubTransactionId current_subid = InvalidSubTransactionId;
+static bool current_begun_in_xact = false;	/* begun by the transaction in progress */
+static HistRow *pending = NULL;
 
-PG_FUNCTION_INFO_V1(sg_in_transaction_block);
-PG_FUNCTION_INFO_V1(sg_backend_start);
-PG_FUNCTION_INFO_V1(sg_lock_history);
-PG_FUNCTION_INFO_V1(sg_history_protect);
-PG_FUNCTION_INFO_V1(sg_set_migration);
+PG_FUNCTION_INFO_V1(sg_begin_migration);
+PG_FUNCTION_INFO_V1(sg_end_migration);
+PG_FUNCTION_INFO_V1(sg_resolve_migration);
 PG_FUNCTION_INFO_V1(sg_current_migration);
+PG_FUNCTION_INFO_V1(sg_history_protect);
 
 void
 sg_migrations_init(void)
@@ -72,34 +141,6 @@ sg_migrations_init(void)
 							 NULL, NULL, NULL);
 }
 
-/* When this backend started: with its pid, what identifies a session. */
-Datum
-sg_backend_start(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TIMESTAMPTZ(MyStartTimestamp);
-}
-
-Datum
-sg_in_transaction_block(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(IsTransactionBlock());
-}
-
-/* _set_migration(id, transactional); id NULL clears it. */
-Datum
-sg_set_migration(PG_FUNCTION_ARGS)
-{
-	if (PG_ARGISNULL(0))
-	{
-		current_migration = 0;
-		PG_RETURN_VOID();
-	}
-	current_migration = PG_GETARG_INT64(0);
-	current_transactional = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
-	current_subid = GetCurrentSubTransactionId();
-	PG_RETURN_VOID();
-}
-
 Datum
 sg_current_migration(PG_FUNCTION_ARGS)
 {
@@ -108,81 +149,649 @@ sg_current_migration(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(current_migration);
 }
 
+/* ---- the history tables ---- */
+
+static Relation
+open_history(void)
+{
+	return sg_rows_open("migration_history", history_types, H_NATTS, RowExclusiveLock, false);
+}
+
+/* nextval() of <table>_id_seq, the table's id sequence. */
+static int64
+next_id(Relation rel)
+{
+	char	   *seqname = psprintf("%s_id_seq", RelationGetRelationName(rel));
+	Oid			seqid = get_relname_relid(seqname, RelationGetNamespace(rel));
+
+	if (!OidIsValid(seqid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("sequence %s.%s does not exist", SG_SCHEMA, seqname)));
+	return nextval_internal(seqid, false);
+}
+
+static inline Datum
+text_datum_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* Copy row's by-reference values into cxt. */
+static void
+row_copy_texts(HistRow *row, MemoryContext cxt)
+{
+	for (int i = 0; i < H_NATTS; i++)
+		if (!row->nulls[i] && history_types[i] == TEXTOID)
+		{
+			struct varlena *v = PG_DETOAST_DATUM_PACKED(row->values[i]);
+			Size		len = VARSIZE_ANY(v);
+			void	   *copy = MemoryContextAlloc(cxt, len);
+
+			memcpy(copy, v, len);
+			row->values[i] = PointerGetDatum(copy);
+		}
+}
+
+static char *
+row_text(const HistRow *row, int att)
+{
+	return row->nulls[att] ? NULL : TextDatumGetCString(row->values[att]);
+}
+
 /*
- * Run one of the history writers as the owner of schema schemaguard (the
- * extension's owner): they are revoked from PUBLIC, so that no role can
- * forge history by calling them.
+ * The first row of schemaguard.<indexname> (see sg_rows_scan), copied into
+ * row; false when there is none.  skip_id: a row id to pass over; status:
+ * the status the row must have, NULL for any.
+ */
+static bool
+history_lookup(Relation rel, const char *indexname, AttrNumber keyatt, Oid keytype,
+			   Datum key, bool backward, int64 skip_id, const char *status, HistRow *row)
+{
+	SgRowScan  *scan = sg_rows_scan(rel, indexname, keyatt, keytype, key, backward);
+	HeapTuple	tup;
+	bool		found = false;
+
+	while ((tup = sg_rows_next(scan)) != NULL)
+	{
+		heap_deform_tuple(tup, RelationGetDescr(rel), row->values, row->nulls);
+		if (DatumGetInt64(row->values[H_ID]) == skip_id)
+			continue;
+		if (status && strcmp(TextDatumGetCString(row->values[H_STATUS]), status) != 0)
+			continue;
+		/* the tuple goes with the scan: keep copies of the by-reference values */
+		row_copy_texts(row, CurrentMemoryContext);
+		row->tid = tup->t_self;
+		found = true;
+		break;
+	}
+	sg_rows_end(scan);
+	return found;
+}
+
+static bool
+history_by_version(Relation rel, const char *version, HistRow *row)
+{
+	return history_lookup(rel, "migration_history_version_key", H_VERSION + 1, TEXTOID,
+						  CStringGetTextDatum(version), false, 0, NULL, row);
+}
+
+static bool
+history_by_id(Relation rel, int64 id, HistRow *row)
+{
+	return history_lookup(rel, "migration_history_pkey", H_ID + 1, INT8OID,
+						  Int64GetDatum(id), false, 0, NULL, row);
+}
+
+/* The newest running (session-scoped) migration. */
+static bool
+history_running(Relation rel, HistRow *row)
+{
+	return history_lookup(rel, "migration_history_running", 0, InvalidOid, (Datum) 0,
+						  true, 0, "running", row);
+}
+
+/*
+ * The last applied migration other than skip_id: the chain's head.  One
+ * migration runs at a time (begin_migration() waits for the one before to
+ * finish, and refuses while one is interrupted), so migrations are applied
+ * in id order.
+ */
+static bool
+history_last_applied(Relation rel, int64 skip_id, HistRow *row)
+{
+	return history_lookup(rel, "migration_history_pkey", 0, InvalidOid, (Datum) 0,
+						  true, skip_id, "applied", row);
+}
+
+/* How many ddl_log rows migration mid has, and the text of its last one. */
+static int
+ddl_log_count(int64 mid, char **last_statement)
+{
+	Relation	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, AccessShareLock, false);
+	SgRowScan  *scan = sg_rows_scan(rel, "ddl_log_migration", L_MIGRATION_ID + 1, INT8OID,
+									Int64GetDatum(mid), true);
+	HeapTuple	tup;
+	int			n = 0;
+
+	*last_statement = NULL;
+	while ((tup = sg_rows_next(scan)) != NULL)
+	{
+		if (n++ == 0)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, L_STATEMENT + 1, RelationGetDescr(rel), &isnull);
+
+			if (!isnull)
+			{
+				char	   *s = TextDatumGetCString(d);
+
+				*last_statement = pnstrdup(s, pg_mbcharcliplen(s, strlen(s), LAST_STATEMENT_CHARS));
+			}
+		}
+	}
+	sg_rows_end(scan);
+	table_close(rel, NoLock);
+	return n;
+}
+
+/* One migration_events row. */
+static void
+log_event(int64 mid, const char *version, const char *event, const char *note)
+{
+	Relation	rel = sg_rows_open("migration_events", event_types, E_NATTS, RowExclusiveLock, false);
+	Datum		values[E_NATTS];
+	bool		nulls[E_NATTS] = {false};
+
+	values[E_ID] = Int64GetDatum(next_id(rel));
+	values[E_MIGRATION_ID] = Int64GetDatum(mid);
+	values[E_VERSION] = CStringGetTextDatum(version);
+	values[E_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[E_EVENT] = CStringGetTextDatum(event);
+	values[E_NOTE] = text_datum_or_null(note, &nulls[E_NOTE]);
+	values[E_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	sg_rows_insert(rel, values, nulls);
+	table_close(rel, NoLock);
+}
+
+/* Write row (replacing the version at row->tid, if any). */
+static void
+history_write(Relation rel, HistRow *row)
+{
+	if (ItemPointerIsValid(&row->tid))
+		sg_rows_delete(rel, &row->tid);
+	sg_rows_insert(rel, row->values, row->nulls);
+}
+
+/*
+ * The hash chain: sha256 hex of "prev|version|checksum" (NULL as empty), as
+ * schemaguard._chain() computes it for verify_history().
+ */
+static char *
+chain_value(const char *prev, const char *version, const char *checksum)
+{
+	char	   *input = psprintf("%s|%s|%s", prev ? prev : "", version, checksum ? checksum : "");
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) input, strlen(input)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute the migration history's SHA-256 chain");
+	pg_cryptohash_free(ctx);
+	hex_encode((char *) digest, sizeof(digest), hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	return hex;
+}
+
+/*
+ * Mark migration mid applied: finished now, its statement count and last
+ * statement from ddl_log, chained to the last applied one.  A transactional
+ * migration's row is written here for the first time.
  */
 static void
-run_as_owner(const char *sql, int nargs, Oid *argtypes, Datum *args, const char *nulls)
+finish_migration(int64 mid, bool with_event)
 {
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
+	Relation	rel = open_history();
+	HistRow		row;
+	HistRow		prev;
+	bool		have_prev;
+	char	   *last = NULL;
+	char	   *version;
+	int			count;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
+	if (pending && mid == current_migration)
+		row = *pending;
+	else if (!history_by_id(rel, mid, &row))
+	{
+		/* its row was rolled back with a savepoint */
+		table_close(rel, NoLock);
+		return;
+	}
+	have_prev = history_last_applied(rel, mid, &prev);
+	count = ddl_log_count(mid, &last);
+	version = row_text(&row, H_VERSION);
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	row.values[H_STATUS] = CStringGetTextDatum("applied");
+	row.values[H_FINISHED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	row.nulls[H_FINISHED_AT] = false;
+	row.nulls[H_HOLDER_PID] = true;
+	row.values[H_STATEMENT_COUNT] = Int32GetDatum(count);
+	row.nulls[H_STATEMENT_COUNT] = false;
+	row.values[H_LAST_STATEMENT] = text_datum_or_null(last, &row.nulls[H_LAST_STATEMENT]);
+	row.values[H_PREV_CHECKSUM] = text_datum_or_null(have_prev ? row_text(&prev, H_CHECKSUM) : NULL,
+													 &row.nulls[H_PREV_CHECKSUM]);
+	row.values[H_CHAIN] = CStringGetTextDatum(chain_value(have_prev ? row_text(&prev, H_CHAIN) : NULL,
+														  version, row_text(&row, H_CHECKSUM)));
+	row.nulls[H_CHAIN] = false;
+	history_write(rel, &row);
+	/*
+	 * A transactional migration's row commits with its DDL, started_at and
+	 * finished_at in it: no event adds to that.  A session-scoped one logged
+	 * 'started' and now logs 'applied'.
+	 */
+	if (with_event && !DatumGetBool(row.values[H_TRANSACTIONAL]))
+		log_event(mid, version, "applied", NULL);
+	table_close(rel, NoLock);
+}
+
+static void
+clear_current(void)
+{
+	current_migration = 0;
+	current_transactional = false;
+	current_begun_in_xact = false;
+	if (pending)
+	{
+		for (int i = 0; i < H_NATTS; i++)
+			if (!pending->nulls[i] && history_types[i] == TEXTOID)
+				pfree(DatumGetPointer(pending->values[i]));
+		pfree(pending);
+		pending = NULL;
+	}
+}
+
+/* ---- sessions and locks ---- */
+
+/* Is the session pid, started at started, still connected? */
+static bool
+session_alive(int pid, TimestampTz started)
+{
+	Oid			argtypes[2] = {INT4OID, TIMESTAMPTZOID};
+	Datum		args[2];
+	bool		alive;
+	bool		isnull;
+
+	if (pid == MyProcPid && started == MyStartTimestamp)
+		return true;
+	if (BackendPidGetProc(pid) == NULL)
+		return false;
+	/* the pid is in use: by that session, or by a later one? */
+	args[0] = Int32GetDatum(pid);
+	args[1] = TimestampTzGetDatum(started);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT schemaguard._session_alive($1, $2)", 2, argtypes, args,
+							  NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "schemaguard: could not look up session %d", pid);
+	alive = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return alive && !isnull;
+}
+
+/*
+ * A transactional migration holds the history lock past the timeout:
+ * refuse, naming its session.
+ */
+static void
+report_lock_holder(Oid histrel)
+{
+	Oid			argtypes[2] = {OIDOID, INT4OID};
+	Datum		args[2] = {ObjectIdGetDatum(histrel), Int32GetDatum(MyProcPid)};
+	char	   *holder = NULL;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT format('pid %s, role %s, application_name %s', a.pid, a.usename, "
+							  "coalesce(a.application_name, '')) "
+							  "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+							  "WHERE l.relation = $1 AND l.granted AND l.mode = 'ShareRowExclusiveLock' "
+							  "AND l.pid <> $2 LIMIT 1", 2, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	holder = holder ? MemoryContextStrdup(TopTransactionContext, holder) : NULL;
+	SPI_finish();
+	ereport(ERROR,
+			(errcode(ERRCODE_SG_MIGRATION_IN_PROGRESS),
+			 errmsg("another migration is in progress"),
+			 errdetail("Waited %d ms for the migration transaction of %s.",
+					   sg_migration_lock_timeout, holder ? holder : "another session"),
+			 errhint("Run migrations one at a time, or raise schemaguard.migration_lock_timeout.")));
+}
+
+/*
+ * One runner at a time: SHARE ROW EXCLUSIVE on migration_history to the end
+ * of the transaction (it conflicts with itself, and not with readers).
+ * Waits until deadline, in a subtransaction so that the timeout can be
+ * reported as SG030 with the holder's name.
+ */
+static void
+lock_history(Oid histrel, TimestampTz deadline)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			save_timeout = LockTimeout;
+	volatile bool timed_out = false;
+
+	if (ConditionalLockRelationOid(histrel, ShareRowExclusiveLock))
+		return;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		SPI_connect();
-		if (SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0) < 0)
-			elog(ERROR, "schemaguard: could not run \"%s\"", sql);
-		SPI_finish();
+		long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+
+		LockTimeout = (int) Max(1, Min(ms, INT_MAX));
+		LockRelationOid(histrel, ShareRowExclusiveLock);
+		LockTimeout = save_timeout;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		ErrorData  *edata;
+
+		LockTimeout = save_timeout;
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		timed_out = true;
 	}
 	PG_END_TRY();
+	if (timed_out)
+		report_lock_holder(histrel);
 }
 
-/* Is the migration history installed (version 1.3 or later) here? */
+/* ---- the SQL functions ---- */
+
 static bool
-history_installed(void)
+is_blank(const char *s)
 {
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("ddl_log", nsp));
+	return s[strspn(s, " \t\r\n")] == '\0';
 }
+
+/* Text argument argno, NULL when NULL and not required; at most maxlen bytes. */
+static char *
+checked_text_arg(FunctionCallInfo fcinfo, int argno, const char *what, int maxlen, bool required)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be NULL", what)));
+		return NULL;
+	}
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (required && is_blank(s))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	if (strlen(s) > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("%s is too long", what),
+				 errdetail("It is %zu bytes; the limit is %d.", strlen(s), maxlen)));
+	return s;
+}
+
+/*
+ * begin_migration(version, name, checksum): start recording a migration.
+ * Refuses while another runs (after migration_lock_timeout: SG030), while
+ * one is interrupted (SG031), for a version applied already (SG020) or
+ * applied with another checksum (SG021).
+ */
+Datum
+sg_begin_migration(PG_FUNCTION_ARGS)
+{
+	char	   *version = checked_text_arg(fcinfo, 0, "migration version", MAX_VERSION_LEN, true);
+	char	   *name = checked_text_arg(fcinfo, 1, "migration name", MAX_NOTE_LEN, false);
+	char	   *checksum = checked_text_arg(fcinfo, 2, "migration checksum", MAX_CHECKSUM_LEN, false);
+	bool		in_block = IsTransactionBlock();
+	TimestampTz deadline;
+	Relation	rel;
+	HistRow		row;
+	int64		id;
+
+	if (current_migration != 0)
+	{
+		/*
+		 * A runner that applies several migrations in one transaction: the
+		 * previous one is complete (it commits, or rolls back, with them).
+		 */
+		if (!(in_block && current_transactional))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a migration is already running in this session"),
+					 errhint("Call schemaguard.end_migration() first.")));
+		finish_migration(current_migration, true);
+		clear_current();
+	}
+
+	rel = open_history();
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), sg_migration_lock_timeout);
+	lock_history(RelationGetRelid(rel), deadline);
+
+	/* a session-scoped migration in progress: wait for it, up to deadline */
+	while (history_running(rel, &row))
+	{
+		char	   *rversion = row_text(&row, H_VERSION);
+
+		if (!session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
+						   DatumGetTimestampTz(row.values[H_HOLDER_START])))
+		{
+			char	   *last;
+
+			(void) ddl_log_count(DatumGetInt64(row.values[H_ID]), &last);
+			ereport(ERROR,
+					(errcode(ERRCODE_SG_MIGRATION_INTERRUPTED),
+					 errmsg("migration %s was interrupted", rversion),
+					 errdetail("Its session ended before end_migration(). Its last completed statement was: %s",
+							   last ? last : "(none)"),
+					 errhint("Check the database, then call SELECT schemaguard.resolve_migration(%s, "
+							 "'applied' or 'rolled_back', 'what you checked');",
+							 quote_literal_cstr(rversion))));
+		}
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_SG_MIGRATION_IN_PROGRESS),
+					 errmsg("migration %s is in progress in another session", rversion),
+					 errdetail("Held by pid %d, role %s, application_name %s, since %s.",
+							   DatumGetInt32(row.values[H_HOLDER_PID]),
+							   row_text(&row, H_APPLIED_BY),
+							   row.nulls[H_APPLICATION_NAME] ? "" : row_text(&row, H_APPLICATION_NAME),
+							   timestamptz_to_str(DatumGetTimestampTz(row.values[H_STARTED_AT]))),
+					 errhint("Wait for it, or raise schemaguard.migration_lock_timeout.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	if (history_by_version(rel, version, &row))
+	{
+		char	   *recorded = row_text(&row, H_CHECKSUM);
+		char	   *status = row_text(&row, H_STATUS);
+
+		if (strcmp(status, "applied") == 0)
+		{
+			if ((recorded == NULL) == (checksum == NULL) &&
+				(recorded == NULL || strcmp(recorded, checksum) == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_SG_MIGRATION_APPLIED),
+						 errmsg("migration %s is already applied", version),
+						 errdetail("Applied at %s by %s.",
+								   timestamptz_to_str(DatumGetTimestampTz(row.values[H_FINISHED_AT])),
+								   row_text(&row, H_APPLIED_BY))));
+			ereport(ERROR,
+					(errcode(ERRCODE_SG_MIGRATION_CHECKSUM),
+					 errmsg("migration %s was applied with a different checksum", version),
+					 errdetail("Recorded checksum: %s; this one: %s.",
+							   recorded ? recorded : "(none)", checksum ? checksum : "(none)")));
+		}
+		/* rolled back earlier: it starts again under the same version */
+		sg_rows_delete(rel, &row.tid);
+	}
+
+	id = next_id(rel);
+	memset(row.nulls, true, sizeof(row.nulls));
+	ItemPointerSetInvalid(&row.tid);
+	row.values[H_ID] = Int64GetDatum(id);
+	row.values[H_VERSION] = CStringGetTextDatum(version);
+	row.values[H_NAME] = text_datum_or_null(name, &row.nulls[H_NAME]);
+	row.values[H_CHECKSUM] = text_datum_or_null(checksum, &row.nulls[H_CHECKSUM]);
+	row.values[H_STATUS] = CStringGetTextDatum("running");
+	row.values[H_TRANSACTIONAL] = BoolGetDatum(in_block);
+	row.values[H_APPLIED_BY] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	row.values[H_APPLICATION_NAME] = text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
+														&row.nulls[H_APPLICATION_NAME]);
+	row.values[H_HOLDER_PID] = Int32GetDatum(MyProcPid);
+	row.values[H_HOLDER_START] = TimestampTzGetDatum(MyStartTimestamp);
+	row.values[H_STARTED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	row.values[H_STATEMENT_COUNT] = Int32GetDatum(0);
+	for (int i = H_ID; i <= H_STATEMENT_COUNT; i++)
+		if (i != H_NAME && i != H_CHECKSUM && i != H_APPLICATION_NAME && i != H_FINISHED_AT)
+			row.nulls[i] = false;
+
+	if (in_block)
+	{
+		/* written at COMMIT, with its DDL; copied out of this call's memory */
+		pending = MemoryContextAlloc(TopMemoryContext, sizeof(HistRow));
+		*pending = row;
+		row_copy_texts(pending, TopMemoryContext);
+	}
+	else
+	{
+		/* session-scoped: running from now on, for everyone to see */
+		sg_rows_insert(rel, row.values, row.nulls);
+		log_event(id, version, "started", NULL);
+	}
+	table_close(rel, NoLock);
+
+	current_migration = id;
+	current_transactional = in_block;
+	current_subid = GetCurrentSubTransactionId();
+	current_begun_in_xact = true;
+	PG_RETURN_INT64(id);
+}
+
+/* end_migration(): the current migration is applied. */
+Datum
+sg_end_migration(PG_FUNCTION_ARGS)
+{
+	if (current_migration == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no migration is running in this session"),
+				 errhint("Call schemaguard.begin_migration(version) first.")));
+	finish_migration(current_migration, true);
+	clear_current();
+	PG_RETURN_VOID();
+}
+
+/*
+ * resolve_migration(version, outcome, note): close an interrupted migration
+ * as applied or rolled back.  Appends events; the history row changes
+ * status, as a finished migration's does.
+ */
+Datum
+sg_resolve_migration(PG_FUNCTION_ARGS)
+{
+	char	   *version = checked_text_arg(fcinfo, 0, "migration version", MAX_VERSION_LEN, true);
+	char	   *outcome = checked_text_arg(fcinfo, 1, "outcome", 20, true);
+	char	   *note;
+	Relation	rel;
+	HistRow		row;
+	int64		mid;
+	char	   *last;
+
+	if (strcmp(outcome, "applied") != 0 && strcmp(outcome, "rolled_back") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("outcome must be 'applied' or 'rolled_back'")));
+	note = checked_text_arg(fcinfo, 2, "note", MAX_NOTE_LEN, false);
+	if (note == NULL || is_blank(note))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resolve_migration() needs a note saying what was checked")));
+
+	rel = open_history();
+	LockRelationOid(RelationGetRelid(rel), ShareRowExclusiveLock);
+	if (!history_by_version(rel, version, &row) ||
+		strcmp(row_text(&row, H_STATUS), "running") != 0 ||
+		session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
+					  DatumGetTimestampTz(row.values[H_HOLDER_START])))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration %s is not interrupted", version)));
+	mid = DatumGetInt64(row.values[H_ID]);
+	(void) ddl_log_count(mid, &last);
+	log_event(mid, version, "interrupted",
+			  psprintf("session %d ended before end_migration(); last statement: %s",
+					   DatumGetInt32(row.values[H_HOLDER_PID]), last ? last : "(none)"));
+	if (strcmp(outcome, "applied") == 0)
+		finish_migration(mid, false);
+	else
+	{
+		row.values[H_STATUS] = CStringGetTextDatum("rolled_back");
+		row.values[H_FINISHED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+		row.nulls[H_FINISHED_AT] = false;
+		row.nulls[H_HOLDER_PID] = true;
+		history_write(rel, &row);
+	}
+	log_event(mid, version, psprintf("resolved %s", outcome), note);
+	table_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+/* ---- transaction boundaries ---- */
 
 /* Before COMMIT: a transactional migration is applied with its DDL. */
 void
 sg_migrations_pre_commit(void)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
-
 	if (current_migration == 0 || !current_transactional)
 		return;
-	args[0] = Int64GetDatum(current_migration);
-	current_migration = 0;
-	if (!history_installed())
-		return;
-	/* Pre-commit runs outside any portal: give SPI a snapshot. */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	run_as_owner("SELECT schemaguard._finish_migration($1)", 1, argtypes, args, NULL);
-	PopActiveSnapshot();
+	finish_migration(current_migration, true);
+	clear_current();
 }
 
 /* Transaction end: a transactional migration ends with it. */
 void
 sg_migrations_xact_end(bool committed)
 {
-	if (current_migration != 0 && current_transactional)
+	if (current_migration == 0)
+		return;
+	if (!committed && (current_transactional || current_begun_in_xact))
 	{
-		if (!committed)
-			ereport(LOG,
-					(errmsg("schemaguard: migration %lld rolled back with its transaction; no history row was kept",
-							(long long) current_migration)));
-		current_migration = 0;
+		ereport(LOG,
+				(errmsg("schemaguard: migration %lld rolled back with its transaction; no history row was kept",
+						(long long) current_migration)));
+		clear_current();
 	}
+	else if (current_transactional)
+		clear_current();
+	current_begun_in_xact = false;
 }
 
 /* Subtransaction abort: a begin_migration() inside it is undone. */
@@ -190,7 +799,15 @@ void
 sg_migrations_subxact_abort(SubTransactionId subid)
 {
 	if (current_migration != 0 && current_subid == subid)
-		current_migration = 0;
+		clear_current();
+}
+
+/* Subtransaction commit: its begin_migration() now belongs to the parent. */
+void
+sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent)
+{
+	if (current_migration != 0 && current_subid == subid)
+		current_subid = parent;
 }
 
 /* What a statement acts on, for ddl_log: the first relation it names. */
@@ -251,40 +868,38 @@ statement_object(Node *parsetree)
 
 /*
  * After a DDL statement succeeded: one ddl_log row, attached to the current
- * migration, with what the rules said.
+ * migration, with what the rules said.  Not in a read-only transaction
+ * (only temporary objects can change there, and history is not written).
  */
 void
 sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 {
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
-	Datum		args[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	char	   *object;
+	Relation	rel;
+	Datum		values[L_NATTS];
+	bool		nulls[L_NATTS] = {false};
 
-	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade ||
+	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade || XactReadOnly ||
 		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
 		return;
-	if (!history_installed())
-		return;
-	object = statement_object(parsetree);
-	args[0] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	args[1] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
-	if (object)
-		args[2] = CStringGetTextDatum(object);
-	else
-		nulls[2] = 'n';
-	args[3] = CStringGetTextDatum(sql);
+	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
+	if (rel == NULL)
+		return;					/* the history is not installed (before 1.3) */
+	values[L_ID] = Int64GetDatum(next_id(rel));
+	values[L_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[L_APPLICATION_NAME] = text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
+													&nulls[L_APPLICATION_NAME]);
+	values[L_MIGRATION_ID] = Int64GetDatum(current_migration);
+	nulls[L_MIGRATION_ID] = (current_migration == 0);
+	values[L_COMMAND_TAG] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
+	values[L_OBJECT_IDENTITY] = text_datum_or_null(statement_object(parsetree), &nulls[L_OBJECT_IDENTITY]);
+	values[L_STATEMENT] = CStringGetTextDatum(sql);
 	if (rules_json)
-		args[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
+		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
 	else
-		nulls[4] = 'n';
-	if (current_migration != 0)
-		args[5] = Int64GetDatum(current_migration);
-	else
-		nulls[5] = 'n';
-	run_as_owner("INSERT INTO schemaguard.ddl_log (role, application_name, migration_id, command_tag, "
-				 "object_identity, statement, rules) VALUES ($1, nullif(pg_catalog.current_setting("
-				 "'application_name'), ''), $6, $2, $3, $4, $5)", 6, argtypes, args, nulls);
+		nulls[L_RULES] = true;
+	sg_rows_insert(rel, values, nulls);
+	table_close(rel, NoLock);
 }
 
 /* Is a migration (of this session or transaction) recording statements? */
@@ -309,20 +924,6 @@ sg_check_ddl_outside_migration(const SgStatement *st, const SgRule *rule, List *
 						   "the migration history records it."),
 				   psprintf("Run it inside one: BEGIN; SELECT schemaguard.begin_migration('<version>'); %s; COMMIT;",
 							sg_statement_trimmed(st->sql)));
-}
-
-/*
- * _lock_history(): SHARE ROW EXCLUSIVE on migration_history for the rest of
- * the transaction if it is free now; false if another transaction holds it
- * (begin_migration() then waits for it with LOCK TABLE and lock_timeout).
- */
-Datum
-sg_lock_history(PG_FUNCTION_ARGS)
-{
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, false);
-
-	PG_RETURN_BOOL(ConditionalLockRelationOid(get_relname_relid("migration_history", nsp),
-											  ShareRowExclusiveLock));
 }
 
 /*

@@ -18,6 +18,10 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "access/htup.h"
+#include "access/sdir.h"
+#include "storage/itemptr.h"
+#include "utils/snapshot.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
@@ -34,6 +38,10 @@
  */
 #define ERRCODE_SG_BLOCKED			MAKE_SQLSTATE('S','G','0','0','1')
 #define ERRCODE_SG_TENANT_NOT_SET	MAKE_SQLSTATE('S','G','0','1','0')
+#define ERRCODE_SG_MIGRATION_APPLIED	MAKE_SQLSTATE('S','G','0','2','0')
+#define ERRCODE_SG_MIGRATION_CHECKSUM	MAKE_SQLSTATE('S','G','0','2','1')
+#define ERRCODE_SG_MIGRATION_IN_PROGRESS	MAKE_SQLSTATE('S','G','0','3','0')
+#define ERRCODE_SG_MIGRATION_INTERRUPTED	MAKE_SQLSTATE('S','G','0','3','1')
 
 
 /* Rule levels, in increasing severity. */
@@ -428,12 +436,30 @@ extern void sg_staged_after_statement(Node *parsetree);
 extern char *sg_span_phrase(int64 usecs);
 extern const char *sg_staged_state_name(SgStagedState state);
 
+/* rows.c: direct row access to schemaguard's history tables */
+typedef struct SgRowScan
+{
+	Relation	index;
+	Snapshot	snapshot;
+	ScanDirection direction;
+	struct SysScanDescData *scan;
+} SgRowScan;
+extern Relation sg_rows_open(const char *relname, const Oid *types, int ntypes,
+							 LOCKMODE lockmode, bool missing_ok);
+extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
+extern void sg_rows_delete(Relation rel, ItemPointer tid);
+extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt,
+							   Oid keytype, Datum key, bool backward);
+extern HeapTuple sg_rows_next(SgRowScan *scan);
+extern void sg_rows_end(SgRowScan *scan);
+
 /* migrations.c */
 extern int	sg_migration_lock_timeout;
 extern void sg_migrations_init(void);
 extern void sg_migrations_pre_commit(void);
 extern void sg_migrations_xact_end(bool committed);
 extern void sg_migrations_subxact_abort(SubTransactionId subid);
+extern void sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
 extern bool sg_migration_running(void);
 extern void sg_check_ddl_outside_migration(const SgStatement *st, const struct SgRule *rule, List **findings);

@@ -1,0 +1,155 @@
+/*-------------------------------------------------------------------------
+ *
+ * rows.c
+ *		Direct row access to schemaguard's own history tables: open with a
+ *		layout check, insert with index maintenance, delete, index lookups.
+ *
+ * The history writers (migration history, ddl_log) run on every DDL
+ * statement and every migration; going through SPI would parse, plan and
+ * run the executor for each row.  These helpers write the heap and its
+ * indexes directly, as the executor would, and so also bypass the tables'
+ * append-only triggers: only this code writes the history.  Constraints
+ * other than the indexes' (CHECK, NOT NULL) are the caller's business.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "schemaguard.h"
+
+/*
+ * Open schemaguard.<relname>, refusing a table whose columns are not the
+ * ones this library writes (an extension script older or newer than the
+ * library, or a table altered by hand).  NULL when the table does not exist
+ * and missing_ok.
+ */
+Relation
+sg_rows_open(const char *relname, const Oid *types, int ntypes,
+			 LOCKMODE lockmode, bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	Relation	rel;
+	TupleDesc	desc;
+	bool		ok;
+
+	if (!OidIsValid(relid))
+	{
+		if (missing_ok)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s does not exist", SG_SCHEMA, relname),
+				 errhint("Run ALTER EXTENSION schemaguard UPDATE.")));
+	}
+	rel = table_open(relid, lockmode);
+	desc = RelationGetDescr(rel);
+	ok = desc->natts == ntypes;
+	for (int i = 0; ok && i < ntypes; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		ok = !att->attisdropped && att->atttypid == types[i] && !att->attgenerated;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s does not have the columns this schemaguard library writes",
+						SG_SCHEMA, relname),
+				 errdetail("The extension's SQL objects and its shared library are of different versions, "
+						   "or the table was altered."),
+				 errhint("Run ALTER EXTENSION schemaguard UPDATE, or restore the table's definition.")));
+	return rel;
+}
+
+/* Insert one row into rel and its indexes (unique ones checked). */
+void
+sg_rows_insert(Relation rel, Datum *values, bool *nulls)
+{
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(rel), values, nulls), slot, true);
+	table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
+	sg_insert_index_tuples(rri, slot, estate);
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	/* later lookups in this transaction see it */
+	CommandCounterIncrement();
+}
+
+/* Delete the row at tid (found by this transaction's latest snapshot). */
+void
+sg_rows_delete(Relation rel, ItemPointer tid)
+{
+	simple_heap_delete(rel, tid);
+	CommandCounterIncrement();
+}
+
+/*
+ * Scan schemaguard.<indexname> on rel, with at most one equality key: heap
+ * column keyatt (of type INT8OID or TEXTOID; keyatt 0 for no key), with
+ * the latest snapshot: it sees what committed up to now, whatever the
+ * isolation level.  backward: last index entry first.
+ */
+SgRowScan *
+sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt, Oid keytype,
+			 Datum key, bool backward)
+{
+	SgRowScan  *scan = palloc0(sizeof(SgRowScan));
+	Oid			idxid = get_relname_relid(indexname, RelationGetNamespace(rel));
+	ScanKeyData skey;
+
+	if (!OidIsValid(idxid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index %s.%s does not exist", SG_SCHEMA, indexname),
+				 errhint("Run ALTER EXTENSION schemaguard UPDATE, or restore the index.")));
+	scan->index = index_open(idxid, AccessShareLock);
+	if (keyatt > 0)
+		ScanKeyEntryInitialize(&skey, 0, keyatt, BTEqualStrategyNumber, InvalidOid,
+							   TupleDescAttr(RelationGetDescr(rel), keyatt - 1)->attcollation,
+							   keytype == INT8OID ? F_INT8EQ : F_TEXTEQ, key);
+	scan->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan->direction = backward ? BackwardScanDirection : ForwardScanDirection;
+	scan->scan = systable_beginscan_ordered(rel, scan->index, scan->snapshot,
+											keyatt > 0 ? 1 : 0, &skey);
+	return scan;
+}
+
+HeapTuple
+sg_rows_next(SgRowScan *scan)
+{
+	return systable_getnext_ordered(scan->scan, scan->direction);
+}
+
+void
+sg_rows_end(SgRowScan *scan)
+{
+	systable_endscan_ordered(scan->scan);
+	index_close(scan->index, AccessShareLock);
+	UnregisterSnapshot(scan->snapshot);
+	pfree(scan);
+}
