@@ -112,6 +112,7 @@ static bool current_transactional = false;
 static SubTransactionId current_subid = InvalidSubTransactionId;
 static bool current_begun_in_xact = false;	/* begun by the transaction in progress */
 static HistRow *pending = NULL;
+static bool history_locked = false;	/* this transaction holds the runners' lock */
 
 PG_FUNCTION_INFO_V1(sg_begin_migration);
 PG_FUNCTION_INFO_V1(sg_end_migration);
@@ -155,6 +156,21 @@ static Relation
 open_history(void)
 {
 	return sg_rows_open("migration_history", history_types, H_NATTS, RowExclusiveLock, false);
+}
+
+/* migration_history's OID, to lock it before opening it. */
+static Oid
+history_relid(void)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, false);
+	Oid			relid = get_relname_relid("migration_history", nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.migration_history does not exist", SG_SCHEMA),
+				 errhint("Run ALTER EXTENSION schemaguard UPDATE.")));
+	return relid;
 }
 
 /* nextval() of <table>_id_seq, the table's id sequence. */
@@ -569,6 +585,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 	char	   *checksum = checked_text_arg(fcinfo, 2, "migration checksum", MAX_CHECKSUM_LEN, false);
 	bool		in_block = IsTransactionBlock();
 	TimestampTz deadline;
+	Oid			relid;
 	Relation	rel;
 	HistRow		row;
 	int64		id;
@@ -588,15 +605,25 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		clear_current();
 	}
 
-	rel = open_history();
+	/*
+	 * One runner at a time: the history lock (a transactional migration
+	 * holds it to COMMIT), then no session-scoped migration running.  While
+	 * one runs, poll without the lock, so that its end_migration() can
+	 * write; up to deadline.
+	 */
+	relid = history_relid();
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), sg_migration_lock_timeout);
-	lock_history(RelationGetRelid(rel), deadline);
-
-	/* a session-scoped migration in progress: wait for it, up to deadline */
-	while (history_running(rel, &row))
+	for (;;)
 	{
-		char	   *rversion = row_text(&row, H_VERSION);
+		bool		held = history_locked;
+		char	   *rversion;
 
+		lock_history(relid, deadline);
+		history_locked = true;
+		rel = open_history();
+		if (!history_running(rel, &row))
+			break;
+		rversion = row_text(&row, H_VERSION);
 		if (!session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
 						   DatumGetTimestampTz(row.values[H_HOLDER_START])))
 		{
@@ -622,6 +649,12 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 							   row.nulls[H_APPLICATION_NAME] ? "" : row_text(&row, H_APPLICATION_NAME),
 							   timestamptz_to_str(DatumGetTimestampTz(row.values[H_STARTED_AT]))),
 					 errhint("Wait for it, or raise schemaguard.migration_lock_timeout.")));
+		table_close(rel, NoLock);
+		if (!held)
+		{
+			UnlockRelationOid(relid, ShareRowExclusiveLock);
+			history_locked = false;
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -735,8 +768,9 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resolve_migration() needs a note saying what was checked")));
 
+	LockRelationOid(history_relid(), ShareRowExclusiveLock);
+	history_locked = true;
 	rel = open_history();
-	LockRelationOid(RelationGetRelid(rel), ShareRowExclusiveLock);
 	if (!history_by_version(rel, version, &row) ||
 		strcmp(row_text(&row, H_STATUS), "running") != 0 ||
 		session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
@@ -780,6 +814,7 @@ sg_migrations_pre_commit(void)
 void
 sg_migrations_xact_end(bool committed)
 {
+	history_locked = false;
 	if (current_migration == 0)
 		return;
 	if (!committed && (current_transactional || current_begun_in_xact))
