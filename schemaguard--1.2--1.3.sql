@@ -45,12 +45,19 @@ CREATE TABLE schemaguard.ddl_log (
 	rules jsonb
 );
 CREATE INDEX ddl_log_migration ON schemaguard.ddl_log (migration_id, id) WHERE migration_id IS NOT NULL;
+-- ddl_log ids start at the creation time in microseconds.  Restoring a dump
+-- runs DDL (logged here, truthfully) before the dumped ddl_log rows come
+-- back; numbered from 1, those statements would take the dumped rows' ids
+-- and the restore would fail on ddl_log_pkey.  The sequence's position is
+-- not dumped, so after a restore ids go on after the restore's own rows:
+-- dumped rows, then the restore, then what follows, in id order.
+SELECT pg_catalog.setval('schemaguard.ddl_log_id_seq',
+                         (extract(epoch FROM pg_catalog.clock_timestamp()) * 1000000)::bigint, false);
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_events', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.migration_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.ddl_log', '');
-SELECT pg_catalog.pg_extension_config_dump('schemaguard.ddl_log_id_seq', '');
 REVOKE ALL ON schemaguard.migration_history, schemaguard.migration_events, schemaguard.ddl_log FROM PUBLIC;
 GRANT SELECT ON schemaguard.migration_history, schemaguard.migration_events, schemaguard.ddl_log TO PUBLIC;
 

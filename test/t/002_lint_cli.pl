@@ -151,9 +151,9 @@ is($node->safe_psql('upgrade',
 $node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.3', 'ALTER EXTENSION UPDATE reaches 1.3');
-is($node->safe_psql('upgrade', q{
-	BEGIN; SELECT schemaguard.begin_migration('1'); CREATE TABLE after_upgrade (id int); COMMIT;
-	SELECT status FROM schemaguard.migrations WHERE version = '1'}),
+$node->safe_psql('upgrade', q{
+	BEGIN; SELECT schemaguard.begin_migration('1'); CREATE TABLE after_upgrade (id int); COMMIT;});
+is($node->safe_psql('upgrade', q{SELECT status FROM schemaguard.migrations WHERE version = '1'}),
 	'applied', 'migrations work after the upgrade');
 
 $node->stop;

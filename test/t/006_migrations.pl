@@ -54,6 +54,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM schemaguard.verify_history
 my $before = $node->safe_psql('postgres',
 	"SELECT (SELECT count(*) FROM schemaguard.migrations) || '/' || (SELECT count(*) FROM schemaguard.migration_events)"
 	  . " || '/' || (SELECT count(*) FROM schemaguard.ddl_log)");
+my $dumped_ddl = $node->safe_psql('postgres', 'SELECT count(*) || \'/\' || max(id) FROM schemaguard.ddl_log');
 my $dump = $node->basedir . '/history.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres') ], 'pg_dump');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
@@ -68,6 +69,22 @@ is($node->safe_psql('restored',
 	$before, 'the restored history has the same rows, none duplicated');
 is($node->safe_psql('restored', 'SELECT count(*) FROM schemaguard.verify_history()'), '0',
 	'and its hash chain verifies');
+
+# A plain restore (record_ddl on) works too: the history once, with the same
+# ids, and the restore's own DDL logged after the dumped rows.
+my $ids = "SELECT string_agg(id::text, ',' ORDER BY id) FROM schemaguard.migration_history";
+$node->safe_psql('postgres', 'CREATE DATABASE restored_plain');
+$node->command_ok([ 'pg_restore', '--single-transaction', '-d', $node->connstr('restored_plain'), $dump ],
+	'pg_restore --single-transaction with the DDL log on');
+is($node->safe_psql('restored_plain', $ids), $node->safe_psql('postgres', $ids),
+	'the migrations come back with their ids');
+is($node->safe_psql('restored_plain', 'SELECT count(*) FROM schemaguard.verify_history()'), '0',
+	'and the chain verifies');
+my ($ndumped, $maxdumped) = split m{/}, $dumped_ddl;
+is($node->safe_psql('restored_plain',
+		"SELECT count(*) FILTER (WHERE id <= $maxdumped) || ','"
+		  . " || (count(*) FILTER (WHERE id > $maxdumped AND command_tag = 'CREATE TABLE') > 0) FROM schemaguard.ddl_log"),
+	"$ndumped,true", 'the dumped ddl_log rows are there once, and the restore\'s DDL after them');
 
 $node->stop;
 done_testing();
