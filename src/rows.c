@@ -23,6 +23,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
@@ -152,4 +153,15 @@ sg_rows_end(SgRowScan *scan)
 	index_close(scan->index, AccessShareLock);
 	UnregisterSnapshot(scan->snapshot);
 	pfree(scan);
+}
+
+/* The TriggerData of a trigger function of ours; an error when not a trigger. */
+TriggerData *
+sg_trigger_data(FunctionCallInfo fcinfo)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function must be called as a trigger")));
+	return (TriggerData *) fcinfo->context;
 }

@@ -452,6 +452,7 @@ extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber k
 							   Oid keytype, Datum key, bool backward);
 extern HeapTuple sg_rows_next(SgRowScan *scan);
 extern void sg_rows_end(SgRowScan *scan);
+extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 
 /* migrations.c */
 extern int	sg_migration_lock_timeout;

@@ -790,7 +790,7 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 Datum
 sg_stage_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata = sg_trigger_data(fcinfo);
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
@@ -799,10 +799,6 @@ sg_stage_row(PG_FUNCTION_ARGS)
 				attname;
 	int			current;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function must be called as a trigger")));
 	tup = trigdata->tg_trigtuple;
 	desc = RelationGetDescr(trigdata->tg_relation);
 	relid = heap_getattr(tup, 1, desc, &isnull);
