@@ -120,8 +120,14 @@ REVOKE ALL ON FUNCTION schemaguard.begin_migration(text, text, text), schemaguar
 	schemaguard.resolve_migration(text, text, text) FROM PUBLIC;
 
 CREATE FUNCTION schemaguard.migration_applied(version text) RETURNS boolean
-	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS
-	$$ SELECT EXISTS (SELECT FROM schemaguard.migrations m WHERE m.version = $1 AND m.status = 'applied') $$;
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF version IS NULL THEN
+		RAISE EXCEPTION 'migration version must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN EXISTS (SELECT FROM schemaguard.migration_history h
+	                WHERE h.version = migration_applied.version AND h.status = 'applied');
+END $$;
 
 CREATE FUNCTION schemaguard.verify_history(OUT version text, OUT problem text) RETURNS SETOF record
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$

@@ -41,6 +41,8 @@ SELECT schemaguard.allow('require-concurrent-index-creation', 'one-off, table is
 CREATE INDEX mig_a_id3 ON mig_a (id);
 COMMIT;
 SELECT schemaguard.end_migration();
+SELECT schemaguard.migration_applied('20260103_concurrent');
+SELECT schemaguard.migration_applied(NULL);
 SELECT version, status, transactional, statement_count, prev_checksum FROM schemaguard.migrations ORDER BY id;
 
 -- ddl_log: every DDL statement, its own slice of a multi-statement string,

@@ -456,6 +456,7 @@ extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 
 /* migrations.c */
 extern int	sg_migration_lock_timeout;
+extern bool sg_record_ddl;
 extern void sg_migrations_init(void);
 extern void sg_migrations_pre_commit(void);
 extern void sg_migrations_xact_end(bool committed);
