@@ -48,6 +48,9 @@ SELECT version, status, transactional, statement_count, prev_checksum FROM schem
 -- ddl_log: every DDL statement, its own slice of a multi-statement string,
 -- DDL from DO blocks, DDL outside migrations, and what the rules said.
 CREATE TABLE mig_b (id int); CREATE TABLE mig_c (id int);
+INSERT INTO mig_b SELECT generate_series(1, 100);
+/* schemaguard:ignore require-concurrent-index-creation mig_b is a lookup table, read once a day */
+CREATE INDEX mig_b_id ON mig_b (id);
 DO $$ BEGIN EXECUTE 'CREATE TABLE mig_d (id int)'; END $$;
 SELECT m.version, l.command_tag, regexp_replace(l.object_identity, '^pg_temp_[0-9]+', 'pg_temp') AS object_identity, l.statement, l.rules
 FROM schemaguard.ddl_log l LEFT JOIN schemaguard.migrations m ON m.id = l.migration_id
