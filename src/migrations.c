@@ -113,6 +113,7 @@ static SubTransactionId current_subid = InvalidSubTransactionId;
 static bool current_begun_in_xact = false;	/* begun by the transaction in progress */
 static HistRow *pending = NULL;
 static bool history_locked = false;	/* this transaction holds the runners' lock */
+static char current_version[MAX_VERSION_LEN + 1];
 
 PG_FUNCTION_INFO_V1(sg_begin_migration);
 PG_FUNCTION_INFO_V1(sg_end_migration);
@@ -722,6 +723,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 	table_close(rel, NoLock);
 
 	current_migration = id;
+	strlcpy(current_version, version, sizeof(current_version));
 	current_transactional = in_block;
 	current_subid = GetCurrentSubTransactionId();
 	current_begun_in_xact = true;
@@ -820,8 +822,8 @@ sg_migrations_xact_end(bool committed)
 	if (!committed && (current_transactional || current_begun_in_xact))
 	{
 		ereport(LOG,
-				(errmsg("schemaguard: migration %lld rolled back with its transaction; no history row was kept",
-						(long long) current_migration)));
+				(errmsg("schemaguard: migration %s rolled back with its transaction; no history row was kept",
+						current_version)));
 		clear_current();
 	}
 	else if (current_transactional)

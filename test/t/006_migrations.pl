@@ -49,6 +49,14 @@ $node->safe_psql('postgres', q{
 });
 is($node->safe_psql('postgres', 'SELECT count(*) FROM schemaguard.verify_history()'), '0', 'verify_history() finds nothing wrong');
 
+# A transactional migration that rolls back leaves no row, only a LOG line.
+my $log_offset = -s $node->logfile;
+$node->psql('postgres', q{BEGIN; SELECT schemaguard.begin_migration('20260303_aborted'); CREATE TABLE never (id int); ROLLBACK;});
+is($node->safe_psql('postgres', "SELECT count(*) FROM schemaguard.migrations WHERE version = '20260303_aborted'"),
+	'0', 'an aborted migration leaves no history row');
+ok($node->log_contains(qr/schemaguard: migration 20260303_aborted rolled back with its transaction; no history row was kept/,
+		$log_offset), 'only a line in the server log');
+
 # pg_dump / pg_restore: the history comes back once, and the restore's own DDL
 # is not recorded (schemaguard.record_ddl = off for the restore).
 my $before = $node->safe_psql('postgres',
