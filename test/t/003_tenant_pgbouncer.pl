@@ -2,6 +2,7 @@
 # single server connection: two clients interleave transactions for
 # different tenants on the same backend, and neither ever sees the other's
 # tenant or rows.  A session-level custom GUC, for contrast, leaks.
+# Transactional migrations through the same pooler leave nothing behind.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -142,6 +143,27 @@ like($stderr, qr/can only be used in a transaction block/,
 $a->query("SELECT set_config('app.tenant', 'A', false)");
 is($b->query("SELECT current_setting('app.tenant', true)"), 'A',
 	'for contrast: a session-level set_config() leaks to the other client');
+
+# Transactional migrations behind the same pooler: a migration's lock and
+# state end with its transaction, so the next client on the same server
+# backend sees no migration of the first one's and begins its own at once.
+$node->safe_psql('postgres', q{
+	GRANT EXECUTE ON FUNCTION schemaguard.begin_migration(text, text, text) TO app;
+	GRANT CREATE ON SCHEMA public TO app;
+});
+my $pa_pid = $a->query_safe("BEGIN; SELECT schemaguard.begin_migration('pool_1') > 0; "
+	  . "CREATE TABLE pool_t1 (id int); SELECT pg_backend_pid(); COMMIT;");
+is($b->query_safe("SELECT coalesce(schemaguard.current_migration()::text, 'none')"), 'none',
+	'the next client of the backend inherits no migration');
+my $pb_pid = $b->query_safe("BEGIN; SET LOCAL schemaguard.migration_lock_timeout = '1s'; "
+	  . "SELECT schemaguard.begin_migration('pool_2') > 0; CREATE TABLE pool_t2 (id int); "
+	  . "SELECT pg_backend_pid(); COMMIT;");
+($pa_pid) = $pa_pid =~ /(\d+)\s*$/;
+($pb_pid) = $pb_pid =~ /(\d+)\s*$/;
+is($pa_pid, $pb_pid, 'both migrations ran on the same server backend');
+is($node->safe_psql('postgres',
+		"SELECT string_agg(version || ':' || status || ':' || statement_count, ',' ORDER BY id) FROM schemaguard.migrations"),
+	'pool_1:applied:1,pool_2:applied:1', 'each is applied with its own statement, without waiting for a lock');
 
 $a->quit;
 $b->quit;
