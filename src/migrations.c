@@ -930,7 +930,8 @@ sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 	nulls[L_MIGRATION_ID] = (current_migration == 0);
 	values[L_COMMAND_TAG] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
 	values[L_OBJECT_IDENTITY] = text_datum_or_null(statement_object(parsetree), &nulls[L_OBJECT_IDENTITY]);
-	values[L_STATEMENT] = CStringGetTextDatum(sql);
+	/* from its first token: leading comments are not in the slice on 18 */
+	values[L_STATEMENT] = CStringGetTextDatum(sql + sg_first_token_offset(sql));
 	if (rules_json)
 		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
 	else
