@@ -100,11 +100,17 @@ CREATE TRIGGER ddl_log_protect BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON 
 CREATE FUNCTION schemaguard.current_migration() RETURNS bigint
 	AS 'MODULE_PATHNAME', 'sg_current_migration' LANGUAGE C STABLE PARALLEL RESTRICTED;
 
--- Hash chain: each applied migration's chain value covers the previous one's.
-CREATE FUNCTION schemaguard._chain(prev text, version text, checksum text) RETURNS text
-	LANGUAGE sql IMMUTABLE AS
-	$$ SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
-	       coalesce(prev, '') || '|' || version || '|' || coalesce(checksum, ''), 'UTF8')), 'hex') $$;
+-- Hash chain: each applied migration's chain value covers its own fields and
+-- the previous one's chain (the C writer computes the same, in migrations.c).
+CREATE FUNCTION schemaguard._chain(prev text, h schemaguard.migration_history) RETURNS text
+	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT encode(sha256(convert_to(coalesce(prev, '') || string_agg('|' || coalesce(octet_length(f) || ':' || f, '-'), '' ORDER BY n),
+	                                getdatabaseencoding())), 'hex')
+	  FROM unnest(ARRAY[h.id::text, h.version, h.name, h.checksum, CASE WHEN h.transactional THEN 't' ELSE 'f' END,
+	                    h.applied_by,
+	                    ((extract(epoch FROM h.started_at) - 946684800) * 1000000)::bigint::text,
+	                    ((extract(epoch FROM h.finished_at) - 946684800) * 1000000)::bigint::text,
+	                    h.statement_count::text, h.prev_checksum]) WITH ORDINALITY AS u(f, n) $$;
 
 -- The writers are C (src/migrations.c): they write the history tables
 -- directly, past the append-only triggers.  Recording migrations is
@@ -132,16 +138,17 @@ END $$;
 CREATE FUNCTION schemaguard.verify_history(OUT version text, OUT problem text) RETURNS SETOF record
 	LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	h schemaguard.migration_history;
 	m record;
 	prev_chain text;
 BEGIN
-	FOR m IN SELECT * FROM schemaguard.migration_history WHERE status = 'applied' ORDER BY id LOOP
-		IF m.chain IS DISTINCT FROM schemaguard._chain(prev_chain, m.version, m.checksum) THEN
-			version := m.version;
+	FOR h IN SELECT * FROM schemaguard.migration_history WHERE status = 'applied' ORDER BY id LOOP
+		IF h.chain IS DISTINCT FROM schemaguard._chain(prev_chain, h) THEN
+			version := h.version;
 			problem := 'hash chain broken: the row, or one before it, was edited, removed or reordered';
 			RETURN NEXT;
 		END IF;
-		prev_chain := m.chain;
+		prev_chain := h.chain;
 	END LOOP;
 	FOR m IN SELECT * FROM schemaguard.migrations WHERE status IN ('interrupted', 'running') LOOP
 		version := m.version;

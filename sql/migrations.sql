@@ -65,6 +65,11 @@ ALTER TABLE schemaguard.migration_history DISABLE TRIGGER migration_history_prot
 UPDATE schemaguard.migration_history SET checksum = 'forged' WHERE version = '20260101_init';
 SELECT * FROM schemaguard.verify_history();
 ROLLBACK;
+BEGIN;
+ALTER TABLE schemaguard.migration_history DISABLE TRIGGER migration_history_protect;
+UPDATE schemaguard.migration_history SET applied_by = 'someone_else' WHERE version = '20260103_concurrent';
+SELECT * FROM schemaguard.verify_history();
+ROLLBACK;
 
 -- resolve_migration(): bad input; an interrupted migration is covered in TAP.
 SELECT schemaguard.resolve_migration('20260101_init', 'applied', 'x');

@@ -33,6 +33,7 @@
 #include "common/sha2.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -341,20 +342,49 @@ history_write(Relation rel, HistRow *row)
 	sg_rows_insert(rel, row->values, row->nulls);
 }
 
+/* One field of the chain's input: "<bytes>:<value>", or "-" for NULL. */
+static void
+chain_field(StringInfo buf, const char *value)
+{
+	appendStringInfoChar(buf, '|');
+	if (value == NULL)
+		appendStringInfoChar(buf, '-');
+	else
+		appendStringInfo(buf, "%zu:%s", strlen(value), value);
+}
+
 /*
- * The hash chain: sha256 hex of "prev|version|checksum" (NULL as empty), as
- * schemaguard._chain() computes it for verify_history().
+ * The hash chain: sha256 hex of the previous row's chain and this row's
+ * fields that history is about (id, version, name, checksum, transactional,
+ * applied_by, started_at and finished_at in microseconds since 2000,
+ * statement_count, prev_checksum), each length-prefixed.  An edit of any of
+ * them, or of an earlier row, breaks it.  schemaguard._chain() computes the
+ * same for verify_history().
  */
 static char *
-chain_value(const char *prev, const char *version, const char *checksum)
+chain_value(const char *prev, const HistRow *row)
 {
-	char	   *input = psprintf("%s|%s|%s", prev ? prev : "", version, checksum ? checksum : "");
+	StringInfoData buf;
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
 
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, prev ? prev : "");
+	chain_field(&buf, psprintf(INT64_FORMAT, DatumGetInt64(row->values[H_ID])));
+	chain_field(&buf, row_text(row, H_VERSION));
+	chain_field(&buf, row_text(row, H_NAME));
+	chain_field(&buf, row_text(row, H_CHECKSUM));
+	chain_field(&buf, DatumGetBool(row->values[H_TRANSACTIONAL]) ? "t" : "f");
+	chain_field(&buf, row_text(row, H_APPLIED_BY));
+	chain_field(&buf, psprintf(INT64_FORMAT, DatumGetTimestampTz(row->values[H_STARTED_AT])));
+	chain_field(&buf, row->nulls[H_FINISHED_AT] ? NULL :
+				psprintf(INT64_FORMAT, DatumGetTimestampTz(row->values[H_FINISHED_AT])));
+	chain_field(&buf, psprintf("%d", DatumGetInt32(row->values[H_STATEMENT_COUNT])));
+	chain_field(&buf, row_text(row, H_PREV_CHECKSUM));
+
 	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) input, strlen(input)) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute the migration history's SHA-256 chain");
 	pg_cryptohash_free(ctx);
@@ -401,7 +431,7 @@ finish_migration(int64 mid, bool with_event)
 	row.values[H_PREV_CHECKSUM] = text_datum_or_null(have_prev ? row_text(&prev, H_CHECKSUM) : NULL,
 													 &row.nulls[H_PREV_CHECKSUM]);
 	row.values[H_CHAIN] = CStringGetTextDatum(chain_value(have_prev ? row_text(&prev, H_CHAIN) : NULL,
-														  version, row_text(&row, H_CHECKSUM)));
+														  &row));
 	row.nulls[H_CHAIN] = false;
 	history_write(rel, &row);
 	/*
