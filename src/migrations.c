@@ -892,17 +892,16 @@ statement_object(Node *parsetree)
 			rv = ((AlterTableStmt *) parsetree)->relation;
 			break;
 		case T_IndexStmt:
-			rv = ((IndexStmt *) parsetree)->relation;
-			if (((IndexStmt *) parsetree)->idxname)
 			{
-				RangeVar   *idx = makeRangeVar(rv->schemaname, ((IndexStmt *) parsetree)->idxname, -1);
-				Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+				/* the index, in its table's schema; unnamed: the table */
+				IndexStmt  *is = (IndexStmt *) parsetree;
+				Oid			relid = RangeVarGetRelid(is->relation, NoLock, true);
 
-				if (OidIsValid(relid))
-					idx->schemaname = get_namespace_name(get_rel_namespace(relid));
-				rv = idx;
+				if (!OidIsValid(relid))
+					return is->idxname ? pstrdup(quote_identifier(is->idxname)) : sg_rangevar_name(is->relation);
+				return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  is->idxname ? is->idxname : get_rel_name(relid));
 			}
-			break;
 		case T_RenameStmt:
 			rv = ((RenameStmt *) parsetree)->relation;
 			break;
