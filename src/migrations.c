@@ -36,7 +36,6 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -160,33 +159,13 @@ open_history(void)
 	return sg_rows_open("migration_history", history_types, H_NATTS, RowExclusiveLock, false);
 }
 
-/* migration_history's OID, to lock it before opening it. */
-static Oid
-history_relid(void)
-{
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, false);
-	Oid			relid = get_relname_relid("migration_history", nsp);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table %s.migration_history does not exist", SG_SCHEMA),
-				 errhint("Run ALTER EXTENSION schemaguard UPDATE.")));
-	return relid;
-}
 
 /* nextval() of <table>_id_seq, the table's id sequence. */
 static int64
 next_id(Relation rel)
 {
-	char	   *seqname = psprintf("%s_id_seq", RelationGetRelationName(rel));
-	Oid			seqid = get_relname_relid(seqname, RelationGetNamespace(rel));
-
-	if (!OidIsValid(seqid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("sequence %s.%s does not exist", SG_SCHEMA, seqname)));
-	return nextval_internal(seqid, false);
+	return nextval_internal(sg_rows_relid(psprintf("%s_id_seq", RelationGetRelationName(rel)), false),
+							false);
 }
 
 static inline Datum
@@ -642,7 +621,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 	 * one runs, poll without the lock, so that its end_migration() can
 	 * write; up to deadline.
 	 */
-	relid = history_relid();
+	relid = sg_rows_relid("migration_history", false);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), sg_migration_lock_timeout);
 	for (;;)
 	{
@@ -800,7 +779,7 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resolve_migration() needs a note saying what was checked")));
 
-	LockRelationOid(history_relid(), ShareRowExclusiveLock);
+	LockRelationOid(sg_rows_relid("migration_history", false), ShareRowExclusiveLock);
 	history_locked = true;
 	rel = open_history();
 	if (!history_by_version(rel, version, &row) ||

@@ -35,6 +35,21 @@
 #include "compat.h"
 #include "schemaguard.h"
 
+/* The OID of schemaguard.<relname> (a table, index or sequence of ours). */
+Oid
+sg_rows_relid(const char *relname, bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation %s.%s does not exist", SG_SCHEMA, relname),
+				 errhint("Run ALTER EXTENSION schemaguard UPDATE.")));
+	return relid;
+}
+
 /*
  * Open schemaguard.<relname>, refusing a table whose columns are not the
  * ones this library writes (an extension script older or newer than the
@@ -45,21 +60,13 @@ Relation
 sg_rows_open(const char *relname, const Oid *types, int ntypes,
 			 LOCKMODE lockmode, bool missing_ok)
 {
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	Oid			relid = sg_rows_relid(relname, missing_ok);
 	Relation	rel;
 	TupleDesc	desc;
 	bool		ok;
 
 	if (!OidIsValid(relid))
-	{
-		if (missing_ok)
-			return NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table %s.%s does not exist", SG_SCHEMA, relname),
-				 errhint("Run ALTER EXTENSION schemaguard UPDATE.")));
-	}
+		return NULL;
 	rel = table_open(relid, lockmode);
 	desc = RelationGetDescr(rel);
 	ok = desc->natts == ntypes;
@@ -120,15 +127,9 @@ sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt, Oid keytype
 			 Datum key, bool backward)
 {
 	SgRowScan  *scan = palloc0(sizeof(SgRowScan));
-	Oid			idxid = get_relname_relid(indexname, RelationGetNamespace(rel));
 	ScanKeyData skey;
 
-	if (!OidIsValid(idxid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("index %s.%s does not exist", SG_SCHEMA, indexname),
-				 errhint("Run ALTER EXTENSION schemaguard UPDATE, or restore the index.")));
-	scan->index = index_open(idxid, AccessShareLock);
+	scan->index = index_open(sg_rows_relid(indexname, false), AccessShareLock);
 	if (keyatt > 0)
 		ScanKeyEntryInitialize(&skey, 0, keyatt, BTEqualStrategyNumber, InvalidOid,
 							   TupleDescAttr(RelationGetDescr(rel), keyatt - 1)->attcollation,

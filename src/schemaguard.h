@@ -444,6 +444,7 @@ typedef struct SgRowScan
 	ScanDirection direction;
 	struct SysScanDescData *scan;
 } SgRowScan;
+extern Oid	sg_rows_relid(const char *relname, bool missing_ok);
 extern Relation sg_rows_open(const char *relname, const Oid *types, int ntypes,
 							 LOCKMODE lockmode, bool missing_ok);
 extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
