@@ -250,9 +250,13 @@ CREATE FUNCTION schemaguard.row_history(target regclass, key jsonb)
 	RETURNS SETOF schemaguard.audit_log
 	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT * FROM schemaguard.audit_log
-	 WHERE table_oid = target AND (row_key = key OR op = 'TRUNCATE')
-	 ORDER BY at, id
+	WITH r AS (SELECT * FROM schemaguard.audit_log WHERE table_oid = target AND row_key = key)
+	SELECT * FROM r
+	UNION ALL
+	-- a TRUNCATE after the row first appeared removed it too
+	SELECT * FROM schemaguard.audit_log l
+	 WHERE l.table_oid = target AND l.op = 'TRUNCATE' AND l.id > (SELECT min(id) FROM r)
+	ORDER BY at, id
 	$$;
 COMMENT ON FUNCTION schemaguard.row_history(regclass, jsonb) IS
 	'The change history of one row (by its primary key), oldest first';
