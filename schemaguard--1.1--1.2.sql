@@ -166,25 +166,29 @@ GRANT SELECT ON schemaguard.staged_drops TO PUBLIC;
 -- the heap and its indexes); a statement trigger refuses INSERT, UPDATE,
 -- DELETE and TRUNCATE for everyone but superusers and purge_audit().
 --
-CREATE SEQUENCE schemaguard.audit_log_id_seq;
+-- CACHE: most ids come from the backend's own cache, not the sequence page
+CREATE SEQUENCE schemaguard.audit_log_id_seq CACHE 100;
 CREATE TABLE schemaguard.audit_log (
 	id bigint NOT NULL DEFAULT pg_catalog.nextval('schemaguard.audit_log_id_seq'),
 	at timestamptz NOT NULL,
 	xid xid8 NOT NULL,
 	table_oid oid NOT NULL,
-	schema_name name NOT NULL,
-	table_name name NOT NULL,
+	schema_name text NOT NULL,
+	table_name text NOT NULL,
 	op text NOT NULL,
 	row_key jsonb,
 	old jsonb,
 	new jsonb,
 	tenant text,
-	actor name NOT NULL,
-	"session_user" name NOT NULL,
+	actor text NOT NULL,
+	"session_user" text NOT NULL,
 	application_name text
 );
 ALTER SEQUENCE schemaguard.audit_log_id_seq OWNED BY schemaguard.audit_log.id;
 CREATE INDEX audit_log_at ON schemaguard.audit_log USING brin (at);
+-- row_history(): a btree on (table, key).  Measured against a btree on the
+-- key's hash and a hash index: this one costs least per insert, as serial
+-- keys take the btree's rightmost-page fast path.
 CREATE INDEX audit_log_row ON schemaguard.audit_log (table_oid, row_key);
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.audit_log_id_seq', '');

@@ -491,16 +491,16 @@ log_common(Datum *values, bool *nulls, Oid relid, const char *op)
 	values[1] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	values[2] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	values[3] = ObjectIdGetDatum(relid);
-	values[4] = DirectFunctionCall1(namein, CStringGetDatum(nsp ? nsp : "?"));
-	values[5] = DirectFunctionCall1(namein, CStringGetDatum(name ? name : "?"));
+	values[4] = CStringGetTextDatum(nsp ? nsp : "?");
+	values[5] = CStringGetTextDatum(name ? name : "?");
 	values[6] = CStringGetTextDatum(op);
 	nulls[7] = nulls[8] = nulls[9] = true;	/* row_key, old, new */
 	if (tenant && tenant[0])
 		values[10] = CStringGetTextDatum(tenant);
 	else
 		nulls[10] = true;
-	values[11] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
-	values[12] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
+	values[11] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[12] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
 	if (application_name && application_name[0])
 		values[13] = CStringGetTextDatum(application_name);
 	else
