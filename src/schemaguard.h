@@ -28,7 +28,7 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
-#define SG_VERSION			"1.3"
+#define SG_VERSION			"1.4"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 

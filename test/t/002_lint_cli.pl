@@ -148,13 +148,24 @@ is($node->safe_psql('upgrade',
 	'false,true', 'after the upgrade set_tenant() is revoked from PUBLIC, current_tenant() is not');
 
 # 1.2 to 1.3: the migration history.
-$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+$node->safe_psql('upgrade', "ALTER EXTENSION schemaguard UPDATE TO '1.3'");
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.3', 'ALTER EXTENSION UPDATE reaches 1.3');
 $node->safe_psql('upgrade', q{
 	BEGIN; SELECT schemaguard.begin_migration('1'); CREATE TABLE after_upgrade (id int); COMMIT;});
 is($node->safe_psql('upgrade', q{SELECT status FROM schemaguard.migrations WHERE version = '1'}),
 	'applied', 'migrations work after the upgrade');
+
+# 1.3 to 1.4: audit triggers.
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.4', 'ALTER EXTENSION UPDATE reaches 1.4');
+$node->safe_psql('upgrade', q{
+	CREATE TABLE audited_after (id int PRIMARY KEY, v text);
+	SELECT schemaguard.enable_audit('audited_after');
+	INSERT INTO audited_after VALUES (1, 'a');});
+is($node->safe_psql('upgrade', q{SELECT op || ' ' || new::text FROM schemaguard.audit_log WHERE table_name = 'audited_after'}),
+	'INSERT {"v": "a", "id": 1}', 'auditing works after the upgrade');
 
 $node->stop;
 done_testing();
