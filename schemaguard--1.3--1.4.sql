@@ -4,44 +4,59 @@
 \echo Use "ALTER EXTENSION schemaguard UPDATE TO '1.4'" to load this file. \quit
 
 --
--- Audit triggers.  The log is written by the C trigger only (straight into
--- the heap and its indexes); a statement trigger refuses INSERT, UPDATE,
--- DELETE and TRUNCATE for everyone but superusers and purge_audit().
+-- Audit triggers.  The C trigger writes one audit_batch row per statement
+-- (per chunk of a large one): what its rows share once, and the rows as a
+-- JSON array [{"k": row_key, "o": old, "n": new}, ...].  audit_log is the
+-- view users read; row i of a batch has id = batch id + i - 1, so the id
+-- sequence steps by 1024, the most rows a batch holds.
 --
--- CACHE: most ids come from the backend's own cache, not the sequence page
-CREATE SEQUENCE schemaguard.audit_log_id_seq CACHE 100;
-CREATE TABLE schemaguard.audit_log (
-	id bigint NOT NULL DEFAULT pg_catalog.nextval('schemaguard.audit_log_id_seq'),
+CREATE SEQUENCE schemaguard.audit_log_id_seq INCREMENT BY 1024 CACHE 32;
+CREATE TABLE schemaguard.audit_batch (
+	id bigint NOT NULL,
 	at timestamptz NOT NULL,
 	xid xid8 NOT NULL,
 	table_oid oid NOT NULL,
 	schema_name text NOT NULL,
 	table_name text NOT NULL,
 	op text NOT NULL,
-	row_key jsonb,
-	old jsonb,
-	new jsonb,
 	tenant text,
 	actor text NOT NULL,
 	"session_user" text NOT NULL,
-	application_name text
-);
-ALTER SEQUENCE schemaguard.audit_log_id_seq OWNED BY schemaguard.audit_log.id;
-CREATE INDEX audit_log_at ON schemaguard.audit_log USING brin (at);
--- row_history(): a btree on (table, key).  Measured against a btree on the
--- key's hash and a hash index: this one costs least per insert, as serial
--- keys take the btree's rightmost-page fast path.
-CREATE INDEX audit_log_row ON schemaguard.audit_log (table_oid, row_key);
-SELECT pg_catalog.pg_extension_config_dump('schemaguard.audit_log', '');
+	application_name text,
+	nrows int NOT NULL,
+	rows json NOT NULL
+) WITH (toast_tuple_target = 8160);	-- a batch (under 4 kB) is stored as it is
+ALTER SEQUENCE schemaguard.audit_log_id_seq OWNED BY schemaguard.audit_batch.id;
+-- The only index: BRIN on the statement time (purge_audit(), time ranges).
+-- row_history() reads a table's batches; see the README for why there is
+-- no per-row key index.
+CREATE INDEX audit_batch_at ON schemaguard.audit_batch USING brin (at);
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.audit_batch', '');
 SELECT pg_catalog.pg_extension_config_dump('schemaguard.audit_log_id_seq', '');
-REVOKE ALL ON schemaguard.audit_log FROM PUBLIC;
+REVOKE ALL ON schemaguard.audit_batch FROM PUBLIC;
 REVOKE ALL ON SEQUENCE schemaguard.audit_log_id_seq FROM PUBLIC;
+COMMENT ON TABLE schemaguard.audit_batch IS
+	'Audited row changes, one row per statement; read them through schemaguard.audit_log';
+
+CREATE VIEW schemaguard.audit_log AS
+SELECT b.id + r.n - 1 AS id, b.at, b.xid, b.table_oid, b.schema_name, b.table_name, b.op,
+       (r.e OPERATOR(pg_catalog.->) 'k')::jsonb AS row_key,
+       (r.e OPERATOR(pg_catalog.->) 'o')::jsonb AS old,
+       (r.e OPERATOR(pg_catalog.->) 'n')::jsonb AS new,
+       b.tenant, b.actor, b."session_user", b.application_name
+  FROM schemaguard.audit_batch b
+ CROSS JOIN LATERAL pg_catalog.json_array_elements(b.rows) WITH ORDINALITY AS r(e, n);
+REVOKE ALL ON schemaguard.audit_log FROM PUBLIC;
+COMMENT ON VIEW schemaguard.audit_log IS 'Audited row changes, one row per changed row';
 
 CREATE FUNCTION schemaguard._audit_log_protect() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'sg_audit_log_protect' LANGUAGE C;
-CREATE TRIGGER audit_log_append_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON schemaguard.audit_log
+CREATE TRIGGER audit_batch_append_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON schemaguard.audit_batch
 	FOR EACH STATEMENT EXECUTE FUNCTION schemaguard._audit_log_protect();
+CREATE TRIGGER audit_log_append_only INSTEAD OF INSERT OR UPDATE OR DELETE
+	ON schemaguard.audit_log
+	FOR EACH ROW EXECUTE FUNCTION schemaguard._audit_log_protect();
 REVOKE ALL ON FUNCTION schemaguard._audit_log_protect() FROM PUBLIC;
 
 -- The triggers enable_audit() and enable_timestamps() attach.  EXECUTE stays
@@ -96,12 +111,12 @@ CREATE FUNCTION schemaguard.row_history(target regclass, key jsonb)
 	RETURNS SETOF schemaguard.audit_log
 	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 	AS $$
-	WITH r AS (SELECT * FROM schemaguard.audit_log WHERE table_oid = target AND row_key = key)
+	WITH t AS (SELECT * FROM schemaguard.audit_log WHERE table_oid = target),
+	     r AS (SELECT * FROM t WHERE row_key = key)
 	SELECT * FROM r
 	UNION ALL
 	-- a TRUNCATE after the row first appeared removed it too
-	SELECT * FROM schemaguard.audit_log l
-	 WHERE l.table_oid = target AND l.op = 'TRUNCATE' AND l.id > (SELECT min(id) FROM r)
+	SELECT * FROM t WHERE op = 'TRUNCATE' AND id > (SELECT min(id) FROM r)
 	ORDER BY at, id
 	$$;
 COMMENT ON FUNCTION schemaguard.row_history(regclass, jsonb) IS

@@ -53,6 +53,39 @@ UPDATE events SET what = 'signed up' WHERE id = 1;
 DELETE FROM events;
 SELECT op, table_name, row_key, old, new FROM schemaguard.audit_log WHERE table_name LIKE 'events%' ORDER BY id;
 
+-- Values are what to_jsonb() gives, whatever the type (domains, arrays,
+-- composites, json, NaN and infinities, escapes, ranges, intervals).
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE TYPE pair AS (x int, y text);
+CREATE TABLE typed (id posint PRIMARY KEY, n numeric, f float8, nan numeric, inf float8,
+	b bool, t text, v varchar(5), c char(3), u uuid, j json, jb jsonb, arr int[], p pair,
+	ts timestamp, d date, iv interval, r int4range, bits bit(3), big bigint, small smallint);
+SELECT schemaguard.enable_audit('typed');
+INSERT INTO typed VALUES (1, 1.50, 2.5e10, 'NaN', '-Infinity', true,
+	E'quote " back \\ nl \n tab \t \u00e9 \u0001', 'abc', 'x', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+	'{"a": [1, 2]}', '{"b": null}', '{1,NULL,3}', ROW(1, 'y'), '2026-01-02 03:04:05', 'infinity',
+	'1 day 2 hours', '[1,5)', B'101', 9223372036854775807, -32768);
+SELECT l.op, l.row_key, l.new = to_jsonb(ty) AS insert_same_as_to_jsonb
+  FROM schemaguard.audit_log l, typed ty WHERE l.table_name = 'typed' AND l.op = 'INSERT';
+UPDATE typed SET n = 'Infinity', arr = '{}', p = NULL, t = NULL;
+SELECT l.old, l.new = (SELECT jsonb_object_agg(k, v) FROM jsonb_each(to_jsonb(ty)) e(k, v)
+                        WHERE k IN ('n', 'arr', 'p', 't')) AS update_same_as_to_jsonb
+  FROM schemaguard.audit_log l, typed ty WHERE l.table_name = 'typed' AND l.op = 'UPDATE';
+
+-- A large statement is written in several batches; every row is there once,
+-- ids are unique; a row wider than a batch is fine too.
+CREATE TABLE bulk (id int PRIMARY KEY, v text);
+SELECT schemaguard.enable_audit('bulk');
+INSERT INTO bulk SELECT g, 'value ' || g FROM generate_series(1, 3000) g;
+UPDATE bulk SET v = repeat('w', 20000) WHERE id = 7;
+SELECT count(*) AS logged, count(DISTINCT id) AS distinct_ids,
+       count(DISTINCT row_key->>'id') AS distinct_keys, min((row_key->>'id')::int), max((row_key->>'id')::int)
+  FROM schemaguard.audit_log WHERE table_name = 'bulk' AND op = 'INSERT';
+SELECT count(*) > 1 AS several_batches, max(nrows) <= 1024 AS batches_bounded
+  FROM schemaguard.audit_batch WHERE table_name = 'bulk' AND op = 'INSERT';
+SELECT length(new->>'v') AS wide_value FROM schemaguard.audit_log WHERE table_name = 'bulk' AND op = 'UPDATE';
+SELECT op, new->>'v' AS v FROM schemaguard.row_history('bulk', '{"id": 2999}');
+
 -- Rows of a renamed or dropped table stay readable by schema and name.
 BEGIN;
 SELECT schemaguard.allow('renaming-table', 'test'), schemaguard.allow('staged-drop', 'test');
@@ -75,15 +108,24 @@ SELECT has_table_privilege('sg_audit_reader', 'schemaguard.audit_log', 'SELECT')
 SET ROLE sg_audit_reader;
 SELECT count(*) FROM schemaguard.audit_log;
 RESET ROLE;
-ALTER TABLE schemaguard.audit_log OWNER TO sg_audit_owner;
+ALTER TABLE schemaguard.audit_batch OWNER TO sg_audit_owner;
+ALTER VIEW schemaguard.audit_log OWNER TO sg_audit_owner;
 SET ROLE sg_audit_owner;
+-- through the view, and on the table behind it
 UPDATE schemaguard.audit_log SET op = 'forged';
 DELETE FROM schemaguard.audit_log;
-TRUNCATE schemaguard.audit_log;
 INSERT INTO schemaguard.audit_log (at, xid, table_oid, schema_name, table_name, op, actor, "session_user")
 VALUES (now(), '1', 0, 'x', 'x', 'INSERT', 'x', 'x');
+UPDATE schemaguard.audit_batch SET op = 'forged';
+DELETE FROM schemaguard.audit_batch;
+TRUNCATE schemaguard.audit_batch;
+INSERT INTO schemaguard.audit_batch VALUES (1, now(), '1', 0, 'x', 'x', 'INSERT', NULL, 'x', 'x', NULL, 1, '[{}]');
 RESET ROLE;
-ALTER TABLE schemaguard.audit_log OWNER TO CURRENT_USER;
+ALTER TABLE schemaguard.audit_batch OWNER TO CURRENT_USER;
+ALTER VIEW schemaguard.audit_log OWNER TO CURRENT_USER;
+-- a superuser changes the table, not the view
+DELETE FROM schemaguard.audit_log;
+SELECT count(*) AS rows_kept FROM schemaguard.audit_log;
 
 -- purge_audit(): the retention path, recorded in the log.
 SELECT has_function_privilege('public', 'schemaguard.purge_audit(interval)', 'EXECUTE') AS public_can_purge;
@@ -102,6 +144,7 @@ SELECT schemaguard.enable_audit('pg_class');
 CREATE VIEW acct_view AS SELECT * FROM acct;
 SELECT schemaguard.enable_audit('acct_view');
 SELECT schemaguard.enable_audit('schemaguard.audit_log');
+SELECT schemaguard.enable_audit('schemaguard.audit_batch');
 SELECT schemaguard.disable_audit(NULL);
 
 -- enable_timestamps(): created_at/updated_at filled on INSERT when NULL,
@@ -124,8 +167,10 @@ SELECT schemaguard.enable_timestamps(NULL);
 BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP VIEW acct_view;
-DROP TABLE acct, events, posts;
+DROP TABLE acct, events, posts, typed, bulk;
+DROP TYPE pair;
+DROP DOMAIN posint;
 COMMIT;
 DROP ROLE sg_audit_owner, sg_audit_reader;
 -- a superuser may empty the log (the later suites count populated tables)
-TRUNCATE schemaguard.audit_log;
+TRUNCATE schemaguard.audit_batch;

@@ -4,14 +4,17 @@
  *		Audit triggers in C: row changes into schemaguard.audit_log, and the
  *		created_at/updated_at/updated_by trigger.
  *
- * The audit trigger is an AFTER ROW trigger (and an AFTER TRUNCATE statement
- * trigger).  It builds the log row itself, in C, and inserts it straight
- * into the heap and the log's indexes, without SPI or the executor: no plan,
- * no portal, no permission check (the log is writable by nobody else).
- * What it costs per row: the jsonb of the changed columns, a nextval, one
- * heap insert and its index entries.
+ * The audit trigger is an AFTER statement trigger with transition tables
+ * (and an AFTER TRUNCATE statement trigger).  What a second write costs is
+ * the bytes and the per-row work, so a statement's rows are written
+ * together: one row of schemaguard.audit_batch holds what the statement's
+ * rows share (time, xid, table, op, tenant, roles) once, and the rows as a
+ * JSON array built as text in C (no jsonb tree, no SQL calls for the
+ * common types), inserted straight into the heap without SPI or the
+ * executor.  The audit_log view unnests the batches and casts to jsonb
+ * when read.
  *
- *	- excluded columns (the trigger's arguments) never appear;
+ *	- excluded columns never appear;
  *	- an UPDATE logs only the columns whose value changed, and nothing at
  *	  all when no included column changed;
  *	- row_key holds the primary key's values (NULL without a primary key);
@@ -64,17 +67,8 @@
 #include "compat.h"
 #include "schemaguard.h"
 
-#define SG_AUDIT_LOG		"audit_log"
-#define SG_AUDIT_SEQ		"audit_log_id_seq"
-#define SG_AUDIT_NCOLS		14
-
 /* Set while purge_audit() deletes, so that the protection lets it. */
 static bool purging = false;
-
-/* audit_log and its sequence, looked up once per backend (see audit_ids()). */
-static Oid	log_relid = InvalidOid;
-static Oid	log_seqid = InvalidOid;
-static bool ids_callback = false;
 
 PG_FUNCTION_INFO_V1(sg_audit_trigger);
 PG_FUNCTION_INFO_V1(sg_audit_log_protect);
@@ -83,387 +77,298 @@ PG_FUNCTION_INFO_V1(sg_timestamps_trigger);
 PG_FUNCTION_INFO_V1(sg_enable_audit);
 PG_FUNCTION_INFO_V1(sg_enable_timestamps);
 
-/* ---------- jsonb of a row ---------- */
+/* ---------- JSON text of a row ---------- */
 
 /*
- * to_jsonb() of one value.  to_jsonb is polymorphic and reads its argument
- * type from the call expression, so give it one.
+ * How one column's value is written.  The log stores JSON text (cheap to
+ * write: no jsonb tree, no key sorting) and the audit_log view casts it to
+ * jsonb when read, so a value only has to be valid JSON with the meaning
+ * to_jsonb() gives it.
  */
-static Jsonb *
-value_jsonb(Datum value, Oid typid)
+typedef enum AuditColKind
 {
-	FmgrInfo	flinfo;
-	FuncExpr   *expr;
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		result;
+	COL_INTEGER,				/* int2, int4, int8: digits */
+	COL_NUMBER,					/* numeric, float: digits, or a string for NaN/Infinity */
+	COL_BOOL,
+	COL_TEXT,					/* text, varchar: an escaped string */
+	COL_DATETIME,				/* date, timestamp, timestamptz: ISO 8601, as to_jsonb */
+	COL_JSON,					/* json, jsonb: their own text */
+	COL_STRING,					/* other built-in scalars: output function, escaped */
+	COL_TO_JSON					/* arrays, composites, user types: to_json() */
+} AuditColKind;
 
-	fmgr_info(F_TO_JSONB, &flinfo);
-	expr = makeFuncExpr(F_TO_JSONB, JSONBOID,
-						list_make1(makeNullConst(typid, -1, InvalidOid)),
-						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	flinfo.fn_expr = (Node *) expr;
-	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = value;
-	fcinfo->args[0].isnull = false;
-	result = FunctionCallInvoke(fcinfo);
-	return DatumGetJsonbP(result);
+typedef struct AuditCol
+{
+	AttrNumber	attnum;
+	AuditColKind kind;
+	Oid			typid;			/* base type */
+	char	   *key;			/* "name": */
+	FmgrInfo	fn;				/* output function, or to_json */
+} AuditCol;
+
+/* A table's columns as the log shows them: one per statement. */
+typedef struct AuditShape
+{
+	TupleDesc	desc;
+	int			ncols;
+	AuditCol   *cols;			/* included columns */
+	int			nkeys;
+	AuditCol  **keys;			/* included primary key columns */
+} AuditShape;
+
+static bool
+is_excluded(Trigger *trigger, const char *name)
+{
+	for (int a = 0; a < trigger->tgnargs; a++)
+	{
+		if (strcmp(trigger->tgargs[a], name) == 0)
+			return true;
+	}
+	return false;
 }
 
-/*
- * The common scalar types, converted as to_jsonb() would, without a
- * function call; false for any other type.
- */
-static bool
-fast_scalar(Datum value, Oid typid, JsonbValue *val)
+/* How values of a type are printed; COL_TO_JSON for anything not a built-in scalar. */
+static AuditColKind
+column_kind(Oid typid)
 {
-	char		buf[MAXDATELEN + 1];
-
 	switch (typid)
 	{
 		case INT2OID:
-			val->type = jbvNumeric;
-			val->val.numeric = int64_to_numeric(DatumGetInt16(value));
-			return true;
 		case INT4OID:
-			val->type = jbvNumeric;
-			val->val.numeric = int64_to_numeric(DatumGetInt32(value));
-			return true;
 		case INT8OID:
-			val->type = jbvNumeric;
-			val->val.numeric = int64_to_numeric(DatumGetInt64(value));
-			return true;
+			return COL_INTEGER;
 		case NUMERICOID:
-			if (numeric_is_nan(DatumGetNumeric(value)) || numeric_is_inf(DatumGetNumeric(value)))
-				return false;	/* to_jsonb writes these as strings */
-			val->type = jbvNumeric;
-			val->val.numeric = DatumGetNumeric(value);
-			return true;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return COL_NUMBER;
 		case BOOLOID:
-			val->type = jbvBool;
-			val->val.boolean = DatumGetBool(value);
-			return true;
+			return COL_BOOL;
 		case TEXTOID:
 		case VARCHAROID:
-			{
-				text	   *t = DatumGetTextPP(value);
-
-				val->type = jbvString;
-				val->val.string.val = VARDATA_ANY(t);
-				val->val.string.len = VARSIZE_ANY_EXHDR(t);
-				return true;
-			}
-		case TIMESTAMPTZOID:
-		case TIMESTAMPOID:
+			return COL_TEXT;
 		case DATEOID:
-			{
-				char	   *s = pstrdup(JsonEncodeDateTime(buf, value, typid, NULL));
-
-				val->type = jbvString;
-				val->val.string.val = s;
-				val->val.string.len = strlen(s);
-				return true;
-			}
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return COL_DATETIME;
+		case JSONOID:
+		case JSONBOID:
+			return COL_JSON;
 		default:
-			return false;
+			return COL_TO_JSON;
 	}
 }
 
-/* Add "name": value to the object being built. */
 static void
-push_column(JsonbParseState **state, const char *name, Datum value, bool isnull, Oid typid)
+init_column(AuditCol *col, Form_pg_attribute att)
 {
-	JsonbValue	key;
-	JsonbValue	val;
+	Oid			typid = att->atttypid;
+	AuditColKind kind = column_kind(typid);
+	StringInfoData key;
 
-	key.type = jbvString;
-	key.val.string.val = (char *) name;
-	key.val.string.len = strlen(name);
-	pushJsonbValue(state, WJB_KEY, &key);
-	if (isnull)
+	/* a domain is printed as its base type, as to_jsonb() does */
+	if (kind == COL_TO_JSON)
 	{
-		val.type = jbvNull;
-		pushJsonbValue(state, WJB_VALUE, &val);
-		return;
+		typid = getBaseType(typid);
+		kind = column_kind(typid);
+		if (kind == COL_TO_JSON && typid < FirstNormalObjectId &&
+			!type_is_rowtype(typid) && !OidIsValid(get_element_type(typid)))
+			kind = COL_STRING;
 	}
-	if (fast_scalar(value, typid, &val))
+	col->attnum = att->attnum;
+	col->typid = typid;
+	col->kind = kind;
+	initStringInfo(&key);
+	escape_json(&key, NameStr(att->attname));
+	appendStringInfoChar(&key, ':');
+	col->key = key.data;
+	if (kind == COL_TO_JSON)
 	{
-		pushJsonbValue(state, WJB_VALUE, &val);
-		return;
+		/* to_json() is polymorphic: it reads its argument type from the call */
+		fmgr_info(F_TO_JSON, &col->fn);
+		col->fn.fn_expr = (Node *) makeFuncExpr(F_TO_JSON, JSONOID,
+												list_make1(makeNullConst(att->atttypid, -1, InvalidOid)),
+												InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	}
+	else if (kind == COL_NUMBER || kind == COL_JSON || kind == COL_STRING)
 	{
-		Jsonb	   *j = value_jsonb(value, typid);
+		Oid			outfn;
+		bool		varlena;
 
-		val.type = jbvBinary;
-		val.val.binary.data = &j->root;
-		val.val.binary.len = VARSIZE(j) - VARHDRSZ;
-		pushJsonbValue(state, WJB_VALUE, &val);
+		getTypeOutputInfo(typid, &outfn, &varlena);
+		fmgr_info(outfn, &col->fn);
 	}
 }
 
-/* Which columns the log may show: not dropped, not excluded. */
-static Bitmapset *
-included_columns(Relation rel, Trigger *trigger)
+static AuditShape *
+audit_shape(Relation rel, Trigger *trigger)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	Bitmapset  *cols = NULL;
+	AuditShape *shape = palloc0(sizeof(AuditShape));
+	Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
 
+	shape->desc = desc;
+	shape->cols = palloc(sizeof(AuditCol) * desc->natts);
+	shape->keys = palloc(sizeof(AuditCol *) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		excluded = false;
+		AuditCol   *col;
 
-		if (att->attisdropped)
+		if (att->attisdropped || is_excluded(trigger, NameStr(att->attname)))
 			continue;
-		for (int a = 0; a < trigger->tgnargs; a++)
-		{
-			if (strcmp(trigger->tgargs[a], NameStr(att->attname)) == 0)
-				excluded = true;
-		}
-		if (!excluded)
-			cols = bms_add_member(cols, att->attnum);
+		col = &shape->cols[shape->ncols++];
+		init_column(col, att);
+		if (bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, pk))
+			shape->keys[shape->nkeys++] = col;
 	}
-	return cols;
+	return shape;
 }
 
-/*
- * The jsonb object of tup's columns in cols (when other is given: only those
- * whose value differs from other's); NULL when there is none.
- */
-static Datum
-row_jsonb(Relation rel, HeapTuple tup, HeapTuple other, Bitmapset *cols, bool *isnull)
+/* Append the JSON of one (non-NULL) value. */
+static void
+append_value(StringInfo buf, AuditCol *col, Datum value)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
-	int			n = 0;
-	int			attnum = -1;
+	char		dt[MAXDATELEN + 1];
+	char	   *s;
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	while ((attnum = bms_next_member(cols, attnum)) >= 0)
+	switch (col->kind)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
-		bool		null;
-		Datum		value = heap_getattr(tup, attnum, desc, &null);
+		case COL_INTEGER:
+			{
+				int64		v = col->typid == INT2OID ? DatumGetInt16(value) :
+					col->typid == INT4OID ? DatumGetInt32(value) : DatumGetInt64(value);
 
-		if (other != NULL)
-		{
-			bool		onull;
-			Datum		ovalue = heap_getattr(other, attnum, desc, &onull);
-
-			if (null == onull &&
-				(null || datumIsEqual(value, ovalue, att->attbyval, att->attlen)))
-				continue;
-		}
-		push_column(&state, NameStr(att->attname), value, null, att->atttypid);
-		n++;
+				enlargeStringInfo(buf, MAXINT8LEN + 1);
+				buf->len += pg_lltoa(v, buf->data + buf->len);
+				return;
+			}
+		case COL_BOOL:
+			appendStringInfoString(buf, DatumGetBool(value) ? "true" : "false");
+			return;
+		case COL_TEXT:
+			escape_json(buf, TextDatumGetCString(value));
+			return;
+		case COL_DATETIME:
+			appendStringInfoChar(buf, '"');
+			appendStringInfoString(buf, JsonEncodeDateTime(dt, value, col->typid, NULL));
+			appendStringInfoChar(buf, '"');
+			return;
+		case COL_NUMBER:
+			s = OutputFunctionCall(&col->fn, value);
+			/* NaN and the infinities are strings, as to_jsonb() writes them */
+			if (isdigit((unsigned char) s[s[0] == '-' ? 1 : 0]))
+				appendStringInfoString(buf, s);
+			else
+				escape_json(buf, s);
+			return;
+		case COL_JSON:
+			appendStringInfoString(buf, OutputFunctionCall(&col->fn, value));
+			return;
+		case COL_STRING:
+			escape_json(buf, OutputFunctionCall(&col->fn, value));
+			return;
+		case COL_TO_JSON:
+			appendStringInfoString(buf, TextDatumGetCString(FunctionCall1(&col->fn, value)));
+			return;
 	}
-	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	*isnull = (n == 0);
-	return n == 0 ? (Datum) 0 : JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+static void
+append_column(StringInfo buf, AuditCol *col, Datum value, bool isnull)
+{
+	if (buf->data[buf->len - 1] != '{')
+		appendStringInfoChar(buf, ',');
+	appendStringInfoString(buf, col->key);
+	if (isnull)
+		appendStringInfoString(buf, "null");
+	else
+		append_value(buf, col, value);
+}
+
+/* The JSON object of cols[0..n-1] of slot, appended to buf. */
+static void
+append_object(StringInfo buf, AuditCol **cols, AuditCol *all, int n, TupleTableSlot *slot)
+{
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < n; i++)
+	{
+		AuditCol   *col = cols ? cols[i] : &all[i];
+		bool		isnull;
+		Datum		value = slot_getattr(slot, col->attnum, &isnull);
+
+		append_column(buf, col, value, isnull);
+	}
+	appendStringInfoChar(buf, '}');
 }
 
 /*
  * For an UPDATE: the old and new values of the included columns that
- * changed, in one pass.  False when none changed.
+ * changed.  False when none did.
  */
 static bool
-update_images(Relation rel, HeapTuple oldtup, HeapTuple newtup, Bitmapset *cols,
-			  Datum *oldjson, Datum *newjson)
+append_changes(StringInfo olds, StringInfo news, AuditShape *shape,
+			   TupleTableSlot *oslot, TupleTableSlot *nslot)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	JsonbParseState *os = NULL;
-	JsonbParseState *ns = NULL;
-	JsonbValue *o;
-	JsonbValue *n;
-	int			changed = 0;
-	int			attnum = -1;
+	bool		changed = false;
 
-	pushJsonbValue(&os, WJB_BEGIN_OBJECT, NULL);
-	pushJsonbValue(&ns, WJB_BEGIN_OBJECT, NULL);
-	while ((attnum = bms_next_member(cols, attnum)) >= 0)
+	appendStringInfoChar(olds, '{');
+	appendStringInfoChar(news, '{');
+	for (int i = 0; i < shape->ncols; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		AuditCol   *col = &shape->cols[i];
+		Form_pg_attribute att = TupleDescAttr(shape->desc, col->attnum - 1);
 		bool		onull,
 					nnull;
-		Datum		ov = heap_getattr(oldtup, attnum, desc, &onull);
-		Datum		nv = heap_getattr(newtup, attnum, desc, &nnull);
+		Datum		ov = slot_getattr(oslot, col->attnum, &onull);
+		Datum		nv = slot_getattr(nslot, col->attnum, &nnull);
 
 		if (onull == nnull && (onull || datumIsEqual(ov, nv, att->attbyval, att->attlen)))
 			continue;
-		push_column(&os, NameStr(att->attname), ov, onull, att->atttypid);
-		push_column(&ns, NameStr(att->attname), nv, nnull, att->atttypid);
-		changed++;
+		append_column(olds, col, ov, onull);
+		append_column(news, col, nv, nnull);
+		changed = true;
 	}
-	if (changed == 0)
-		return false;
-	o = pushJsonbValue(&os, WJB_END_OBJECT, NULL);
-	n = pushJsonbValue(&ns, WJB_END_OBJECT, NULL);
-	*oldjson = JsonbPGetDatum(JsonbValueToJsonb(o));
-	*newjson = JsonbPGetDatum(JsonbValueToJsonb(n));
-	return true;
-}
-
-/* The primary key's values of tup, or NULL without a primary key. */
-static Datum
-row_key(Relation rel, HeapTuple tup, bool *isnull)
-{
-	Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	Bitmapset  *cols = NULL;
-	int			x = -1;
-
-	if (pk == NULL)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	while ((x = bms_next_member(pk, x)) >= 0)
-		cols = bms_add_member(cols, x + FirstLowInvalidHeapAttributeNumber);
-	return row_jsonb(rel, tup, NULL, cols, isnull);
+	appendStringInfoChar(olds, '}');
+	appendStringInfoChar(news, '}');
+	return changed;
 }
 
 /* ---------- writing the log ---------- */
 
-/* pg_namespace changed (CREATE/DROP EXTENSION): look the log up again. */
-static void
-audit_ids_inval(Datum arg, int cacheid, uint32 hashvalue)
+/*
+ * schemaguard.audit_batch: one row per statement (or per chunk of a large
+ * statement) holding what is common to its rows once, and the rows as a JSON
+ * array of {"k": row_key, "o": old, "n": new}.  The audit_log view unnests
+ * it; row i of a batch has id = batch id + i - 1, which is why the id
+ * sequence steps by SG_AUDIT_MAX_ROWS.
+ */
+#define SG_AUDIT_BATCH		"audit_batch"
+#define SG_AUDIT_SEQ		"audit_log_id_seq"
+#define SG_AUDIT_NCOLS		13
+#define SG_AUDIT_MAX_ROWS	1024
+/* a batch stays under a page, and the table's toast_tuple_target */
+#define SG_AUDIT_MAX_BYTES	3800
+
+enum
 {
-	log_relid = InvalidOid;
-}
+	B_ID, B_AT, B_XID, B_TABLE_OID, B_SCHEMA, B_TABLE, B_OP, B_TENANT, B_ACTOR,
+	B_SESSION_USER, B_APPLICATION, B_NROWS, B_ROWS
+};
 
-/* The OIDs of audit_log and its sequence. */
-static void
-audit_ids(void)
+static const Oid batch_types[SG_AUDIT_NCOLS] = {
+	INT8OID, TIMESTAMPTZOID, XID8OID, OIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, JSONOID
+};
+
+typedef struct AuditBatch
 {
-	Oid			nsp;
-
-	if (OidIsValid(log_relid))
-		return;
-	if (!ids_callback)
-	{
-		CacheRegisterSyscacheCallback(NAMESPACEOID, audit_ids_inval, (Datum) 0);
-		ids_callback = true;
-	}
-	nsp = get_namespace_oid(SG_SCHEMA, true);
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid(SG_AUDIT_LOG, nsp)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("schemaguard.audit_log does not exist in this database"),
-				 errhint("CREATE EXTENSION schemaguard, or drop the trigger.")));
-	log_seqid = get_relname_relid(SG_AUDIT_SEQ, nsp);
-	log_relid = get_relname_relid(SG_AUDIT_LOG, nsp);
-}
-
-/* An open audit_log, ready to take rows: one per trigger call. */
-#define SG_AUDIT_BATCH	64
-
-typedef struct LogWriter
-{
-	Relation	log;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slot;
-	CommandId	cid;
-	/* rows waiting for one table_multi_insert() */
-	TupleTableSlot *batch[SG_AUDIT_BATCH];
-	int			nbatch;
-	int			nslots;
-	MemoryContext batchcxt;
-} LogWriter;
-
-static void
-writer_open(LogWriter *w)
-{
-	audit_ids();
-	w->log = table_open(log_relid, RowExclusiveLock);
-	w->estate = CreateExecutorState();
-	w->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(w->rri, w->log, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
-	w->slot = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(w->log), &TTSOpsHeapTuple);
-	w->cid = GetCurrentCommandId(true);
-	w->nbatch = w->nslots = 0;
-	w->batchcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard audit batch",
-										ALLOCSET_DEFAULT_SIZES);
-}
-
-/* Write the batched rows: one multi-insert into the heap, then the indexes. */
-static void
-writer_flush(LogWriter *w)
-{
-	if (w->nbatch == 0)
-		return;
-	table_multi_insert(w->log, w->batch, w->nbatch, w->cid, 0, NULL);
-	for (int i = 0; i < w->nbatch; i++)
-	{
-		sg_insert_index_tuples(w->rri, w->batch[i], w->estate);
-		ExecClearTuple(w->batch[i]);
-		ResetPerTupleExprContext(w->estate);
-	}
-	w->nbatch = 0;
-	MemoryContextReset(w->batchcxt);
-}
-
-/* Queue one row; written by writer_flush() (every SG_AUDIT_BATCH rows, and at close). */
-static void
-writer_add(LogWriter *w, Datum *values, bool *nulls)
-{
-	MemoryContext old = MemoryContextSwitchTo(w->batchcxt);
-	HeapTuple	tup;
-
-	if (w->nbatch == w->nslots)
-	{
-		MemoryContext o2 = MemoryContextSwitchTo(w->estate->es_query_cxt);
-
-		w->batch[w->nslots++] = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(w->log),
-													   &TTSOpsHeapTuple);
-		MemoryContextSwitchTo(o2);
-	}
-	values[0] = Int64GetDatum(nextval_internal(log_seqid, false));
-	nulls[0] = false;
-	tup = heap_form_tuple(RelationGetDescr(w->log), values, nulls);
-	ExecStoreHeapTuple(tup, w->batch[w->nbatch++], false);
-	MemoryContextSwitchTo(old);
-	if (w->nbatch == SG_AUDIT_BATCH)
-		writer_flush(w);
-}
-
-/* Insert one row, heap and indexes, as the executor would. */
-static void
-writer_put(LogWriter *w, Datum *values, bool *nulls)
-{
-	HeapTuple	tup;
-
-	values[0] = Int64GetDatum(nextval_internal(log_seqid, false));
-	nulls[0] = false;
-	tup = heap_form_tuple(RelationGetDescr(w->log), values, nulls);
-	ExecStoreHeapTuple(tup, w->slot, true);
-	table_tuple_insert(w->log, w->slot, w->cid, 0, NULL);
-	sg_insert_index_tuples(w->rri, w->slot, w->estate);
-	ExecClearTuple(w->slot);
-	ResetPerTupleExprContext(w->estate);
-}
-
-static void
-writer_close(LogWriter *w)
-{
-	writer_flush(w);
-	MemoryContextDelete(w->batchcxt);
-	ExecCloseIndices(w->rri);
-	ExecResetTupleTable(w->estate->es_tupleTable, false);
-	FreeExecutorState(w->estate);
-	table_close(w->log, NoLock);
-}
-
-/* Insert one row into audit_log. */
-static void
-log_insert(Datum *values, bool *nulls)
-{
-	LogWriter	w;
-
-	writer_open(&w);
-	writer_put(&w, values, nulls);
-	writer_close(&w);
-}
+	Relation	rel;			/* opened at the first write */
+	Oid			seqid;
+	Datum		values[SG_AUDIT_NCOLS];
+	bool		nulls[SG_AUDIT_NCOLS];
+	StringInfoData rows;		/* "[" element, ... */
+	int			nrows;
+} AuditBatch;
 
 /* The table a row is logged under: a partition's root. */
 static Oid
@@ -479,69 +384,136 @@ logged_table(Relation rel)
 	return RelationGetRelid(rel);
 }
 
-/* Fill the columns every log row has; op and the row images are the caller's. */
+/* Start a batch: what every row of the statement shares. */
 static void
-log_common(Datum *values, bool *nulls, Oid relid, const char *op)
+batch_begin(AuditBatch *b, Oid relid, const char *op)
 {
-	const char *tenant = GetConfigOption("schemaguard.tenant", true, false);
+	const char *tenant = sg_tenant();
 	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
 	char	   *name = get_rel_name(relid);
 
-	memset(nulls, 0, sizeof(bool) * SG_AUDIT_NCOLS);
-	values[1] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	values[2] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	values[3] = ObjectIdGetDatum(relid);
-	values[4] = CStringGetTextDatum(nsp ? nsp : "?");
-	values[5] = CStringGetTextDatum(name ? name : "?");
-	values[6] = CStringGetTextDatum(op);
-	nulls[7] = nulls[8] = nulls[9] = true;	/* row_key, old, new */
-	if (tenant && tenant[0])
-		values[10] = CStringGetTextDatum(tenant);
+	b->rel = NULL;
+	memset(b->nulls, 0, sizeof(b->nulls));
+	b->values[B_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+	b->values[B_XID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	b->values[B_TABLE_OID] = ObjectIdGetDatum(relid);
+	b->values[B_SCHEMA] = CStringGetTextDatum(nsp ? nsp : "?");
+	b->values[B_TABLE] = CStringGetTextDatum(name ? name : "?");
+	b->values[B_OP] = CStringGetTextDatum(op);
+	if (tenant)
+		b->values[B_TENANT] = CStringGetTextDatum(tenant);
 	else
-		nulls[10] = true;
-	values[11] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	values[12] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+		b->nulls[B_TENANT] = true;
+	b->values[B_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	b->values[B_SESSION_USER] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
 	if (application_name && application_name[0])
-		values[13] = CStringGetTextDatum(application_name);
+		b->values[B_APPLICATION] = CStringGetTextDatum(application_name);
 	else
-		nulls[13] = true;
+		b->nulls[B_APPLICATION] = true;
+	initStringInfo(&b->rows);
+	appendStringInfoChar(&b->rows, '[');
+	b->nrows = 0;
+}
+
+/* Write the rows gathered so far as one audit_batch row. */
+static void
+batch_flush(AuditBatch *b)
+{
+	if (b->nrows == 0)
+		return;
+	if (b->rel == NULL)
+	{
+		b->rel = sg_rows_open(SG_AUDIT_BATCH, batch_types, SG_AUDIT_NCOLS, RowExclusiveLock, false);
+		b->seqid = sg_rows_relid(SG_AUDIT_SEQ, false);
+	}
+	appendStringInfoChar(&b->rows, ']');
+	b->values[B_ID] = Int64GetDatum(nextval_internal(b->seqid, false));
+	b->values[B_NROWS] = Int32GetDatum(b->nrows);
+	b->values[B_ROWS] = PointerGetDatum(cstring_to_text_with_len(b->rows.data, b->rows.len));
+	sg_rows_put(b->rel, b->values, b->nulls);
+	pfree(DatumGetPointer(b->values[B_ROWS]));
+	resetStringInfo(&b->rows);
+	appendStringInfoChar(&b->rows, '[');
+	b->nrows = 0;
+}
+
+/* Start the next row's JSON element; the caller appends its fields. */
+static StringInfo
+batch_row(AuditBatch *b)
+{
+	if (b->nrows == SG_AUDIT_MAX_ROWS || b->rows.len >= SG_AUDIT_MAX_BYTES)
+		batch_flush(b);
+	if (b->nrows > 0)
+		appendStringInfoChar(&b->rows, ',');
+	b->nrows++;
+	appendStringInfoChar(&b->rows, '{');
+	return &b->rows;
+}
+
+static void
+batch_end(AuditBatch *b)
+{
+	batch_flush(b);
+	if (b->rel != NULL)
+		table_close(b->rel, NoLock);
+	pfree(b->rows.data);
+}
+
+/* A batch of one row: TRUNCATE and purge markers.  new_json may be NULL. */
+static void
+log_marker(Oid relid, const char *op, const char *new_json)
+{
+	AuditBatch	b;
+	StringInfo	row;
+
+	batch_begin(&b, relid, op);
+	row = batch_row(&b);
+	if (new_json)
+		appendStringInfo(row, "\"n\":%s", new_json);
+	appendStringInfoChar(row, '}');
+	batch_end(&b);
 }
 
 /*
- * One statement's changes, from its transition tables: a log row per row,
- * written through one open log.  Per-row memory is reset as it goes, so a
- * large statement does not grow.
+ * One statement's changes, from its transition tables, into batches.
+ * Memory per row is reset as it goes, so a large statement does not grow.
  */
 static void
 audit_statement(TriggerData *td)
 {
 	Relation	rel = td->tg_relation;
 	TupleDesc	desc = RelationGetDescr(rel);
-	Bitmapset  *cols = included_columns(rel, td->tg_trigger);
 	Tuplestorestate *olds = td->tg_oldtable;
 	Tuplestorestate *news = td->tg_newtable;
-	TupleTableSlot *oslot = olds ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
-	TupleTableSlot *nslot = news ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
-	const char *op = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
-		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" : "DELETE";
-	Datum		base[SG_AUDIT_NCOLS];
-	bool		basenulls[SG_AUDIT_NCOLS];
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard audit row",
-												 ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old;
-	LogWriter	w;
-	bool		opened = false;
+	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	const char *op = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" : is_update ? "UPDATE" : "DELETE";
+	AuditShape *shape;
+	TupleTableSlot *oslot;
+	TupleTableSlot *nslot;
+	StringInfoData oldbuf;
+	StringInfoData newbuf;
+	AuditBatch	b;
+	MemoryContext rowcxt;
+	MemoryContext outer;
 
 	if ((TRIGGER_FIRED_BY_INSERT(td->tg_event) && news == NULL) ||
 		(TRIGGER_FIRED_BY_DELETE(td->tg_event) && olds == NULL) ||
-		(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && (olds == NULL || news == NULL)))
+		(is_update && (olds == NULL || news == NULL)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard audit statement trigger has no transition table"),
+				 errmsg("schemaguard audit trigger has no transition table"),
 				 errhint("Recreate it with SELECT schemaguard.enable_audit('%s');",
 						 RelationGetRelationName(rel))));
 
-	log_common(base, basenulls, logged_table(rel), op);
+	shape = audit_shape(rel, td->tg_trigger);
+	oslot = olds ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
+	nslot = news ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
+	initStringInfo(&oldbuf);
+	initStringInfo(&newbuf);
+	batch_begin(&b, logged_table(rel), op);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard audit row",
+								   ALLOCSET_DEFAULT_SIZES);
+	outer = CurrentMemoryContext;
 	if (olds)
 		tuplestore_rescan(olds);
 	if (news)
@@ -550,146 +522,108 @@ audit_statement(TriggerData *td)
 	{
 		bool		haveo = olds && tuplestore_gettupleslot(olds, true, false, oslot);
 		bool		haven = news && tuplestore_gettupleslot(news, true, false, nslot);
-		HeapTuple	ot;
-		HeapTuple	nt;
-		Datum		values[SG_AUDIT_NCOLS];
-		bool		nulls[SG_AUDIT_NCOLS];
+		StringInfo	row;
 
 		if (!haveo && !haven)
 			break;
-		old = MemoryContextSwitchTo(rowcxt);
-		memcpy(values, base, sizeof(values));
-		memcpy(nulls, basenulls, sizeof(nulls));
-		ot = haveo ? ExecFetchSlotHeapTuple(oslot, false, NULL) : NULL;
-		nt = haven ? ExecFetchSlotHeapTuple(nslot, false, NULL) : NULL;
-		if (ot && nt)
-		{
-			if (!update_images(rel, ot, nt, cols, &values[8], &values[9]))
-			{
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(rowcxt);
-				continue;		/* nothing included changed */
-			}
-			nulls[8] = nulls[9] = false;
-		}
-		else if (nt)
-			values[9] = row_jsonb(rel, nt, NULL, cols, &nulls[9]);
-		else
-			values[8] = row_jsonb(rel, ot, NULL, cols, &nulls[8]);
-		values[7] = row_key(rel, ot ? ot : nt, &nulls[7]);
-		MemoryContextSwitchTo(old);
-		if (!opened)
-		{
-			writer_open(&w);
-			opened = true;
-		}
-		writer_add(&w, values, nulls);
 		MemoryContextReset(rowcxt);
+		if (is_update)
+		{
+			bool		changed;
+
+			/* only what changed; nothing at all when no included column did */
+			resetStringInfo(&oldbuf);
+			resetStringInfo(&newbuf);
+			MemoryContextSwitchTo(rowcxt);
+			changed = append_changes(&oldbuf, &newbuf, shape, oslot, nslot);
+			MemoryContextSwitchTo(outer);
+			if (!changed)
+				continue;
+		}
+		row = batch_row(&b);
+		/* the buffers grow in their own context; values are converted in rowcxt */
+		MemoryContextSwitchTo(rowcxt);
+		if (shape->nkeys > 0)
+		{
+			appendStringInfoString(row, "\"k\":");
+			append_object(row, shape->keys, NULL, shape->nkeys, haveo ? oslot : nslot);
+			appendStringInfoChar(row, ',');
+		}
+		if (is_update)
+			appendStringInfo(row, "\"o\":%s,\"n\":%s", oldbuf.data, newbuf.data);
+		else
+		{
+			appendStringInfoString(row, haveo ? "\"o\":" : "\"n\":");
+			append_object(row, NULL, shape->cols, shape->ncols, haveo ? oslot : nslot);
+		}
+		appendStringInfoChar(row, '}');
+		MemoryContextSwitchTo(outer);
 	}
-	if (opened)
-		writer_close(&w);
+	batch_end(&b);
+	MemoryContextDelete(rowcxt);
 	if (oslot)
 		ExecDropSingleTupleTableSlot(oslot);
 	if (nslot)
 		ExecDropSingleTupleTableSlot(nslot);
-	MemoryContextDelete(rowcxt);
 }
 
 /*
  * The audit trigger.  enable_audit() attaches it as AFTER INSERT, UPDATE and
  * DELETE statement triggers with transition tables, and an AFTER TRUNCATE
- * statement trigger; it also works as an AFTER ROW trigger.  Arguments: the
- * excluded columns.
+ * statement trigger.  Arguments: the excluded columns.
  */
 Datum
 sg_audit_trigger(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	Datum		values[SG_AUDIT_NCOLS];
-	bool		nulls[SG_AUDIT_NCOLS];
-	Bitmapset  *cols;
-	HeapTuple	key_tuple;
+	TriggerData *td = sg_trigger_data(fcinfo);
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event))
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard audit must be called as an AFTER trigger")));
-	rel = td->tg_relation;
-
+				 errmsg("schemaguard audit must be an AFTER ... FOR EACH STATEMENT trigger"),
+				 errhint("Create it with SELECT schemaguard.enable_audit('%s');",
+						 RelationGetRelationName(td->tg_relation))));
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-	{
-		log_common(values, nulls, logged_table(rel), "TRUNCATE");
-		log_insert(values, nulls);
-		return PointerGetDatum(NULL);
-	}
-	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-	{
-		audit_statement(td);
-		return PointerGetDatum(NULL);
-	}
-
-	cols = included_columns(rel, td->tg_trigger);
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-	{
-		log_common(values, nulls, logged_table(rel), "INSERT");
-		values[9] = row_jsonb(rel, td->tg_trigtuple, NULL, cols, &nulls[9]);
-		key_tuple = td->tg_trigtuple;
-	}
-	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-	{
-		log_common(values, nulls, logged_table(rel), "DELETE");
-		values[8] = row_jsonb(rel, td->tg_trigtuple, NULL, cols, &nulls[8]);
-		key_tuple = td->tg_trigtuple;
-	}
+		log_marker(logged_table(td->tg_relation), "TRUNCATE", NULL);
 	else
-	{
-		Datum		oldjson,
-					newjson;
-
-		/* Only what changed; nothing at all when no included column did. */
-		if (!update_images(rel, td->tg_trigtuple, td->tg_newtuple, cols, &oldjson, &newjson))
-			return PointerGetDatum(NULL);
-		log_common(values, nulls, logged_table(rel), "UPDATE");
-		values[8] = oldjson;
-		values[9] = newjson;
-		nulls[8] = nulls[9] = false;
-		key_tuple = td->tg_trigtuple;
-	}
-	values[7] = row_key(rel, key_tuple, &nulls[7]);
-	log_insert(values, nulls);
+		audit_statement(td);
 	return PointerGetDatum(NULL);
 }
 
 /*
- * Statement trigger on audit_log: only the audit trigger (which does not go
- * through the executor), superusers and purge_audit() may change the log.
+ * The log's protection.  On audit_batch (BEFORE ... FOR EACH STATEMENT):
+ * only the audit trigger (which does not go through the executor),
+ * superusers and purge_audit() may change it.  On the audit_log view
+ * (INSTEAD OF ... FOR EACH ROW): refused for everyone; a superuser changes
+ * audit_batch itself.
  */
 Datum
 sg_audit_log_protect(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td = sg_trigger_data(fcinfo);
+	bool		on_view = TRIGGER_FIRED_INSTEAD(td->tg_event);
+	const char *what = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function must be called as a trigger")));
-	if (purging || superuser())
+	if (!on_view && (purging || superuser()))
 		return PointerGetDatum(NULL);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("schemaguard.audit_log is append-only"),
-			 errdetail("%s on the audit log is refused for every role but superusers, its owner included.",
-					   TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
-					   TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
-					   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE"),
+			 on_view && superuser() ?
+			 errdetail("%s on the audit_log view is refused for every role.", what) :
+			 errdetail("%s on the audit log is refused for every role but superusers, its owner included.", what),
+			 on_view && superuser() ?
+			 errhint("A superuser may change schemaguard.audit_batch, the table behind the view.") :
 			 errhint("Rows are written by the audit trigger only; remove old ones with schemaguard.purge_audit(interval).")));
 	return PointerGetDatum(NULL);
 }
 
 /*
  * purge_audit(older_than): delete log rows older than that, and record the
- * purge in the log itself.  Returns the number of rows deleted.
+ * purge in the log itself.  Returns the number of log rows deleted.  The
+ * records of earlier purges stay: the trail of what was removed is kept.
  */
 Datum
 sg_purge_audit(PG_FUNCTION_ARGS)
@@ -697,10 +631,8 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 	Interval   *older;
 	Oid			argtypes[1] = {INTERVALOID};
 	Datum		args[1];
-	uint64		deleted = 0;
-	Datum		values[SG_AUDIT_NCOLS];
-	bool		nulls[SG_AUDIT_NCOLS];
-	char	   *summary;
+	int64		deleted = 0;
+	char	   *older_text;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -712,15 +644,24 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("older_than must not be negative")));
 	args[0] = IntervalPGetDatum(older);
+	older_text = DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(older)));
 
 	SPI_connect();
 	purging = true;
 	PG_TRY();
 	{
-		if (SPI_execute_with_args("DELETE FROM schemaguard.audit_log WHERE at < pg_catalog.now() - $1",
-								  1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not purge schemaguard.audit_log");
-		deleted = SPI_processed;
+		bool		isnull;
+
+		if (SPI_execute_with_args("WITH d AS (DELETE FROM schemaguard.audit_batch "
+								  "WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) $1) "
+								  "AND op OPERATOR(pg_catalog.<>) 'PURGE' "
+								  "RETURNING nrows) "
+								  "SELECT pg_catalog.sum(nrows)::pg_catalog.int8 FROM d",
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not purge schemaguard.audit_batch");
+		deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			deleted = 0;
 	}
 	PG_FINALLY();
 	{
@@ -729,20 +670,20 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 
-	/* The purge itself is recorded. */
-	audit_ids();
-	log_common(values, nulls, log_relid, "PURGE");
-	summary = psprintf("{\"older_than\": \"%s\", \"deleted\": " UINT64_FORMAT "}",
-					   DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(older))),
-					   deleted);
-	values[9] = DirectFunctionCall1(jsonb_in, CStringGetDatum(summary));
-	nulls[9] = false;
-	log_insert(values, nulls);
+	/* The purge itself is recorded, under the log's own name. */
+	{
+		StringInfoData summary;
+
+		initStringInfo(&summary);
+		appendStringInfoString(&summary, "{\"older_than\":");
+		escape_json(&summary, older_text);
+		appendStringInfo(&summary, ",\"deleted\":" INT64_FORMAT "}", deleted);
+		log_marker(sg_rows_relid("audit_log", false), "PURGE", summary.data);
+	}
 	ereport(LOG,
-			(errmsg("schemaguard: role \"%s\" purged " UINT64_FORMAT " audit log rows older than %s",
-					GetUserNameFromId(GetOuterUserId(), false), deleted,
-					DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(older))))));
-	PG_RETURN_INT64((int64) deleted);
+			(errmsg("schemaguard: role \"%s\" purged " INT64_FORMAT " audit log rows older than %s",
+					GetUserNameFromId(GetOuterUserId(), false), deleted, older_text)));
+	PG_RETURN_INT64(deleted);
 }
 
 /* ---------- created_at / updated_at / updated_by ---------- */

@@ -30,18 +30,60 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/inval.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "schemaguard.h"
 
-/* The OID of schemaguard.<relname> (a table, index or sequence of ours). */
+/*
+ * The OIDs looked up so far in this backend, by name.  The audit trigger
+ * asks on every statement; any change to pg_class (a relation created,
+ * dropped or renamed, DROP EXTENSION) empties the cache.
+ */
+#define SG_RELID_CACHE	16
+
+typedef struct RelidEntry
+{
+	char		name[NAMEDATALEN];
+	Oid			relid;
+} RelidEntry;
+
+static RelidEntry relid_cache[SG_RELID_CACHE];
+static int	relid_cached = 0;
+static bool relid_callback = false;
+
+static void
+relid_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relid_cached = 0;
+}
+
+/* The OID of schemaguard.<relname> (a table, view, index or sequence of ours). */
 Oid
 sg_rows_relid(const char *relname, bool missing_ok)
 {
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	Oid			nsp;
+	Oid			relid;
 
+	for (int i = 0; i < relid_cached; i++)
+	{
+		if (strcmp(relid_cache[i].name, relname) == 0)
+			return relid_cache[i].relid;
+	}
+	if (!relid_callback)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, relid_cache_reset, (Datum) 0);
+		relid_callback = true;
+	}
+	nsp = get_namespace_oid(SG_SCHEMA, true);
+	relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	if (OidIsValid(relid) && relid_cached < SG_RELID_CACHE && strlen(relname) < NAMEDATALEN)
+	{
+		strlcpy(relid_cache[relid_cached].name, relname, NAMEDATALEN);
+		relid_cache[relid_cached++].relid = relid;
+	}
 	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -67,7 +109,13 @@ sg_rows_open(const char *relname, const Oid *types, int ntypes,
 
 	if (!OidIsValid(relid))
 		return NULL;
-	rel = table_open(relid, lockmode);
+	rel = try_table_open(relid, lockmode);
+	if (rel == NULL)
+	{
+		/* dropped since it was cached (DROP EXTENSION elsewhere): look again */
+		relid_cached = 0;
+		rel = table_open(sg_rows_relid(relname, false), lockmode);
+	}
 	desc = RelationGetDescr(rel);
 	ok = desc->natts == ntypes;
 	for (int i = 0; ok && i < ntypes; i++)
@@ -87,9 +135,12 @@ sg_rows_open(const char *relname, const Oid *types, int ntypes,
 	return rel;
 }
 
-/* Insert one row into rel and its indexes (unique ones checked). */
+/*
+ * Insert one row into rel and its indexes (unique ones checked), without a
+ * CommandCounterIncrement: this command does not see it.
+ */
 void
-sg_rows_insert(Relation rel, Datum *values, bool *nulls)
+sg_rows_put(Relation rel, Datum *values, bool *nulls)
 {
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
@@ -104,7 +155,13 @@ sg_rows_insert(Relation rel, Datum *values, bool *nulls)
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
-	/* later lookups in this transaction see it */
+}
+
+/* Insert one row; later lookups in this transaction see it. */
+void
+sg_rows_insert(Relation rel, Datum *values, bool *nulls)
+{
+	sg_rows_put(rel, values, nulls);
 	CommandCounterIncrement();
 }
 

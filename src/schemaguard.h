@@ -420,6 +420,7 @@ extern bool sg_fk_index_recheck(SgFactSource *facts, SgFinding *f);
 /* tenant.c */
 extern void sg_tenant_init(void);
 extern List *sg_tenant_column_names(void);
+extern const char *sg_tenant(void);
 extern bool sg_is_tenant_column(const char *name);
 
 /* staged.c */
@@ -447,6 +448,7 @@ typedef struct SgRowScan
 extern Oid	sg_rows_relid(const char *relname, bool missing_ok);
 extern Relation sg_rows_open(const char *relname, const Oid *types, int ntypes,
 							 LOCKMODE lockmode, bool missing_ok);
+extern void sg_rows_put(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_delete(Relation rel, ItemPointer tid);
 extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt,

@@ -254,6 +254,13 @@ sg_reset_tenant(PG_FUNCTION_ARGS)
  * current_tenant(): the tenant, or NULL when unset.  LEAKPROOF: it reads
  * no argument and never raises.
  */
+/* The tenant of this transaction, or NULL: for C callers (the audit trigger). */
+const char *
+sg_tenant(void)
+{
+	return (tenant_value == NULL || tenant_value[0] == '\0') ? NULL : tenant_value;
+}
+
 Datum
 sg_current_tenant(PG_FUNCTION_ARGS)
 {
