@@ -108,6 +108,13 @@ SELECT has_table_privilege('sg_audit_reader', 'schemaguard.audit_log', 'SELECT')
 SET ROLE sg_audit_reader;
 SELECT count(*) FROM schemaguard.audit_log;
 RESET ROLE;
+-- a role with no right on the log changes an audited table: it is recorded,
+-- as the role that did it (actor) and the session's login (session_user)
+GRANT INSERT ON bulk TO sg_audit_reader;
+SET ROLE sg_audit_reader;
+INSERT INTO bulk VALUES (5000, 'by the reader');
+RESET ROLE;
+SELECT op, actor, "session_user", new FROM schemaguard.audit_log WHERE table_name = 'bulk' AND row_key = '{"id": 5000}';
 ALTER TABLE schemaguard.audit_batch OWNER TO sg_audit_owner;
 ALTER VIEW schemaguard.audit_log OWNER TO sg_audit_owner;
 SET ROLE sg_audit_owner;
