@@ -62,7 +62,7 @@ CREATE TABLE typed (id posint PRIMARY KEY, n numeric, f float8, nan numeric, inf
 	ts timestamp, d date, iv interval, r int4range, bits bit(3), big bigint, small smallint);
 SELECT schemaguard.enable_audit('typed');
 INSERT INTO typed VALUES (1, 1.50, 2.5e10, 'NaN', '-Infinity', true,
-	E'quote " back \\ nl \n tab \t \u00e9 \u0001', 'abc', 'x', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+	E'quote " back \\ nl \n tab \t \u0001', 'abc', 'x', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
 	'{"a": [1, 2]}', '{"b": null}', '{1,NULL,3}', ROW(1, 'y'), '2026-01-02 03:04:05', 'infinity',
 	'1 day 2 hours', '[1,5)', B'101', 9223372036854775807, -32768);
 SELECT l.op, l.row_key, l.new = to_jsonb(ty) AS insert_same_as_to_jsonb

@@ -634,10 +634,7 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 	int64		deleted = 0;
 	char	   *older_text;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("older_than must not be NULL")));
+	sg_require_arg(fcinfo, 0, "older_than");
 	older = PG_GETARG_INTERVAL_P(0);
 	if (older->month < 0 || older->day < 0 || older->time < 0)
 		ereport(ERROR,
@@ -887,10 +884,7 @@ sg_enable_timestamps(PG_FUNCTION_ARGS)
 	const char *role[3] = {"created_at", "updated_at", "updated_by"};
 	char	   *qual;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL")));
+	sg_require_arg(fcinfo, 0, "target");
 	relid = PG_GETARG_OID(0);
 	check_trigger_target(relid, "enable_timestamps()");
 	for (int i = 0; i < 3; i++)

@@ -784,9 +784,9 @@ sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 	}
 }
 
-/* Raise a clear error for a NULL argument. */
-static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+/* Raise a clear error for a NULL argument (SQLSTATE 22004). */
+void
+sg_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -801,7 +801,7 @@ rule_arg(FunctionCallInfo fcinfo, int argno)
 	char	   *id;
 	const SgRule *rule;
 
-	require_arg(fcinfo, argno, "rule");
+	sg_require_arg(fcinfo, argno, "rule");
 	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
 	rule = sg_rule_by_id(id);
 	if (rule == NULL)
@@ -851,7 +851,7 @@ sg_set_rule_level(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	int			rc;
 
-	require_arg(fcinfo, 1, "level");
+	sg_require_arg(fcinfo, 1, "level");
 	lv = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	level = level_from_name(lv);
 	if (level < 0 && strcmp(lv, "default") != 0)
@@ -896,7 +896,7 @@ sg_allow(PG_FUNCTION_ARGS)
 	SgAllowance *a;
 	MemoryContext old;
 
-	require_arg(fcinfo, 1, "reason");
+	sg_require_arg(fcinfo, 1, "reason");
 	reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (strspn(reason, " \t\r\n") == strlen(reason))
 		ereport(ERROR,

@@ -638,10 +638,7 @@ sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
 	char		relkind;
 	Oid			nsp;
 
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL")));
+	sg_require_arg(fcinfo, argno, "target");
 	relid = PG_GETARG_OID(argno);
 	relkind = get_rel_relkind(relid);
 	if (relkind == '\0')

@@ -448,6 +448,7 @@ typedef struct SgRowScan
 extern Oid	sg_rows_relid(const char *relname, bool missing_ok);
 extern Relation sg_rows_open(const char *relname, const Oid *types, int ntypes,
 							 LOCKMODE lockmode, bool missing_ok);
+extern void sg_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern void sg_rows_put(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_delete(Relation rel, ItemPointer tid);
