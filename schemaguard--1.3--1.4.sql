@@ -107,12 +107,29 @@ COMMENT ON FUNCTION schemaguard.purge_audit(interval) IS
 	'Delete audit log rows older than the interval; the purge is itself recorded';
 REVOKE ALL ON FUNCTION schemaguard.purge_audit(interval) FROM PUBLIC;
 
+-- The text the trigger wrote for a row key, to find its batches without
+-- parsing their JSON; NULL when that cannot be relied on.
+CREATE FUNCTION schemaguard._audit_key_text(target regclass, key jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'sg_audit_key_text'
+	LANGUAGE C STABLE;
+
 CREATE FUNCTION schemaguard.row_history(target regclass, key jsonb)
 	RETURNS SETOF schemaguard.audit_log
 	LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 	AS $$
-	WITH t AS (SELECT * FROM schemaguard.audit_log WHERE table_oid = target),
-	     r AS (SELECT * FROM t WHERE row_key = key)
+	WITH p AS MATERIALIZED (SELECT schemaguard._audit_key_text(target, key) AS pat),
+	t AS (
+		-- audit_log, reading only the batches whose text holds the key
+		-- (and the table's TRUNCATE markers)
+		SELECT b.id + r.n - 1 AS id, b.at, b.xid, b.table_oid, b.schema_name, b.table_name, b.op,
+		       (r.e -> 'k')::jsonb AS row_key, (r.e -> 'o')::jsonb AS old, (r.e -> 'n')::jsonb AS new,
+		       b.tenant, b.actor, b."session_user", b.application_name
+		  FROM schemaguard.audit_batch b
+		 CROSS JOIN p
+		 CROSS JOIN LATERAL json_array_elements(b.rows) WITH ORDINALITY AS r(e, n)
+		 WHERE b.table_oid = target
+		   AND (p.pat IS NULL OR b.op = 'TRUNCATE' OR strpos(b.rows::text, p.pat) > 0)),
+	r AS (SELECT * FROM t WHERE row_key = key)
 	SELECT * FROM r
 	UNION ALL
 	-- a TRUNCATE after the row first appeared removed it too

@@ -36,6 +36,14 @@ SELECT op, tenant, application_name, old, new FROM schemaguard.audit_log ORDER B
 
 -- row_history(): one row's changes, oldest first (TRUNCATE markers included).
 SELECT op, old, new FROM schemaguard.row_history('acct', '{"id": 3}');
+-- It finds a key's batches by the text the trigger wrote, and reads every
+-- batch of the table when it cannot be sure of that text: the same rows.
+SELECT schemaguard._audit_key_text('acct', '{"id": 3}') AS key_text,
+       schemaguard._audit_key_text('acct', '{"id": 3.0}') AS other_spelling,
+       schemaguard._audit_key_text('acct', '{"name": "cy"}') AS not_the_key,
+       schemaguard._audit_key_text('acct', '[3]') AS not_an_object;
+SELECT op, old, new FROM schemaguard.row_history('acct', '{"id": 3.0}');
+SELECT count(*) AS other_row FROM schemaguard.row_history('acct', '{"id": 30}');
 
 -- A table without a primary key: row_key is NULL.
 CREATE TABLE nokey (a int, b text);
@@ -52,6 +60,8 @@ INSERT INTO events VALUES (1, '2026-05-01', 'signup');
 UPDATE events SET what = 'signed up' WHERE id = 1;
 DELETE FROM events;
 SELECT op, table_name, row_key, old, new FROM schemaguard.audit_log WHERE table_name LIKE 'events%' ORDER BY id;
+SELECT schemaguard._audit_key_text('events', '{"at": "2026-05-01", "id": 1}') AS key_text;
+SELECT op FROM schemaguard.row_history('events', '{"id": 1, "at": "2026-05-01"}');
 
 -- Values are what to_jsonb() gives, whatever the type (domains, arrays,
 -- composites, json, NaN and infinities, escapes, ranges, intervals).
@@ -107,6 +117,9 @@ CREATE ROLE sg_audit_reader;
 SELECT has_table_privilege('sg_audit_reader', 'schemaguard.audit_log', 'SELECT') AS public_can_read;
 SET ROLE sg_audit_reader;
 SELECT count(*) FROM schemaguard.audit_log;
+DELETE FROM schemaguard.audit_log;
+UPDATE schemaguard.audit_batch SET op = 'forged';
+SELECT schemaguard.purge_audit('0 seconds');
 RESET ROLE;
 -- a role with no right on the log changes an audited table: it is recorded,
 -- as the role that did it (actor) and the session's login (session_user)

@@ -46,6 +46,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "lib/stringinfo.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -76,6 +77,7 @@ PG_FUNCTION_INFO_V1(sg_purge_audit);
 PG_FUNCTION_INFO_V1(sg_timestamps_trigger);
 PG_FUNCTION_INFO_V1(sg_enable_audit);
 PG_FUNCTION_INFO_V1(sg_enable_timestamps);
+PG_FUNCTION_INFO_V1(sg_audit_key_text);
 
 /* ---------- JSON text of a row ---------- */
 
@@ -588,6 +590,97 @@ sg_audit_trigger(PG_FUNCTION_ARGS)
 	else
 		audit_statement(td);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * _audit_key_text(target, key): the text the audit trigger writes for row
+ * key `key` of target ("k":{...}), which row_history() looks for in each
+ * batch's text before it parses any JSON.  NULL whenever that text might
+ * differ from what was written for a row whose row_key equals key: the
+ * table is not audited now, a key column is excluded, key names other
+ * columns, or a value is a number that jsonb would compare equal in
+ * another spelling (1.5 and 1.50).  row_history() then reads every batch of
+ * the table.
+ */
+Datum
+sg_audit_key_text(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Jsonb	   *key;
+	Relation	rel;
+	Trigger    *trigger = NULL;
+	AuditShape *shape;
+	StringInfoData buf;
+	bool		ok;
+	bool		missing = false;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_OID(0);
+	key = PG_GETARG_JSONB_P(1);
+	if (!JB_ROOT_IS_OBJECT(key))
+		PG_RETURN_NULL();
+	/* nothing about a table the caller may not read */
+	if (pg_class_aclcheck_ext(relid, GetUserId(), ACL_SELECT, &missing) != ACLCHECK_OK || missing)
+		PG_RETURN_NULL();
+	rel = try_table_open(relid, AccessShareLock);
+	if (rel == NULL)
+		PG_RETURN_NULL();
+	for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers; i++)
+	{
+		if (strcmp(rel->trigdesc->triggers[i].tgname, "schemaguard_audit_insert") == 0)
+			trigger = &rel->trigdesc->triggers[i];
+	}
+	shape = trigger ? audit_shape(rel, trigger) : NULL;
+	ok = shape != NULL && shape->nkeys > 0 &&
+		shape->nkeys == bms_num_members(RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY)) &&
+		JsonContainerSize(&key->root) == (uint32) shape->nkeys;
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "\"k\":{");
+	for (int i = 0; ok && i < shape->nkeys; i++)
+	{
+		AuditCol   *col = shape->keys[i];
+		char	   *name = NameStr(TupleDescAttr(RelationGetDescr(rel), col->attnum - 1)->attname);
+		JsonbValue	k;
+		JsonbValue *v;
+
+		k.type = jbvString;
+		k.val.string.val = name;
+		k.val.string.len = strlen(name);
+		v = findJsonbValueFromContainer(&key->root, JB_FOBJECT, &k);
+		if (v == NULL)
+		{
+			ok = false;
+			break;
+		}
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, col->key);
+		if (col->kind == COL_INTEGER && v->type == jbvNumeric)
+		{
+			char	   *digits = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	 NumericGetDatum(v->val.numeric)));
+
+			/* the writer prints integers as plain digits */
+			ok = strspn(digits + (digits[0] == '-'), "0123456789") == strlen(digits + (digits[0] == '-'));
+			appendStringInfoString(&buf, digits);
+		}
+		else if (col->kind == COL_BOOL && v->type == jbvBool)
+			appendStringInfoString(&buf, v->val.boolean ? "true" : "false");
+		else if ((col->kind == COL_TEXT || col->kind == COL_DATETIME || col->kind == COL_STRING) &&
+				 v->type == jbvString)
+		{
+			/* jsonb compares strings byte for byte: the written text is this one */
+			escape_json(&buf, pnstrdup(v->val.string.val, v->val.string.len));
+		}
+		else
+			ok = false;
+	}
+	appendStringInfoChar(&buf, '}');
+	table_close(rel, AccessShareLock);
+	if (!ok)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 }
 
 /*
