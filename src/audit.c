@@ -37,8 +37,11 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
+#include "parser/parse_func.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -577,10 +580,13 @@ sg_audit_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = sg_trigger_data(fcinfo);
 
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		strncmp(td->tg_trigger->tgname, "schemaguard_audit_", strlen("schemaguard_audit_")) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard audit must be an AFTER ... FOR EACH STATEMENT trigger"),
+				 errmsg("schemaguard audit must be an AFTER ... FOR EACH STATEMENT trigger made by enable_audit()"),
+				 errdetail("Trigger \"%s\" on \"%s\" was not created by enable_audit().",
+						   td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
 				 errhint("Create it with SELECT schemaguard.enable_audit('%s');",
 						 RelationGetRelationName(td->tg_relation))));
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
@@ -691,7 +697,11 @@ sg_audit_key_text(PG_FUNCTION_ARGS)
 Datum
 sg_audit_log_protect(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = sg_trigger_data(fcinfo);
+	static const char *const table[] = {SG_AUDIT_BATCH, NULL};
+	static const char *const view[] = {"audit_log", NULL};
+	TriggerData *td = TRIGGER_FIRED_INSTEAD(((TriggerData *) sg_trigger_data(fcinfo))->tg_event) ?
+		sg_own_trigger_data(fcinfo, "_audit_log_protect", view, true, TRIGGER_TYPE_INSTEAD) :
+		sg_own_trigger_data(fcinfo, "_audit_log_protect", table, false, TRIGGER_TYPE_BEFORE);
 	bool		on_view = TRIGGER_FIRED_INSTEAD(td->tg_event);
 	const char *what = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
 		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
@@ -719,6 +729,7 @@ sg_audit_log_protect(PG_FUNCTION_ARGS)
 Datum
 sg_purge_audit(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	Interval   *older;
 	Oid			argtypes[1] = {INTERVALOID};
 	Datum		args[1];
@@ -734,7 +745,7 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 	args[0] = IntervalPGetDatum(older);
 	older_text = DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(older)));
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	purging = true;
 	PG_TRY();
 	{
@@ -756,7 +767,7 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 		purging = false;
 	}
 	PG_END_TRY();
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	/* The purge itself is recorded, under the log's own name. */
 	{
@@ -775,6 +786,64 @@ sg_purge_audit(PG_FUNCTION_ARGS)
 }
 
 /* ---------- created_at / updated_at / updated_by ---------- */
+
+/* The roles of enable_timestamps()'s three columns, in trigger argument order. */
+static const char *const ts_role[3] = {"created_at", "updated_at", "updated_by"};
+
+/*
+ * Is a column of this type (and typmod) one that timestamp role i may be
+ * written into?  created_at and updated_at: timestamptz or timestamp;
+ * updated_by: text, varchar (of any length: the value is checked against
+ * it when written) or name.  Domains are refused: their constraints would
+ * not be checked for a value a trigger writes.
+ */
+static bool
+ts_type_ok(int i, Oid typid)
+{
+	if (i < 2)
+		return typid == TIMESTAMPTZOID || typid == TIMESTAMPOID;
+	return typid == TEXTOID || typid == VARCHAROID || typid == NAMEOID;
+}
+
+/*
+ * The column that argument i of a timestamps trigger names, checked as
+ * enable_timestamps() checks it: 0 for '' (none); otherwise an existing,
+ * not generated user column of a type ts_type_ok() accepts.  The trigger
+ * checks on every call, since anyone with EXECUTE can attach it by hand.
+ */
+static AttrNumber
+ts_column(Relation rel, int i, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum;
+	Form_pg_attribute att;
+
+	if (name[0] == '\0')
+		return 0;
+	attnum = get_attnum(RelationGetRelid(rel), name);
+	if (attnum <= 0 || attnum > desc->natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist", name,
+						RelationGetRelationName(rel)),
+				 errdetail("The schemaguard timestamps trigger names it as %s.", ts_role[i]),
+				 errhint("Recreate the trigger with schemaguard.enable_timestamps().")));
+	att = TupleDescAttr(desc, attnum - 1);
+	if (att->attgenerated)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_COLUMN_DEFINITION),
+				 errmsg("column \"%s\" of relation \"%s\" is a generated column", name,
+						RelationGetRelationName(rel)),
+				 errdetail("%s is written by the schemaguard timestamps trigger.", ts_role[i])));
+	if (!ts_type_ok(i, att->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" is of type %s", name,
+						RelationGetRelationName(rel), format_type_be(att->atttypid)),
+				 errdetail(i < 2 ? "%s must be timestamptz or timestamp." :
+						   "%s must be text, varchar or name.", ts_role[i])));
+	return attnum;
+}
 
 /* Set column attnum (if any) of tup to value, converted to its type. */
 static HeapTuple
@@ -796,9 +865,14 @@ set_column(Relation rel, HeapTuple tup, int attnum, Datum ts, const char *who, b
 		if (!null)
 			return tup;
 	}
-	if (who != NULL)
-		value = att->atttypid == NAMEOID ? DirectFunctionCall1(namein, CStringGetDatum(who)) :
-			CStringGetTextDatum(who);
+	if (who != NULL && att->atttypid == NAMEOID)
+		value = DirectFunctionCall1(namein, CStringGetDatum(who));
+	else if (who != NULL && att->atttypid == VARCHAROID)
+		/* varchar(n): a longer role name is an error, as an INSERT's would be */
+		value = DirectFunctionCall3(varchar, CStringGetTextDatum(who),
+									Int32GetDatum(att->atttypmod), BoolGetDatum(false));
+	else if (who != NULL)
+		value = CStringGetTextDatum(who);
 	else if (att->atttypid == TIMESTAMPOID)
 		value = DirectFunctionCall1(timestamptz_timestamp, ts);
 	else
@@ -808,44 +882,47 @@ set_column(Relation rel, HeapTuple tup, int attnum, Datum ts, const char *who, b
 
 /*
  * BEFORE INSERT OR UPDATE FOR EACH ROW.  Arguments: created_at, updated_at
- * and updated_by column names ('' for none).
+ * and updated_by column names ('' for none).  Every argument and column is
+ * checked on each call: the trigger may have been attached by hand.
  */
 Datum
 sg_timestamps_trigger(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	Trigger    *tg;
+	TriggerData *td = sg_trigger_data(fcinfo);
+	Relation	rel = td->tg_relation;
+	Trigger    *tg = td->tg_trigger;
 	HeapTuple	tup;
 	Datum		now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	int			created,
-				updated,
-				by;
-	char	   *user = GetUserNameFromId(GetUserId(), false);
+	AttrNumber	col[3];
+	char	   *user;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs != 3)
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		tg->tgnargs != 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard timestamps must be a BEFORE ROW trigger made by enable_timestamps()")));
-	rel = td->tg_relation;
-	tg = td->tg_trigger;
-	created = tg->tgargs[0][0] ? get_attnum(RelationGetRelid(rel), tg->tgargs[0]) : 0;
-	updated = tg->tgargs[1][0] ? get_attnum(RelationGetRelid(rel), tg->tgargs[1]) : 0;
-	by = tg->tgargs[2][0] ? get_attnum(RelationGetRelid(rel), tg->tgargs[2]) : 0;
+				 errmsg("schemaguard timestamps must be a BEFORE ROW trigger made by enable_timestamps()"),
+				 errdetail("Trigger \"%s\" on \"%s\" fires %s with %d arguments.", tg->tgname,
+						   RelationGetRelationName(rel),
+						   TRIGGER_FIRED_FOR_ROW(td->tg_event) ? "for each row" : "for each statement",
+						   tg->tgnargs),
+				 errhint("Recreate it with SELECT schemaguard.enable_timestamps('%s');",
+						 RelationGetRelationName(rel))));
+	for (int i = 0; i < 3; i++)
+		col[i] = ts_column(rel, i, tg->tgargs[i]);
+	user = GetUserNameFromId(GetUserId(), false);
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		tup = td->tg_trigtuple;
-		tup = set_column(rel, tup, created, now, NULL, true);
-		tup = set_column(rel, tup, updated, now, NULL, true);
-		tup = set_column(rel, tup, by, now, user, true);
+		tup = set_column(rel, tup, col[0], now, NULL, true);
+		tup = set_column(rel, tup, col[1], now, NULL, true);
+		tup = set_column(rel, tup, col[2], now, user, true);
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		tup = td->tg_newtuple;
-		tup = set_column(rel, tup, updated, now, NULL, false);
-		tup = set_column(rel, tup, by, now, user, false);
+		tup = set_column(rel, tup, col[1], now, NULL, false);
+		tup = set_column(rel, tup, col[2], now, user, false);
 	}
 	else
 		ereport(ERROR,
@@ -883,14 +960,6 @@ check_trigger_target(Oid relid, const char *what)
 				 errmsg("\"%s\" belongs to schemaguard", get_rel_name(relid))));
 }
 
-/* Run one statement through SPI (and so through the guard). */
-static void
-run_ddl(const char *sql)
-{
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "schemaguard: could not run \"%s\"", sql);
-}
-
 /* A quoted, comma-separated list of SQL string literals. */
 static char *
 literal_list(List *names)
@@ -904,9 +973,136 @@ literal_list(List *names)
 	return buf.data;
 }
 
+/* The trigger arguments (excluded columns) as a list of C strings. */
+static List *
+trigger_args(Trigger *tg)
+{
+	List	   *names = NIL;
+
+	for (int i = 0; i < tg->tgnargs; i++)
+		names = lappend(names, pstrdup(tg->tgargs[i]));
+	return names;
+}
+
+/* The audit INSERT trigger of relid (a copy), or NULL when it is not audited. */
+static Trigger *
+audit_trigger_of(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Trigger    *found = NULL;
+	Oid			audit_fn = LookupFuncName(list_make2(makeString(SG_SCHEMA), makeString("_audit")),
+										  0, NULL, true);
+
+	for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *tg = &rel->trigdesc->triggers[i];
+
+		if (strcmp(tg->tgname, "schemaguard_audit_insert") == 0 && tg->tgfoid == audit_fn)
+		{
+			found = palloc(sizeof(Trigger));
+			*found = *tg;
+			found->tgargs = palloc(sizeof(char *) * Max(tg->tgnargs, 1));
+			for (int a = 0; a < tg->tgnargs; a++)
+				found->tgargs[a] = pstrdup(tg->tgargs[a]);
+		}
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* The four CREATE OR REPLACE TRIGGER statements that audit one table. */
+static List *
+audit_statements(Oid relid, List *excluded)
+{
+	char	   *qual = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  get_rel_name(relid));
+	char	   *args = literal_list(excluded);
+
+	return list_make4(psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_insert AFTER INSERT ON %s "
+							   "REFERENCING NEW TABLE AS sg_new "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args),
+					  psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_update AFTER UPDATE ON %s "
+							   "REFERENCING OLD TABLE AS sg_old NEW TABLE AS sg_new "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args),
+					  psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_delete AFTER DELETE ON %s "
+							   "REFERENCING OLD TABLE AS sg_old "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args),
+					  psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_truncate AFTER TRUNCATE ON %s "
+							   "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit()", qual, SG_SCHEMA));
+}
+
+/*
+ * Audit relid and, for a partitioned table, every partition below it at
+ * every level: PostgreSQL does not clone statement triggers to partitions,
+ * so without its own triggers a partition written directly (INSERT,
+ * UPDATE, DELETE or TRUNCATE naming the partition) would go unrecorded.
+ * Rows are logged under the root either way (logged_table()).  Only the
+ * members that need it are (re)created when only_missing.
+ */
+static void
+audit_tree(Oid relid, List *excluded, bool only_missing)
+{
+	List	   *statements = NIL;
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Oid			member = lfirst_oid(lc);
+		char		relkind = get_rel_relkind(member);
+
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+			continue;			/* foreign partitions have no transition tables */
+		if (member != relid && !get_rel_relispartition(member))
+			continue;			/* inheritance children are tables of their own */
+		if (only_missing && audit_trigger_of(member) != NULL)
+			continue;
+		statements = list_concat(statements, audit_statements(member, excluded));
+	}
+	if (statements != NIL)
+		sg_run_as_owner(statements);
+}
+
+/*
+ * After CREATE TABLE ... PARTITION OF or ATTACH PARTITION (hooks.c): if the
+ * new partition, or a table above it, is audited, audit every partition of
+ * the nearest audited table that is not yet, with its exclusions.
+ */
+void
+sg_audit_partitions(Oid relid)
+{
+	List	   *line;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) == '\0')
+		return;
+	line = list_make1_oid(relid);
+	if (get_rel_relispartition(relid))
+		line = list_concat(line, get_partition_ancestors(relid));
+	foreach(lc, line)
+	{
+		Trigger    *tg = audit_trigger_of(lfirst_oid(lc));
+
+		if (tg != NULL)
+		{
+			audit_tree(lfirst_oid(lc), trigger_args(tg), true);
+			return;
+		}
+	}
+}
+
+/* The caller must own the table, as CREATE TRIGGER would require. */
+static void
+check_owner(Oid relid)
+{
+	if (!sg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
+					   get_rel_name(relid));
+}
+
 /*
  * enable_audit(target, exclude_columns): create (or replace) the audit
- * triggers.  Calling it again updates the exclusions.
+ * triggers, on the table and every partition.  Calling it again updates
+ * the exclusions.
  */
 Datum
 sg_enable_audit(PG_FUNCTION_ARGS)
@@ -917,8 +1113,6 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 	bool	   *enulls;
 	int			n;
 	List	   *names = NIL;
-	char	   *qual;
-	char	   *args;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -927,7 +1121,12 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 				 errhint("Pass '{}' to exclude no column.")));
 	relid = PG_GETARG_OID(0);
 	check_trigger_target(relid, "enable_audit()");
+	check_owner(relid);
 	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("exclude_columns must be a one-dimensional array")));
 	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &enulls, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -944,22 +1143,7 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 					 errmsg("column \"%s\" of relation \"%s\" does not exist", col, get_rel_name(relid))));
 		names = lappend(names, col);
 	}
-	qual = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-
-	args = literal_list(names);
-	SPI_connect();
-	run_ddl(psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_insert AFTER INSERT ON %s "
-					 "REFERENCING NEW TABLE AS sg_new "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args));
-	run_ddl(psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_update AFTER UPDATE ON %s "
-					 "REFERENCING OLD TABLE AS sg_old NEW TABLE AS sg_new "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args));
-	run_ddl(psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_delete AFTER DELETE ON %s "
-					 "REFERENCING OLD TABLE AS sg_old "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit(%s)", qual, SG_SCHEMA, args));
-	run_ddl(psprintf("CREATE OR REPLACE TRIGGER schemaguard_audit_truncate AFTER TRUNCATE ON %s "
-					 "FOR EACH STATEMENT EXECUTE FUNCTION %s._audit()", qual, SG_SCHEMA));
-	SPI_finish();
+	audit_tree(relid, names, false);
 	PG_RETURN_VOID();
 }
 
@@ -972,45 +1156,31 @@ sg_enable_timestamps(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	const char *cols[3] = {"", "", ""};
-	const char *role[3] = {"created_at", "updated_at", "updated_by"};
+	Relation	rel;
 	char	   *qual;
 
 	sg_require_arg(fcinfo, 0, "target");
 	relid = PG_GETARG_OID(0);
 	check_trigger_target(relid, "enable_timestamps()");
+	check_owner(relid);
+	rel = table_open(relid, AccessShareLock);
 	for (int i = 0; i < 3; i++)
 	{
-		AttrNumber	att;
-		Oid			typid;
-
 		if (PG_ARGISNULL(i + 1))
 			continue;
 		cols[i] = pstrdup(NameStr(*PG_GETARG_NAME(i + 1)));
-		att = get_attnum(relid, cols[i]);
-		if (att <= 0)
+		if (cols[i][0] == '\0' || get_attnum(relid, cols[i]) <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of relation \"%s\" does not exist", cols[i], get_rel_name(relid)),
-					 errhint("Add it, or pass %s => NULL.", role[i])));
-		typid = get_atttype(relid, att);
-		if (i < 2 && typid != TIMESTAMPTZOID && typid != TIMESTAMPOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" of relation \"%s\" is of type %s", cols[i], get_rel_name(relid),
-							format_type_be(typid)),
-					 errdetail("%s must be timestamptz or timestamp.", role[i])));
-		if (i == 2 && typid != TEXTOID && typid != VARCHAROID && typid != NAMEOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" of relation \"%s\" is of type %s", cols[i], get_rel_name(relid),
-							format_type_be(typid)),
-					 errdetail("updated_by must be text, varchar or name.")));
+					 errhint("Add it, or pass %s => NULL.", ts_role[i])));
+		(void) ts_column(rel, i, cols[i]);
 	}
+	table_close(rel, AccessShareLock);
 	qual = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-	SPI_connect();
-	run_ddl(psprintf("CREATE OR REPLACE TRIGGER schemaguard_timestamps BEFORE INSERT OR UPDATE ON %s "
-					 "FOR EACH ROW EXECUTE FUNCTION %s._timestamps(%s, %s, %s)", qual, SG_SCHEMA,
-					 quote_literal_cstr(cols[0]), quote_literal_cstr(cols[1]), quote_literal_cstr(cols[2])));
-	SPI_finish();
+	sg_run_as_owner(list_make1(psprintf("CREATE OR REPLACE TRIGGER schemaguard_timestamps BEFORE INSERT OR UPDATE ON %s "
+										"FOR EACH ROW EXECUTE FUNCTION %s._timestamps(%s, %s, %s)", qual, SG_SCHEMA,
+										quote_literal_cstr(cols[0]), quote_literal_cstr(cols[1]),
+										quote_literal_cstr(cols[2]))));
 	PG_RETURN_VOID();
 }

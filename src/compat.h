@@ -27,6 +27,14 @@
 #define sg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #endif
 
+/* EXECUTE privilege on a function: generic object_aclcheck() in 16. */
+#if PG_VERSION_NUM >= 160000
+#define sg_proc_aclcheck(funcid, roleid) \
+	object_aclcheck(ProcedureRelationId, (funcid), (roleid), ACL_EXECUTE)
+#else
+#define sg_proc_aclcheck(funcid, roleid) pg_proc_aclcheck((funcid), (roleid), ACL_EXECUTE)
+#endif
+
 /*
  * May the current user run maintenance DDL on a relation?  The owner may; from
  * 17 on, so may a holder of the MAINTAIN privilege (REINDEX, CLUSTER, ...).
@@ -105,5 +113,12 @@ sg_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot, EState *estate)
 	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
 #endif
 }
+
+/* The backend status array by index (1-based): renamed in 17. */
+#if PG_VERSION_NUM >= 170000
+#define sg_local_beentry(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define sg_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
+#endif
 
 #endif							/* SCHEMAGUARD_COMPAT_H */

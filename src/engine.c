@@ -20,6 +20,10 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "parser/parse_func.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -33,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "schemaguard.h"
 
 /*
@@ -271,6 +276,7 @@ sg_extension_installed(void)
 static void
 load_levels(void)
 {
+	int			spi_level;
 	for (int i = 0; i < sg_nrules; i++)
 		levels[i] = sg_rules[i].default_level;
 
@@ -280,7 +286,7 @@ load_levels(void)
 		return;
 	}
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	/* read_only = false: take a snapshot even where the caller has none */
 	if (SPI_execute("SELECT rule, level FROM schemaguard.rule_levels",
 					false, 0) != SPI_OK_SELECT)
@@ -296,7 +302,7 @@ load_levels(void)
 		if (rule && level >= 0)
 			levels[rule - sg_rules] = (SgLevel) level;
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 	levels_valid = true;
 }
 
@@ -361,6 +367,21 @@ sg_add_finding(List **findings, const SgRule *rule,
 }
 
 /*
+ * May the current role call schemaguard.allow()?  An ignore comment is an
+ * escape hatch like allow(), so it needs the same right: EXECUTE on it
+ * (revoked from PUBLIC; superusers always have it).
+ */
+static bool
+may_call_allow(void)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Oid			fn = LookupFuncName(list_make2(makeString(SG_SCHEMA), makeString("allow")),
+									2, argtypes, true);
+
+	return OidIsValid(fn) && sg_proc_aclcheck(fn, GetUserId()) == ACLCHECK_OK;
+}
+
+/*
  * Read the statement's ignore comments: valid ones become SgIgnores, invalid
  * ones findings of rule invalid-ignore.
  */
@@ -387,6 +408,20 @@ read_ignores(const SgStatement *st, List **findings)
 		}
 		if (why == NULL && ic->reason[0] == '\0')
 			why = "it gives no reason";
+		if (why == NULL && !may_call_allow())
+		{
+			why = psprintf("role \"%s\" may not call schemaguard.allow()",
+						   GetUserNameFromId(GetUserId(), false));
+			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
+				sg_add_finding(findings, invalid,
+							   psprintf("schemaguard:ignore comment is not honoured, %s: rule %s", why, invalid->id),
+							   psprintf("Comment: %s. An ignore comment needs the right to call schemaguard.allow(); "
+										"the rules it names still apply.", shown_value(ic->text)),
+							   psprintf("Have a DBA run the statement, or GRANT EXECUTE ON FUNCTION "
+										"schemaguard.allow(text, text) TO %s;",
+										quote_identifier(GetUserNameFromId(GetUserId(), false))));
+			continue;
+		}
 		if (why != NULL)
 		{
 			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
@@ -844,6 +879,7 @@ sg_rules_srf(PG_FUNCTION_ARGS)
 Datum
 sg_set_rule_level(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	const SgRule *rule = rule_arg(fcinfo, 0);
 	char	   *lv;
 	int			level;
@@ -864,7 +900,7 @@ sg_set_rule_level(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(lv);
 	values[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (level < 0)
 		rc = SPI_execute_with_args("DELETE FROM schemaguard.rule_levels WHERE rule = $1",
 								   1, argtypes, values, NULL, false, 0);
@@ -877,7 +913,7 @@ sg_set_rule_level(PG_FUNCTION_ARGS)
 	if (rc < 0)
 		elog(ERROR, "could not update schemaguard.rule_levels: %s",
 			 SPI_result_code_string(rc));
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	ereport(LOG,
 			(errmsg("schemaguard: rule %s set to %s by role \"%s\"",
@@ -937,7 +973,9 @@ sg_allow(PG_FUNCTION_ARGS)
 Datum
 sg_levels_changed(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = sg_trigger_data(fcinfo);
+	static const char *const tables[] = {SG_LEVELS_TABLE, "drop_stages", NULL};
+	TriggerData *trigdata = sg_own_trigger_data(fcinfo, "_levels_changed", tables,
+												false, TRIGGER_TYPE_AFTER);
 
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);

@@ -379,6 +379,7 @@ static void
 tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 			 const char *nulls, bool assume_populated, SgRelFacts *out)
 {
+	int			spi_level;
 	MemoryContext caller = CurrentMemoryContext;
 
 	sg_init_facts(out);
@@ -386,7 +387,7 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 	out->checkable = true;
 	out->bytes = 0;
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute_with_args(query, nargs, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables: %s", query);
 
@@ -411,7 +412,7 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 		out->ntables++;
 		out->bytes += size;
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 }
 
 /* SgFactSource.namespace for the live server. */

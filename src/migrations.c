@@ -28,6 +28,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -49,7 +50,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/backend_status.h"
 
+#include "compat.h"
 #include "schemaguard.h"
 
 int			sg_migration_lock_timeout = 10000;
@@ -115,6 +118,7 @@ static HistRow *pending = NULL;
 static bool history_locked = false;	/* this transaction holds the runners' lock */
 static char current_version[MAX_VERSION_LEN + 1];
 
+PG_FUNCTION_INFO_V1(sg_session_alive);
 PG_FUNCTION_INFO_V1(sg_begin_migration);
 PG_FUNCTION_INFO_V1(sg_end_migration);
 PG_FUNCTION_INFO_V1(sg_resolve_migration);
@@ -441,29 +445,45 @@ clear_current(void)
 
 /* ---- sessions and locks ---- */
 
-/* Is the session pid, started at started, still connected? */
+/*
+ * Is the session pid, started at started, still connected?  Read from the
+ * backend status array directly: pg_stat_activity hides backend_start from
+ * roles that may not see other roles' sessions, and a liveness test that
+ * depended on it would call another role's running migration interrupted.
+ * Only the answer (yes or no) leaves this function.
+ */
 static bool
 session_alive(int pid, TimestampTz started)
 {
-	Oid			argtypes[2] = {INT4OID, TIMESTAMPTZOID};
-	Datum		args[2];
-	bool		alive;
-	bool		isnull;
+	int			n;
 
 	if (pid == MyProcPid && started == MyStartTimestamp)
 		return true;
 	if (BackendPidGetProc(pid) == NULL)
 		return false;
 	/* the pid is in use: by that session, or by a later one? */
-	args[0] = Int32GetDatum(pid);
-	args[1] = TimestampTzGetDatum(started);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT schemaguard._session_alive($1, $2)", 2, argtypes, args,
-							  NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "schemaguard: could not look up session %d", pid);
-	alive = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	return alive && !isnull;
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	for (int i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = sg_local_beentry(i);
+
+		if (local != NULL && local->backendStatus.st_procpid == pid)
+			return local->backendStatus.st_proc_start_timestamp == started;
+	}
+	return false;
+}
+
+/*
+ * _session_alive(pid, started): session_alive() for the migrations view,
+ * for every role alike.
+ */
+Datum
+sg_session_alive(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(session_alive(PG_GETARG_INT32(0), PG_GETARG_TIMESTAMPTZ(1)));
 }
 
 /*
@@ -473,11 +493,12 @@ session_alive(int pid, TimestampTz started)
 static void
 report_lock_holder(Oid histrel)
 {
+	int			spi_level;
 	Oid			argtypes[2] = {OIDOID, INT4OID};
 	Datum		args[2] = {ObjectIdGetDatum(histrel), Int32GetDatum(MyProcPid)};
 	char	   *holder = NULL;
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute_with_args("SELECT format('pid %s, role %s, application_name %s', a.pid, a.usename, "
 							  "coalesce(a.application_name, '')) "
 							  "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
@@ -486,7 +507,7 @@ report_lock_holder(Oid histrel)
 		SPI_processed == 1)
 		holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	holder = holder ? MemoryContextStrdup(TopTransactionContext, holder) : NULL;
-	SPI_finish();
+	sg_spi_finish(spi_level);
 	ereport(ERROR,
 			(errcode(ERRCODE_SG_MIGRATION_IN_PROGRESS),
 			 errmsg("another migration is in progress"),
@@ -980,7 +1001,9 @@ sg_check_ddl_outside_migration(const SgStatement *st, const SgRule *rule, List *
 Datum
 sg_history_protect(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = sg_trigger_data(fcinfo);
+	static const char *const tables[] = {"migration_history", "migration_events", "ddl_log", NULL};
+	TriggerData *td = sg_own_trigger_data(fcinfo, "_history_protect", tables,
+										  false, TRIGGER_TYPE_BEFORE);
 
 	if (superuser())
 		return PointerGetDatum(NULL);

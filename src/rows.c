@@ -21,13 +21,20 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/inval.h"
@@ -222,4 +229,124 @@ sg_trigger_data(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function must be called as a trigger")));
 	return (TriggerData *) fcinfo->context;
+}
+
+/*
+ * The TriggerData of one of schemaguard's internal triggers, which the
+ * extension script attaches to its own tables only.  Anyone with EXECUTE
+ * (superusers, at least) could attach the function elsewhere, with any
+ * timing, level and arguments: refuse to run unless it fires on one of
+ * `tables` in schema schemaguard, at the level (row or statement) and
+ * timing (TRIGGER_TYPE_BEFORE, _AFTER or _INSTEAD) it was written for.
+ */
+TriggerData *
+sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
+					const char *const *tables, bool row, int timing)
+{
+	TriggerData *td = sg_trigger_data(fcinfo);
+	Relation	rel = td->tg_relation;
+	bool		ok = RelationGetNamespace(rel) == get_namespace_oid(SG_SCHEMA, true);
+	int			fired = TRIGGER_FIRED_BEFORE(td->tg_event) ? TRIGGER_TYPE_BEFORE :
+		TRIGGER_FIRED_INSTEAD(td->tg_event) ? TRIGGER_TYPE_INSTEAD : TRIGGER_TYPE_AFTER;
+	bool		found = false;
+
+	for (int i = 0; ok && tables[i] != NULL; i++)
+		found |= strcmp(RelationGetRelationName(rel), tables[i]) == 0;
+	if (!ok || !found || row != TRIGGER_FIRED_FOR_ROW(td->tg_event) || fired != timing ||
+		td->tg_trigger->tgnargs != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("schemaguard.%s() is an internal trigger of schemaguard", function),
+				 errdetail("Trigger \"%s\" on \"%s\" was not created by the extension.",
+						   td->tg_trigger->tgname, RelationGetRelationName(rel)),
+				 errhint("Drop the trigger.")));
+	return td;
+}
+
+/*
+ * SPI for the queries schemaguard runs itself, under search_path
+ * pg_catalog, pg_temp (with pg_temp last, as for SECURITY DEFINER
+ * functions): an operator, function, cast or table that a query names
+ * without a schema can never resolve to one the caller created.  The
+ * setting is saved as for a function's SET clause and restored by
+ * sg_spi_finish(), or by the (sub)transaction abort on error.  Returns the
+ * GUC nest level to hand to sg_spi_finish().
+ */
+int
+sg_spi_connect(void)
+{
+	int			level;
+
+	SPI_connect();
+	level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/* End what sg_spi_connect() began. */
+void
+sg_spi_finish(int level)
+{
+	AtEOXact_GUC(true, level);
+	SPI_finish();
+}
+
+/* The role that owns the extension (a superuser when it was created). */
+Oid
+sg_extension_owner(void)
+{
+	Oid			extoid = get_extension_oid("schemaguard", false);
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		elog(ERROR, "could not find the owner of extension schemaguard");
+	return owner;
+}
+
+/*
+ * Run statements through SPI (and so through the guard) as the extension's
+ * owner, under sg_spi_connect()'s search_path.  For triggers whose
+ * functions are not executable by PUBLIC: the caller has checked that the
+ * current user may change the table.
+ */
+void
+sg_run_as_owner(List *statements)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			spi_level;
+	ListCell   *lc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	spi_level = sg_spi_connect();
+	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		foreach(lc, statements)
+		{
+			int			rc = SPI_execute(lfirst(lc), false, 0);
+
+			if (rc < 0)
+				elog(ERROR, "schemaguard: could not run \"%s\": %s", (char *) lfirst(lc),
+					 SPI_result_code_string(rc));
+		}
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	sg_spi_finish(spi_level);
 }

@@ -642,6 +642,7 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 Datum
 sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			relid;
 	char		relkind;
@@ -681,7 +682,7 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	rels = relkind == RELKIND_PARTITIONED_TABLE ?
 		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	foreach(lc, rels)
 	{
 		Oid			rel = lfirst_oid(lc);
@@ -690,7 +691,7 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 		if (attnum > 0)
 			isolate_one(rel, attnum, &iso);
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	/* SETOF text: InitMaterializedSRF() wants a row type, so build the store here. */
 	{
@@ -735,6 +736,7 @@ text_array(List *strings)
 Datum
 sg_tenant_report(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		args[1];
@@ -747,7 +749,7 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 		cols = lappend(cols, strVal(lfirst(lc)));
 	args[0] = text_array(cols);
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute_with_args("SELECT c.oid FROM pg_catalog.pg_class c "
 							  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 							  "WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't' "
@@ -766,7 +768,7 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 																	 SPI_tuptable->tupdesc,
 																	 1, &isnull)));
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	foreach(lc, relids)
 	{

@@ -106,6 +106,7 @@ _PG_init(void)
 Datum
 sg_status(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	TupleDesc	tupdesc;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -116,14 +117,14 @@ sg_status(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension "
 					"WHERE extname = 'schemaguard'", true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 		extversion = MemoryContextStrdup(caller,
 										 SPI_getvalue(SPI_tuptable->vals[0],
 													  SPI_tuptable->tupdesc, 1));
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	if (extversion)
 		values[4] = CStringGetTextDatum(extversion);

@@ -28,7 +28,7 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
-#define SG_VERSION			"1.4"
+#define SG_VERSION			"1.5"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 
@@ -457,6 +457,16 @@ extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber k
 extern HeapTuple sg_rows_next(SgRowScan *scan);
 extern void sg_rows_end(SgRowScan *scan);
 extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
+extern int	sg_spi_connect(void);
+extern void sg_spi_finish(int level);
+extern Oid	sg_extension_owner(void);
+extern void sg_run_as_owner(List *statements);
+extern struct TriggerData *sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
+											   const char *const *tables, bool row,
+											   int timing);
+
+/* audit.c */
+extern void sg_audit_partitions(Oid relid);
 
 /* migrations.c */
 extern int	sg_migration_lock_timeout;

@@ -36,6 +36,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -504,6 +505,7 @@ read_usage(Oid relid, int attnum, SgStagedFacts *sf)
 void
 sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 {
+	int			spi_level;
 	Oid			argtypes[2] = {OIDOID, INT2OID};
 	Datum		values[2];
 	int			attnum = column ? get_attnum(relid, column) : 0;
@@ -513,7 +515,7 @@ sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 		return;
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = Int16GetDatum(attnum);
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute_with_args("SELECT staged_at, xmin::text::bigint FROM schemaguard.drop_stages "
 							  "WHERE relid = $1 AND attnum = $2",
 							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
@@ -529,7 +531,7 @@ sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 			(TransactionId) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 														SPI_tuptable->tupdesc, 2, &isnull)));
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 	if (!sf->staged)
 		return;
 	read_usage(relid, attnum, sf);
@@ -544,6 +546,7 @@ sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 void
 sg_staged_after_statement(Node *parsetree)
 {
+	int			spi_level;
 	switch (nodeTag(parsetree))
 	{
 		case T_DropStmt:
@@ -555,10 +558,10 @@ sg_staged_after_statement(Node *parsetree)
 	}
 	if (!sg_anything_staged())
 		return;
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute("SELECT schemaguard._stages_sync()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not update schemaguard.drop_stages");
-	SPI_finish();
+	sg_spi_finish(spi_level);
 }
 
 /* ---------- SQL functions ---------- */
@@ -596,6 +599,7 @@ static uint64
 stages_write(const char *sql, Oid relid, int attnum, const char *attname, const char *reason,
 			 bool *first)
 {
+	int			spi_level;
 	Oid			argtypes[5] = {OIDOID, INT2OID, NAMEOID, TEXTOID, NAMEOID};
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
@@ -618,7 +622,7 @@ stages_write(const char *sql, Oid relid, int attnum, const char *attname, const 
 	namestrcpy(&by, GetUserNameFromId(GetOuterUserId(), false));
 	values[4] = NameGetDatum(&by);
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	rc = SPI_execute_with_args(sql, 5, argtypes, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "could not update schemaguard.drop_stages: %s", SPI_result_code_string(rc));
@@ -629,7 +633,7 @@ stages_write(const char *sql, Oid relid, int attnum, const char *attname, const 
 
 		*first = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 	return n;
 }
 
@@ -696,6 +700,7 @@ sg_staged_state_name(SgStagedState state)
 Datum
 sg_staged_drops(PG_FUNCTION_ARGS)
 {
+	int			spi_level;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *rows = NIL;
@@ -703,7 +708,7 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	SPI_connect();
+	spi_level = sg_spi_connect();
 	if (SPI_execute("SELECT s.relid::oid, s.attnum, s.staged_at, s.staged_by::text, s.reason, "
 					"s.xmin::text::bigint FROM schemaguard.drop_stages s "
 					"JOIN pg_catalog.pg_class c ON c.oid = s.relid "
@@ -733,7 +738,7 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 		rows = lappend(rows, sf);
 		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
+	sg_spi_finish(spi_level);
 
 	foreach(lc, rows)
 	{
@@ -790,7 +795,9 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 Datum
 sg_stage_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = sg_trigger_data(fcinfo);
+	static const char *const tables[] = {"drop_stages", NULL};
+	TriggerData *trigdata = sg_own_trigger_data(fcinfo, "_stage_row", tables,
+												true, TRIGGER_TYPE_BEFORE);
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
@@ -799,6 +806,10 @@ sg_stage_row(PG_FUNCTION_ARGS)
 				attname;
 	int			current;
 
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("schemaguard._stage_row() fires on INSERT only")));
 	tup = trigdata->tg_trigtuple;
 	desc = RelationGetDescr(trigdata->tg_relation);
 	relid = heap_getattr(tup, 1, desc, &isnull);
