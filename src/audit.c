@@ -1072,8 +1072,9 @@ sg_audit_partitions(Oid relid)
 {
 	List	   *line;
 	ListCell   *lc;
+	char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
 
-	if (!OidIsValid(relid) || get_rel_relkind(relid) == '\0')
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		return;
 	line = list_make1_oid(relid);
 	if (get_rel_relispartition(relid))

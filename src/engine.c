@@ -51,7 +51,7 @@ const SgRule sg_rules[] = {
 	{"require-lock-timeout", "lock", SG_LEVEL_ERROR,
 		{T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt,
 			T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt,
-		T_AlterPolicyStmt, T_LockStmt}, sg_check_lock_timeout,
+		T_AlterPolicyStmt, T_LockStmt, T_RuleStmt}, sg_check_lock_timeout,
 	"a statement that takes SHARE ROW EXCLUSIVE or stronger on a populated table while lock_timeout is 0",
 	NULL, NULL},
 	/* index */
@@ -704,6 +704,45 @@ sg_report(const SgStatement *st, SgVerdict verdict)
 				 errhidestmt(true)));
 	}
 	report_findings(verdict.findings, st->sql, false);
+}
+
+/*
+ * Findings made while a statement runs (the drop hook, the tenant check
+ * after it): reported like sg_evaluate()'s, so honoured ignore comments of
+ * the statement, levels, allow() and the mode apply.  In enforce mode a
+ * finding at level error raises, and the statement fails.
+ */
+void
+sg_report_extra(const SgStatement *st, List *findings)
+{
+	List	   *ignores = NIL;
+	List	   *kept = NIL;
+	List	   *unused = NIL;
+	ListCell   *lc;
+
+	if (findings == NIL)
+		return;
+	if (sg_honor_ignore_comments)
+		ignores = read_ignores(st, &unused);
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+		SgIgnore   *ig = find_ignore(ignores, f->rule);
+
+		if (sg_rule_level(f->rule) == SG_LEVEL_OFF)
+			continue;
+		if (ig != NULL)
+		{
+			ereport(LOG,
+					(errmsg("schemaguard: rule %s ignored by a comment for role \"%s\": %s",
+							ig->rule->id, GetUserNameFromId(GetUserId(), false), ig->reason),
+					 errdetail_internal("Statement: %s", st->sql),
+					 errhidestmt(true)));
+			continue;
+		}
+		kept = lappend(kept, f);
+	}
+	report_findings(kept, st->sql, false);
 }
 
 /*

@@ -17,7 +17,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_policy.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "storage/ipc.h"
@@ -26,6 +35,8 @@
 #include "storage/proc.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "compat.h"
@@ -36,6 +47,27 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+/*
+ * The utility statement running now (innermost, for DDL run from a
+ * function or DO block) and what the object access hook saw it do, by OID:
+ * relations it created or changed, tenant tables that were sealed before it
+ * (rules_tenant.c), and (in the hook itself) the tables and columns it drops
+ * through the dependency machinery.
+ */
+typedef struct SgRunning
+{
+	SgStatement st;
+	List	   *changed;		/* relids created or altered */
+	List	   *sealed;			/* tenant tables without a leak before it */
+	List	   *partitions;		/* relids created or attached as partitions */
+	MemoryContext cxt;			/* the lists' (the statement's: it outlives the
+								 * transactions CONCURRENTLY commits) */
+	struct SgRunning *outer;
+} SgRunning;
+
+static SgRunning *running = NULL;
 
 /* Should this statement be checked at all?  Cheapest tests first. */
 static bool
@@ -109,6 +141,117 @@ call_next(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 								params, queryEnv, dest, qc);
 }
 
+/* The statement as the rules see it: its own text and the comments above it. */
+static void
+init_statement(SgStatement *st, PlannedStmt *pstmt, const char *queryString)
+{
+	st->parsetree = pstmt->utilityStmt;
+	st->sql = statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len);
+	st->location_base = Max(pstmt->stmt_location, 0);
+	if (queryString)
+	{
+		int			from = sg_comments_start(queryString, st->location_base);
+
+		st->leading = pnstrdup(queryString + from, st->location_base - from);
+	}
+	else
+		st->leading = NULL;
+	st->lock_timeout_ms = LockTimeout;
+	st->facts = NULL;
+	st->apply_default_lock_timeout = false;
+}
+
+/* Is the guard on for this database now (for what the object access hook sees)? */
+static bool
+guard_on(void)
+{
+	return sg_mode != SG_MODE_OFF && !IsBinaryUpgrade && !creating_extension &&
+		IsTransactionState() && sg_extension_installed();
+}
+
+/*
+ * Before the statement: the tenant tables it may weaken (a deferred
+ * tenant finding names them), if they are sealed now.
+ */
+static void
+note_sealed(SgRunning *r, List *findings)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+		Oid			relid;
+
+		if (!f->deferred || f->relation == NULL || strcmp(f->rule->id, "tenant-table-rls") != 0)
+			continue;
+		relid = RangeVarGetRelid(f->relation, NoLock, true);
+		if (OidIsValid(relid) && sg_tenant_sealed(relid))
+			r->sealed = list_append_unique_oid(r->sealed, relid);
+	}
+}
+
+/*
+ * A deferred finding for a table the statement created keeps the OID the
+ * object access hook saw created, never the name looked up again (which can
+ * find a temporary table of the same name first).
+ */
+static void
+bind_created(SgRunning *r, List *findings)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+
+		if (!f->deferred || f->relation == NULL)
+			continue;
+		foreach(lc2, r->changed)
+		{
+			Oid			relid = lfirst_oid(lc2);
+			char	   *name = get_rel_name(relid);
+
+			if (name && strcmp(name, f->relation->relname) == 0 &&
+				(f->relation->schemaname == NULL ||
+				 get_namespace_oid(f->relation->schemaname, true) == get_rel_namespace(relid)))
+			{
+				f->target.relid = relid;
+				f->relation = NULL;
+				break;
+			}
+		}
+	}
+}
+
+/* After the statement succeeded: what the object access hook recorded. */
+static void
+after_statement(SgRunning *r, bool guarded)
+{
+	ListCell   *lc;
+
+	/* Audit reaches every partition, whenever it was created or attached. */
+	if (IsA(r->st.parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *at = (AlterTableStmt *) r->st.parsetree;
+
+		foreach(lc, at->cmds)
+		{
+			if (lfirst_node(AlterTableCmd, lc)->subtype == AT_AttachPartition)
+			{
+				/* core resolved the same name the same way a moment ago */
+				r->partitions = lappend_oid(r->partitions, RangeVarGetRelid(at->relation, NoLock, true));
+				break;
+			}
+		}
+	}
+	foreach(lc, r->partitions)
+		sg_audit_partitions(lfirst_oid(lc));
+	if (guarded)
+		sg_tenant_after_statement(&r->st, r->sealed, r->changed);
+}
+
 /*
  * ProcessUtility hook: check the statement against the rules, then chain.
  * The parse tree is only read, never modified (readOnlyTree or not).
@@ -124,15 +267,39 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	char	   *volatile saved_timeout = NULL;
 	SgVerdict	verdict = {NIL, NIL};
 	MemoryContext cxt = CurrentMemoryContext;
+	SgRunning	r;
+	bool		checked;
 
-	if (!should_check(parsetree, context))
+	/* Sub-commands belong to the statement that runs them. */
+	if (context == PROCESS_UTILITY_SUBCOMMAND)
 	{
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-		/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
-		if (context != PROCESS_UTILITY_SUBCOMMAND && IsTransactionState())
-			sg_migrations_log_ddl(parsetree,
-								  statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len),
-								  NULL);
+		return;
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.cxt = cxt;
+	init_statement(&r.st, pstmt, queryString);
+	r.outer = running;
+	checked = should_check(parsetree, context);
+	if (!checked)
+	{
+		running = &r;
+		PG_TRY();
+		{
+			call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
+			running = r.outer;
+		}
+		PG_END_TRY();
+		if (IsTransactionState())
+		{
+			after_statement(&r, (r.changed != NIL || r.sealed != NIL) && guard_on());
+			/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
+			sg_migrations_log_ddl(parsetree, r.st.sql, NULL);
+		}
 		return;
 	}
 
@@ -149,33 +316,27 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	PG_TRY();
 	{
-		SgStatement st;
-
-		st.parsetree = parsetree;
-		st.sql = statement_text(queryString, pstmt->stmt_location, pstmt->stmt_len);
-		st.location_base = Max(pstmt->stmt_location, 0);
-		if (queryString)
-		{
-			int			from = sg_comments_start(queryString, st.location_base);
-
-			st.leading = pnstrdup(queryString + from, st.location_base - from);
-		}
-		else
-			st.leading = NULL;
-		st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
-		st.facts = sg_live_fact_source();
-		verdict = sg_evaluate(&st, true);
-		sg_report(&st, verdict);
+		r.st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
+		r.st.facts = sg_live_fact_source();
+		sg_staged_judged_reset();
+		verdict = sg_evaluate(&r.st, true);
+		sg_report(&r.st, verdict);
+		note_sealed(&r, verdict.findings);
 
 		concurrent_command = sg_index_concurrent_command(parsetree);
+		running = &r;
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		running = r.outer;
+		bind_created(&r, verdict.findings);
 		sg_defer_findings(verdict.findings);
+		after_statement(&r, true);
 		sg_staged_after_statement(parsetree);
 		if (IsTransactionState())
-			sg_migrations_log_ddl(parsetree, st.sql, sg_verdict_json(verdict));
+			sg_migrations_log_ddl(parsetree, r.st.sql, sg_verdict_json(verdict));
 	}
 	PG_CATCH();
 	{
+		running = r.outer;
 		if (saved_timeout)
 			set_lock_timeout(saved_timeout);
 		/* A CONCURRENTLY statement that core refused: add how to split. */
@@ -187,6 +348,120 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	if (saved_timeout)
 		set_lock_timeout(saved_timeout);
+}
+
+/* The pg_policy row's table, read before core deletes it; InvalidOid if none. */
+static Oid
+policy_table(Oid polid)
+{
+	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(polid));
+	scan = systable_beginscan(rel, PolicyOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relid = ((Form_pg_policy) GETSTRUCT(tup))->polrelid;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
+}
+
+/*
+ * A table, materialized view or column about to be deleted (core calls the
+ * hook for each object of its dependency walk, just before deleting it):
+ * rule staged-drop judges it as it judges an explicit DROP, unless the
+ * statement's own check judged it already.  Temporary objects, objects
+ * created in this transaction, core's internal deletions (a rewrite's
+ * transient heap) and schemaguard's own tables are not at risk.
+ */
+static void
+judge_drop(SgRunning *r, Oid relid, int subid, int flags)
+{
+	char		relkind = get_rel_relkind(relid);
+	const SgRule *rule;
+	List	   *findings = NIL;
+	char	   *column = NULL;
+
+	if ((flags & PERFORM_DELETION_INTERNAL) ||
+		(relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW &&
+		 relkind != RELKIND_PARTITIONED_TABLE))
+		return;
+	if (relkind == RELKIND_PARTITIONED_TABLE && subid == 0)
+		return;					/* its leaves hold the data, and are judged */
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
+		get_rel_namespace(relid) == get_namespace_oid(SG_SCHEMA, true))
+		return;
+	if (!guard_on())
+		return;
+	rule = sg_rule_by_id("staged-drop");
+	if (sg_rule_level(rule) == SG_LEVEL_OFF)
+		return;
+	if (subid > 0)
+	{
+		column = get_attname(relid, subid, true);
+		if (column == NULL)
+			return;
+	}
+	if (r->st.facts == NULL)
+		r->st.facts = sg_live_fact_source();
+	sg_judge_dependent_drop(&r->st, rule,
+							psprintf("%s cascading to", GetCommandTagName(CreateCommandTag(r->st.parsetree))),
+							relid, column, &findings);
+	sg_report_extra(&r->st, findings);
+}
+
+/*
+ * Object access hook: what the running statement creates, changes and
+ * drops, by OID.  Only lists are kept here; they are acted on after the
+ * statement (after_statement()), except drops, which are judged before the
+ * object is gone.
+ */
+static void
+sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (running == NULL)
+		return;
+
+	switch (access)
+	{
+		case OAT_POST_CREATE:
+		case OAT_POST_ALTER:
+			if (classId == RelationRelationId)
+			{
+				MemoryContext old = MemoryContextSwitchTo(running->cxt);
+
+				running->changed = list_append_unique_oid(running->changed, objectId);
+				if (IsA(running->st.parsetree, CreateStmt) ||
+					IsA(running->st.parsetree, AlterTableStmt))
+					running->partitions = list_append_unique_oid(running->partitions, objectId);
+				MemoryContextSwitchTo(old);
+			}
+			break;
+		case OAT_DROP:
+			if (classId == RelationRelationId)
+				judge_drop(running, objectId, subId, ((ObjectAccessDrop *) arg)->dropflags);
+			else if (classId == PolicyRelationId)
+			{
+				Oid			relid = policy_table(objectId);
+				MemoryContext old;
+
+				if (!OidIsValid(relid) || list_member_oid(running->sealed, relid) || !guard_on())
+					break;
+				old = MemoryContextSwitchTo(running->cxt);
+				if (sg_tenant_sealed(relid))
+					running->sealed = lappend_oid(running->sealed, relid);
+				running->changed = list_append_unique_oid(running->changed, relid);
+				MemoryContextSwitchTo(old);
+			}
+			break;
+		default:
+			break;
+	}
 }
 
 /*
@@ -272,6 +547,8 @@ sg_hooks_install(void)
 	ProcessUtility_hook = sg_ProcessUtility;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = sg_ExecutorStart;
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = sg_object_access;
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;

@@ -627,6 +627,55 @@ raw_uses_tenant_walker(Node *n, void *cxt)
 	return sg_raw_walker(n, raw_uses_tenant_walker, cxt);
 }
 
+/* Is a raw expression a call of current_tenant()? */
+static bool
+raw_tenant_call(Node *n)
+{
+	while (n != NULL && IsA(n, TypeCast))
+		n = ((TypeCast *) n)->arg;
+	return n != NULL && IsA(n, FuncCall) &&
+		strcmp(strVal(llast(((FuncCall *) n)->funcname)), "current_tenant") == 0;
+}
+
+/*
+ * lint's reading of rules_tenant.c's isolating(), on the raw parse tree: a
+ * top-level AND-ed "column = current_tenant()" with = unqualified or
+ * pg_catalog's.
+ */
+static bool
+raw_isolating(Node *n)
+{
+	ListCell   *lc;
+
+	if (n == NULL)
+		return false;
+	if (IsA(n, BoolExpr) && ((BoolExpr *) n)->boolop == AND_EXPR)
+	{
+		foreach(lc, ((BoolExpr *) n)->args)
+			if (raw_isolating(lfirst(lc)))
+				return true;
+		return false;
+	}
+	if (IsA(n, A_Expr) && ((A_Expr *) n)->kind == AEXPR_OP)
+	{
+		A_Expr	   *e = (A_Expr *) n;
+		List	   *name = e->name;
+		Node	   *l = e->lexpr;
+		Node	   *r = e->rexpr;
+
+		if (strcmp(strVal(llast(name)), "=") != 0 ||
+			(list_length(name) == 2 && strcmp(strVal(linitial(name)), "pg_catalog") != 0))
+			return false;
+		while (l && IsA(l, TypeCast))
+			l = ((TypeCast *) l)->arg;
+		while (r && IsA(r, TypeCast))
+			r = ((TypeCast *) r)->arg;
+		return (l && IsA(l, ColumnRef) && raw_tenant_call(e->rexpr)) ||
+			(r && IsA(r, ColumnRef) && raw_tenant_call(e->lexpr));
+	}
+	return false;
+}
+
 /* Set a policy's facts from its (raw) USING and WITH CHECK. */
 static void
 sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
@@ -636,6 +685,7 @@ sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
 	p->always_true = raw_true(qual) || raw_true(check);
 	p->uses_current_tenant = raw_uses_tenant_walker(qual, NULL) ||
 		raw_uses_tenant_walker(check, NULL);
+	p->isolates = (qual == NULL || raw_isolating(qual)) && (check == NULL || raw_isolating(check));
 }
 
 /* The policy of r called name, or NULL. */
@@ -691,6 +741,7 @@ sim_enable_tenant_isolation(LintState *ls, const char *target)
 	p->permissive = true;
 	p->always_true = false;
 	p->uses_current_tenant = true;
+	p->isolates = true;
 }
 
 /* Mark the relation a DML statement writes as populated. */

@@ -277,9 +277,10 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
  * and how.  Returns the lock mode, or NoLock if it takes no such lock.
  */
 static LOCKMODE
-strong_lock_targets(Node *parsetree, List **rvs)
+strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds)
 {
 	*rvs = NIL;
+	*relkinds = NULL;
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
@@ -289,6 +290,8 @@ strong_lock_targets(Node *parsetree, List **rvs)
 				if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
 					return NoLock;
 				*rvs = list_make1(stmt->relation);
+				/* ALTER TABLE naming an index locks the index, not its table */
+				*relkinds = "rpmf";
 				return AlterTableGetLockLevel(stmt->cmds);
 			}
 		case T_RenameStmt:
@@ -300,6 +303,8 @@ strong_lock_targets(Node *parsetree, List **rvs)
 					 stmt->renameType != OBJECT_TABCONSTRAINT && stmt->renameType != OBJECT_MATVIEW))
 					return NoLock;
 				*rvs = list_make1(stmt->relation);
+				/* renaming an index (even through ALTER TABLE) locks the index only */
+				*relkinds = "rpmf";
 				return AccessExclusiveLock;
 			}
 		case T_DropStmt:
@@ -366,6 +371,11 @@ strong_lock_targets(Node *parsetree, List **rvs)
 		case T_AlterPolicyStmt:
 			*rvs = list_make1(((AlterPolicyStmt *) parsetree)->table);
 			return AccessExclusiveLock;
+		case T_RuleStmt:
+			/* CREATE RULE locks its table as DROP RULE does */
+			*rvs = list_make1(((RuleStmt *) parsetree)->relation);
+			*relkinds = "rpmv";
+			return AccessExclusiveLock;
 		case T_LockStmt:
 			if (((LockStmt *) parsetree)->nowait)
 				return NoLock;	/* never waits */
@@ -384,10 +394,11 @@ bool
 sg_lock_timeout_applies(Node *parsetree)
 {
 	List	   *rvs;
+	const char *relkinds;
 
 	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
 		return false;
-	return strong_lock_targets(parsetree, &rvs) >= ShareRowExclusiveLock;
+	return strong_lock_targets(parsetree, &rvs, &relkinds) >= ShareRowExclusiveLock;
 }
 
 /*
@@ -401,7 +412,8 @@ void
 sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *rvs;
-	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs);
+	const char *relkinds;
+	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds);
 	ListCell   *lc;
 
 	if (mode < ShareRowExclusiveLock || st->lock_timeout_ms > 0)
@@ -412,7 +424,7 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	foreach(lc, rvs)
 	{
 		RangeVar   *rv = lfirst(lc);
-		SgLockSpec	locks = {mode, NoLock, false, NULL, true};
+		SgLockSpec	locks = {mode, NoLock, false, relkinds, true};
 		SgRelFacts	t;
 
 		st->facts->relation(st->facts, rv, locks, &t);

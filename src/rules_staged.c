@@ -13,7 +13,10 @@
  */
 #include "postgres.h"
 
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
@@ -28,6 +31,101 @@ stage_args(const SgRelFacts *t, const char *column)
 	if (column)
 		return psprintf("%s, %s", quote_literal_cstr(t->qualname), quote_literal_cstr(column));
 	return quote_literal_cstr(t->qualname);
+}
+
+/*
+ * What the live rule has judged in the current statement (relid, column
+ * name or NULL), so that the drop hook does not judge an explicit target a
+ * second time when core drops it.  Reset for each statement.
+ */
+typedef struct Judged
+{
+	Oid			relid;
+	char	   *column;
+} Judged;
+
+static List *judged = NIL;
+static MemoryContext judged_cxt = NULL;
+
+/*
+ * Forget what the previous statement judged.  The list lives in a context
+ * of its own: a CONCURRENTLY statement commits transactions as it runs.
+ */
+void
+sg_staged_judged_reset(void)
+{
+	if (judged_cxt == NULL)
+		judged_cxt = AllocSetContextCreate(TopMemoryContext, "schemaguard judged drops",
+										   ALLOCSET_SMALL_SIZES);
+	else if (judged != NIL)
+		MemoryContextReset(judged_cxt);
+	judged = NIL;
+}
+
+static void
+remember(const SgStatement *st, Oid relid, const char *column)
+{
+	Judged	   *j;
+	MemoryContext old;
+
+	if (st->facts->simulated || judged_cxt == NULL)
+		return;
+	old = MemoryContextSwitchTo(judged_cxt);
+	j = palloc(sizeof(Judged));
+	j->relid = relid;
+	j->column = column ? pstrdup(column) : NULL;
+	judged = lappend(judged, j);
+	MemoryContextSwitchTo(old);
+}
+
+/* Was relid (or its column), or a table it is a partition of, judged already? */
+static bool
+already_judged(Oid relid, const char *column)
+{
+	List	   *line = list_make1_oid(relid);
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	if (get_rel_relispartition(relid))
+		line = list_concat(line, get_partition_ancestors(relid));
+	foreach(lc, judged)
+	{
+		Judged	   *j = lfirst(lc);
+
+		foreach(lc2, line)
+		{
+			if (j->relid == lfirst_oid(lc2) &&
+				(j->column == NULL || (column != NULL && strcmp(j->column, column) == 0)))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
+					   const SgRelFacts *t, const char *column, List **findings);
+
+/*
+ * A table, materialized view or column that a statement drops through the
+ * dependency machinery (CASCADE, DROP OWNED, DROP EXTENSION, a dropped
+ * type, function or partitioned parent), as the object access hook sees
+ * it just before core deletes it: judged like an explicit DROP.
+ */
+void
+sg_judge_dependent_drop(const SgStatement *st, const SgRule *rule, const char *command,
+						Oid relid, const char *column, List **findings)
+{
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, NULL, false};
+	SgRelFacts	t;
+
+	if (already_judged(relid, column))
+		return;
+	sg_init_facts(&t);
+	sg_catalog_relation_facts(relid, locks, false, &t);
+	t.checkable = true;
+	remember(st, relid, column);
+	if (sg_facts_at_risk(&t))
+		judge_drop(st, rule, command, &t, column, findings);
 }
 
 /* Judge one object; add a finding if it may not be dropped yet. */
@@ -144,6 +242,8 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 			if (!sg_name_ok(lfirst(lc)))
 				return;			/* core reports the name */
 			st->facts->relation(st->facts, sg_rangevar_from_names(lfirst(lc)), locks, &t);
+			if (t.exists && !t.unknown)
+				remember(st, t.relid, NULL);
 			if (sg_facts_at_risk(&t))
 				judge_drop(st, rule, matview ? "DROP MATERIALIZED VIEW" : "DROP TABLE", &t,
 						   NULL, findings);
@@ -161,6 +261,8 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 			SgColumnFacts c;
 
 			st->facts->column(st->facts, &t, cmd->name, &c);
+			if (t.exists && !t.unknown)
+				remember(st, t.relid, cmd->name);
 			if (c.exists || c.unknown)
 				judge_drop(st, rule, "DROP COLUMN", &t, cmd->name, findings);
 		}

@@ -28,6 +28,11 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "optimizer/optimizer.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_depend.h"
+#include "catalog/objectaddress.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
@@ -41,12 +46,14 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_func.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
 #include "schemaguard.h"
@@ -221,6 +228,90 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 	}
 }
 
+static char *isolation_call(const SgTenantFacts *tf);
+static char *catalog_tenant_column(Oid relid);
+
+/* ---------- while a statement runs (hooks.c) ---------- */
+
+/*
+ * Is relid a tenant table that nothing leaks from now (sg_tenant_leaks()),
+ * and not one created in this transaction?  Asked before a statement that
+ * may weaken it, and at a policy's drop.
+ */
+bool
+sg_tenant_sealed(Oid relid)
+{
+	Relation	rel = RelationIdGetRelation(relid);
+	bool		created;
+	SgTenantFacts tf;
+
+	if (rel == NULL)
+		return false;
+	created = rel->rd_createSubid != InvalidSubTransactionId ||
+		rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP;
+	RelationClose(rel);
+	if (created)
+		return false;
+	sg_catalog_tenant_facts(relid, &tf);
+	return tf.exists && tf.column != NULL && sg_tenant_leaks(&tf) == NIL;
+}
+
+/*
+ * After a statement: a tenant table that was sealed before it and leaks now
+ * is refused at once, not at commit, for the transaction could read every
+ * tenant's rows before it ends (and end with ROLLBACK).  Every table the
+ * statement created or changed (by OID, as the object access hook saw it)
+ * is judged again at commit.
+ */
+void
+sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids)
+{
+	const SgRule *rule = sg_rule_by_id("tenant-table-rls");
+	List	   *now = NIL;
+	List	   *later = NIL;
+	ListCell   *lc;
+
+	if (sg_rule_level(rule) == SG_LEVEL_OFF)
+		return;
+	foreach(lc, sealed)
+	{
+		SgTenantFacts tf;
+		List	   *leaks;
+		StringInfoData buf;
+		ListCell   *lc2;
+
+		sg_catalog_tenant_facts(lfirst_oid(lc), &tf);
+		leaks = sg_tenant_leaks(&tf);
+		if (leaks == NIL)
+			continue;
+		initStringInfo(&buf);
+		foreach(lc2, leaks)
+			appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc2));
+		sg_add_finding(&now, rule,
+					   psprintf("%s removes the isolation of tenant table %s: rule %s",
+								GetCommandTagName(CreateCommandTag(st->parsetree)), tf.qualname, rule->id),
+					   psprintf("After it, %s (tenant column %s) would let rows of one tenant reach "
+								"another: %s. This transaction could read them before it ends.",
+								tf.qualname, quote_identifier(tf.column), buf.data),
+					   psprintf("Keep the table isolated at every step: to replace a policy, create the new "
+								"one before dropping the old; %s", isolation_call(&tf)));
+	}
+	sg_report_extra(st, now);
+
+	foreach(lc, relids)
+	{
+		SgFinding  *f;
+
+		if (get_rel_relkind(lfirst_oid(lc)) == '\0' || catalog_tenant_column(lfirst_oid(lc)) == NULL)
+			continue;
+		f = sg_add_finding(&later, rule, pstrdup(""), NULL, NULL);
+		f->deferred = true;
+		sg_init_facts(&f->target);
+		f->target.relid = lfirst_oid(lc);
+	}
+	sg_defer_findings(later);
+}
+
 /* ---------- what makes a tenant table isolated ---------- */
 
 /* The command letters of pg_policy.polcmd, in report order. */
@@ -249,25 +340,61 @@ sg_policy_cmd(const char *cmd_name)
 	return '?';
 }
 
+/* What a permissive policy that does not isolate is told. */
+static char *
+not_isolating(const SgTenantFacts *tf, const SgPolicyFacts *p)
+{
+	if (p->always_true)
+		return psprintf("policy %s lets every row through (its condition is constant true)",
+						quote_identifier(p->name));
+	return psprintf("policy %s does not restrict rows to the tenant: none of its top-level AND-ed "
+					"conditions is %s = schemaguard.current_tenant() with pg_catalog's =",
+					quote_identifier(p->name), quote_identifier(tf->column));
+}
+
 /*
- * What keeps a tenant table from being isolated; NIL when it is isolated or
- * is not a tenant table.
+ * What lets rows of one tenant reach another; NIL when nothing does (the
+ * table may still lack a policy: that fails closed).  No FORCE, no row-level
+ * security, or a permissive policy that does not isolate (permissive
+ * policies are ORed, so one of them is enough to open the table).
  */
 List *
-sg_tenant_problems(const SgTenantFacts *tf)
+sg_tenant_leaks(const SgTenantFacts *tf)
 {
-	List	   *problems = NIL;
-	StringInfoData missing;
+	List	   *leaks = NIL;
 	ListCell   *lc;
 
 	if (!tf->exists || tf->column == NULL)
 		return NIL;
 	if (!tf->rls)
-		problems = lappend(problems, pstrdup("row-level security is not enabled"));
+		leaks = lappend(leaks, pstrdup("row-level security is not enabled"));
 	if (!tf->force)
-		problems = lappend(problems,
-						   pstrdup("FORCE ROW LEVEL SECURITY is not set, so the table owner bypasses the policies"));
+		leaks = lappend(leaks,
+						pstrdup("FORCE ROW LEVEL SECURITY is not set, so the table owner bypasses the policies"));
+	foreach(lc, tf->policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
 
+		if (p->permissive && !p->isolates)
+			leaks = lappend(leaks, not_isolating(tf, p));
+	}
+	return leaks;
+}
+
+/*
+ * What keeps a tenant table from being isolated; NIL when it is isolated or
+ * is not a tenant table: the leaks, and any command no permissive policy
+ * covers.
+ */
+List *
+sg_tenant_problems(const SgTenantFacts *tf)
+{
+	List	   *problems = sg_tenant_leaks(tf);
+	StringInfoData missing;
+	ListCell   *lc;
+
+	if (!tf->exists || tf->column == NULL)
+		return NIL;
 	initStringInfo(&missing);
 	for (int i = 0; i < lengthof(policy_cmds); i++)
 	{
@@ -285,16 +412,6 @@ sg_tenant_problems(const SgTenantFacts *tf)
 	}
 	if (missing.len)
 		problems = lappend(problems, psprintf("no permissive policy covers %s", missing.data));
-
-	foreach(lc, tf->policies)
-	{
-		SgPolicyFacts *p = lfirst(lc);
-
-		if (p->permissive && p->always_true)
-			problems = lappend(problems,
-							   psprintf("policy %s lets every row through (its condition is constant true)",
-										quote_identifier(p->name)));
-	}
 	return problems;
 }
 
@@ -435,9 +552,183 @@ constant_true(Node *expr)
 		((Const *) expr)->consttype == BOOLOID && DatumGetBool(((Const *) expr)->constvalue);
 }
 
-/* The policies of a relation, from pg_policy. */
+/* Under binary-compatible relabelling (varchar to text, a domain to its base). */
+static Node *
+strip_relabel(Node *n)
+{
+	while (n != NULL && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return n;
+}
+
+/* Is n a call of schemaguard.current_tenant()? */
+static bool
+is_tenant_call(Node *n, Oid tenant_fn)
+{
+	n = strip_relabel(n);
+	return n != NULL && IsA(n, FuncExpr) && ((FuncExpr *) n)->funcid == tenant_fn &&
+		((FuncExpr *) n)->args == NIL;
+}
+
+/* Is n the tenant column of the policy's own table? */
+static bool
+is_tenant_var(Node *n, AttrNumber attnum)
+{
+	n = strip_relabel(n);
+	return n != NULL && IsA(n, Var) && ((Var *) n)->varattno == attnum &&
+		((Var *) n)->varlevelsup == 0;
+}
+
+/* n's argument under an I/O conversion cast (CoerceViaIO) to type typid, or NULL. */
+static Node *
+io_cast_arg(Node *n, Oid typid)
+{
+	n = strip_relabel(n);
+	if (n == NULL || !IsA(n, CoerceViaIO))
+		return NULL;
+	if (OidIsValid(typid) && ((CoerceViaIO *) n)->resulttype != typid)
+		return NULL;
+	return (Node *) ((CoerceViaIO *) n)->arg;
+}
+
+/*
+ * Is opno pg_catalog's "=", compared under a deterministic collation?  An
+ * operator of any other schema may be anyone's (a "=" in public that
+ * returns true), and a nondeterministic collation makes different tenants
+ * equal.
+ */
+static bool
+catalog_equality(Oid opno, Oid inputcollid)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	bool		ok;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ok = ((Form_pg_operator) GETSTRUCT(tup))->oprnamespace == PG_CATALOG_NAMESPACE &&
+		strcmp(NameStr(((Form_pg_operator) GETSTRUCT(tup))->oprname), "=") == 0;
+	ReleaseSysCache(tup);
+	return ok && (!OidIsValid(inputcollid) || get_collation_isdeterministic(inputcollid));
+}
+
+/* The top-level AND-ed conditions of a boolean expression. */
 static List *
-catalog_policies(Oid relid)
+conjuncts(Node *expr, List *out)
+{
+	if (expr != NULL && is_andclause(expr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) expr)->args)
+			out = conjuncts(lfirst(lc), out);
+		return out;
+	}
+	return lappend(out, expr);
+}
+
+/*
+ * Does a stored policy condition restrict rows to the tenant?  It does when
+ * one of its top-level AND-ed conditions is, with pg_catalog's = (see
+ * catalog_equality()):
+ *
+ *	 tenant_column = schemaguard.current_tenant()
+ *		the column text-like (text, varchar of any length, or a type cast to
+ *		text without a function, such as a domain): compared as text, the
+ *		tenant value never cast, so never truncated;
+ *	 tenant_column::text = schemaguard.current_tenant()
+ *		any type, compared as its canonical text;
+ *	 tenant_column = schemaguard.current_tenant()::T
+ *		AND (schemaguard.current_tenant()::T)::text = schemaguard.current_tenant()
+ *		for integer and uuid columns (what enable_tenant_isolation() writes):
+ *		the second condition holds only for the canonical spelling, so
+ *		'007' or an upper-case uuid never reads tenant 7's rows, and is
+ *		evaluated once per scan.
+ *
+ * Anything else ANDed to it can only narrow what it lets through; an OR at
+ * the top does not isolate.
+ */
+static bool
+isolating(Node *expr, AttrNumber attnum, Oid tenant_fn)
+{
+	bool		direct = false;
+	bool		via_cast = false;
+	bool		canonical = false;
+	ListCell   *lc;
+
+	if (expr == NULL || !OidIsValid(tenant_fn) || attnum <= 0)
+		return false;
+	foreach(lc, conjuncts(expr, NIL))
+	{
+		OpExpr	   *op = lfirst(lc);
+
+		if (op == NULL || !IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			!catalog_equality(op->opno, op->inputcollid))
+			continue;
+		for (int side = 0; side < 2; side++)
+		{
+			Node	   *a = list_nth(op->args, side);
+			Node	   *b = list_nth(op->args, 1 - side);
+			Node	   *inner;
+
+			if (!is_tenant_call(b, tenant_fn) && !is_tenant_call(io_cast_arg(b, InvalidOid), tenant_fn))
+				continue;
+			if (is_tenant_call(b, tenant_fn) &&
+				(is_tenant_var(a, attnum) || is_tenant_var(io_cast_arg(a, TEXTOID), attnum)))
+				direct = true;
+			else if (is_tenant_var(a, attnum) && is_tenant_call(io_cast_arg(b, InvalidOid), tenant_fn))
+				via_cast = true;
+			if (is_tenant_call(b, tenant_fn) && (inner = io_cast_arg(a, TEXTOID)) != NULL &&
+				is_tenant_call(io_cast_arg(inner, InvalidOid), tenant_fn))
+				canonical = true;
+		}
+	}
+	return direct || (via_cast && canonical);
+}
+
+/*
+ * The first object a policy depends on (pg_depend, as recorded from its
+ * expressions) that lies outside pg_catalog and schemaguard, described; or
+ * NULL.  Its own table and columns do not count.
+ */
+static char *
+policy_foreign_dependency(Oid polid, Oid relid)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			sg_nsp = get_namespace_oid(SG_SCHEMA, true);
+	char	   *found = NULL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(PolicyRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(polid));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (found == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress ref = {d->refclassid, d->refobjid, d->refobjsubid};
+		Oid			nsp;
+
+		if (ref.classId == RelationRelationId && ref.objectId == relid)
+			continue;
+		if (!is_objectclass_supported(ref.classId))
+			continue;
+		nsp = get_object_namespace(&ref);
+		if (OidIsValid(nsp) && nsp != PG_CATALOG_NAMESPACE && nsp != sg_nsp)
+			found = getObjectDescription(&ref, true);
+		else if (!OidIsValid(nsp) && ref.classId == RelationRelationId)
+			found = getObjectDescription(&ref, true);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return found;
+}
+
+/* The policies of a relation, from pg_policy, judged against its tenant column. */
+static List *
+catalog_policies(Oid relid, const char *column)
 {
 	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -445,6 +736,7 @@ catalog_policies(Oid relid)
 	HeapTuple	tup;
 	List	   *out = NIL;
 	UsesFuncContext cxt;
+	AttrNumber	attnum = column ? get_attnum(relid, column) : InvalidAttrNumber;
 
 	cxt.funcid = current_tenant_oid();
 	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
@@ -463,6 +755,11 @@ catalog_policies(Oid relid)
 		p->always_true = constant_true(qual) || constant_true(check);
 		p->uses_current_tenant = OidIsValid(cxt.funcid) &&
 			(uses_func_walker(qual, &cxt) || uses_func_walker(check, &cxt));
+		/* USING filters what is read; WITH CHECK (or USING) what is written */
+		p->isolates = (qual != NULL || check != NULL) &&
+			(qual == NULL || isolating(qual, attnum, cxt.funcid)) &&
+			(check == NULL || isolating(check, attnum, cxt.funcid));
+		p->foreign_dep = policy_foreign_dependency(form->oid, relid);
 		out = lappend(out, p);
 	}
 	systable_endscan(scan);
@@ -517,7 +814,7 @@ sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out)
 	out->column = catalog_tenant_column(relid);
 	if (out->column == NULL)
 		return;
-	out->policies = catalog_policies(relid);
+	out->policies = catalog_policies(relid, out->column);
 	out->tenant_index = sg_catalog_index_leads(relid, list_make1(makeString(pstrdup(out->column))));
 }
 
@@ -544,7 +841,11 @@ run(const char *sql, Isolation *iso)
 	MemoryContextSwitchTo(old);
 }
 
-/* Is the existing policy exactly the one enable_tenant_isolation() creates? */
+/*
+ * Is the existing policy one that enable_tenant_isolation() would leave as
+ * it is: FOR ALL, permissive, the same isolating condition for USING and
+ * WITH CHECK, nothing outside pg_catalog and schemaguard?
+ */
 static bool
 policy_is_ours(Oid relid, AttrNumber attnum)
 {
@@ -553,9 +854,7 @@ policy_is_ours(Oid relid, AttrNumber attnum)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	bool		ours = false;
-	UsesFuncContext cxt;
 
-	cxt.funcid = current_tenant_oid();
 	ScanKeyInit(&key[0], Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
 	ScanKeyInit(&key[1], Anum_pg_policy_polname, BTEqualStrategyNumber, F_NAMEEQ,
@@ -568,14 +867,71 @@ policy_is_ours(Oid relid, AttrNumber attnum)
 		Node	   *check = policy_expr(tup, RelationGetDescr(pol), Anum_pg_policy_polwithcheck);
 
 		ours = form->polcmd == '*' && form->polpermissive && qual != NULL &&
-			equal(qual, check) && uses_func_walker(qual, &cxt) &&
-			IsA(qual, OpExpr) && list_length(((OpExpr *) qual)->args) == 2 &&
-			IsA(linitial(((OpExpr *) qual)->args), Var) &&
-			((Var *) linitial(((OpExpr *) qual)->args))->varattno == attnum;
+			equal(qual, check) && isolating(qual, attnum, current_tenant_oid()) &&
+			policy_foreign_dependency(form->oid, relid) == NULL;
 	}
 	systable_endscan(scan);
 	table_close(pol, AccessShareLock);
 	return ours;
+}
+
+/*
+ * The condition and the column default that isolate a tenant column of this
+ * type, as SQL naming the column col.  Every operator, function and type is
+ * schema-qualified, and the tenant value is never cast to a type that could
+ * shorten or fold it (see isolating()).  Types where equality is not
+ * identity are refused: char(n) pads and compares without trailing spaces,
+ * citext and nondeterministic collations fold case, numeric and floats have
+ * several spellings of one value.
+ */
+static void
+isolation_sql(Oid relid, Form_pg_attribute att, const char *col, char **cond, char **def)
+{
+	Oid			base = getBaseType(att->atttypid);
+	const char *cast = NULL;
+
+	switch (base)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+			if (OidIsValid(att->attcollation) && !get_collation_isdeterministic(att->attcollation))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("tenant column \"%s\" of \"%s\" has a nondeterministic collation",
+								NameStr(att->attname), get_rel_name(relid)),
+						 errdetail("Under collation %s, different tenant values can compare equal.",
+								   generate_collation_name(att->attcollation)),
+						 errhint("ALTER TABLE %s ALTER COLUMN %s TYPE %s COLLATE \"C\";",
+								 get_rel_name(relid), col, format_type_be(att->atttypid))));
+			*cond = psprintf("%s OPERATOR(pg_catalog.=) %s.current_tenant()", col, SG_SCHEMA);
+			*def = psprintf("%s.current_tenant()", SG_SCHEMA);
+			return;
+		case INT2OID:
+			cast = "pg_catalog.int2";
+			break;
+		case INT4OID:
+			cast = "pg_catalog.int4";
+			break;
+		case INT8OID:
+			cast = "pg_catalog.int8";
+			break;
+		case UUIDOID:
+			cast = "pg_catalog.uuid";
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("tenant column \"%s\" of \"%s\" is of type %s, which schemaguard cannot isolate on",
+							NameStr(att->attname), get_rel_name(relid), format_type_be(att->atttypid)),
+					 errdetail("Tenant columns must be text, varchar, smallint, integer, bigint or uuid "
+							   "(or a domain over one): for other types equal values can be told apart, or "
+							   "different tenants compare equal."),
+					 errhint("Use a text or integer tenant column.")));
+	}
+	*cond = psprintf("%s OPERATOR(pg_catalog.=) (%s.current_tenant())::%s AND "
+					 "((%s.current_tenant())::%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s.current_tenant()",
+					 col, SG_SCHEMA, cast, SG_SCHEMA, cast, SG_SCHEMA);
+	*def = psprintf("(%s.current_tenant())::%s", SG_SCHEMA, cast);
 }
 
 /* Isolate one table on column attnum; append the statements run to *done. */
@@ -585,11 +941,10 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	HeapTuple	att;
 	Form_pg_class form;
-	Form_pg_attribute attform;
 	const char *qual;
 	const char *col;
-	char	   *type;
 	char	   *cond;
+	char	   *def;
 	bool		rls,
 				force,
 				hasdef;
@@ -606,10 +961,9 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
 	if (!HeapTupleIsValid(att))
 		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attnum, relid);
-	attform = (Form_pg_attribute) GETSTRUCT(att);
-	col = quote_identifier(pstrdup(NameStr(attform->attname)));
-	type = format_type_with_typemod(attform->atttypid, attform->atttypmod);
-	hasdef = attform->atthasdef;
+	col = quote_identifier(pstrdup(NameStr(((Form_pg_attribute) GETSTRUCT(att))->attname)));
+	isolation_sql(relid, (Form_pg_attribute) GETSTRUCT(att), col, &cond, &def);
+	hasdef = ((Form_pg_attribute) GETSTRUCT(att))->atthasdef;
 	ReleaseSysCache(att);
 
 	if (!rls || !force)
@@ -620,7 +974,6 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 
 	if (!policy_is_ours(relid, attnum))
 	{
-		cond = psprintf("%s = %s.current_tenant()::%s", col, SG_SCHEMA, type);
 		if (OidIsValid(get_relation_policy_oid(relid, SG_TENANT_POLICY, true)))
 			run(psprintf("DROP POLICY %s ON %s", SG_TENANT_POLICY, qual), iso);
 		run(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC "
@@ -628,8 +981,7 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	}
 
 	if (!hasdef)
-		run(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s.current_tenant()::%s",
-					 qual, col, SG_SCHEMA, type), iso);
+		run(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", qual, col, def), iso);
 }
 
 /*
@@ -792,6 +1144,15 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 			uses |= p->uses_current_tenant;
 		}
 		problems = sg_tenant_problems(&tf);
+		foreach(lc2, tf.policies)
+		{
+			SgPolicyFacts *p = lfirst(lc2);
+
+			if (p->foreign_dep)
+				problems = lappend(problems,
+								   psprintf("policy %s depends on %s, outside pg_catalog and schemaguard",
+											quote_identifier(p->name), p->foreign_dep));
+		}
 		if (!tf.tenant_index)
 			problems = lappend(problems,
 							   psprintf("no index leads with %s, so every policy check scans the table",

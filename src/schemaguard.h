@@ -121,6 +121,10 @@ typedef struct SgPolicyFacts
 	bool		permissive;
 	bool		always_true;	/* USING or WITH CHECK is the constant true */
 	bool		uses_current_tenant;
+	/* it restricts rows to the tenant: see rules_tenant.c, isolating() */
+	bool		isolates;
+	/* an object it depends on outside pg_catalog and schemaguard, or NULL */
+	char	   *foreign_dep;
 } SgPolicyFacts;
 
 /* A table as a tenant table: its tenant column and row-level security. */
@@ -311,6 +315,7 @@ extern SgLevel sg_rule_level(const SgRule *rule);
 extern const char *sg_level_name(SgLevel level);
 extern SgVerdict sg_evaluate(SgStatement *st, bool stop_on_block);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
+extern void sg_report_extra(const SgStatement *st, List *findings);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *message, char *detail, char *hint);
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
@@ -482,13 +487,20 @@ extern void sg_check_ddl_outside_migration(const SgStatement *st, const struct S
 
 /* rules_staged.c */
 extern void sg_check_staged_drop(const SgStatement *st, const struct SgRule *rule, List **findings);
+extern void sg_staged_judged_reset(void);
+extern void sg_judge_dependent_drop(const SgStatement *st, const struct SgRule *rule,
+									const char *command, Oid relid, const char *column,
+									List **findings);
 
 /* rules_tenant.c */
 extern void sg_check_tenant_table(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern bool sg_tenant_recheck(SgFactSource *facts, SgFinding *f);
 extern SgFinding *sg_tenant_merge(List *findings);
 extern List *sg_tenant_problems(const SgTenantFacts *tf);
+extern List *sg_tenant_leaks(const SgTenantFacts *tf);
 extern char sg_policy_cmd(const char *cmd_name);
 extern void sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out);
+extern bool sg_tenant_sealed(Oid relid);
+extern void sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids);
 
 #endif							/* SCHEMAGUARD_H */
