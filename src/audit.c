@@ -430,7 +430,7 @@ batch_flush(AuditBatch *b)
 		b->seqid = sg_rows_relid(SG_AUDIT_SEQ, false);
 	}
 	appendStringInfoChar(&b->rows, ']');
-	b->values[B_ID] = Int64GetDatum(nextval_internal(b->seqid, false));
+	b->values[B_ID] = Int64GetDatum(sg_next_id(b->seqid, SG_AUDIT_MAX_ROWS));
 	b->values[B_NROWS] = Int32GetDatum(b->nrows);
 	b->values[B_ROWS] = PointerGetDatum(cstring_to_text_with_len(b->rows.data, b->rows.len));
 	sg_rows_put(b->rel, b->values, b->nulls);

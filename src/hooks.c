@@ -529,6 +529,7 @@ sg_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	sg_staged_shmem_request();
+	sg_ids_shmem_request();
 }
 
 static void
@@ -537,6 +538,7 @@ sg_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	sg_staged_shmem_startup();
+	sg_ids_shmem_startup();
 }
 
 /* Install every hook; called once from _PG_init. */

@@ -164,12 +164,11 @@ open_history(void)
 }
 
 
-/* nextval() of <table>_id_seq, the table's id sequence. */
+/* The next id of <table>_id_seq, the table's id sequence (rows.c: sg_next_id()). */
 static int64
 next_id(Relation rel)
 {
-	return nextval_internal(sg_rows_relid(psprintf("%s_id_seq", RelationGetRelationName(rel)), false),
-							false);
+	return sg_next_id(sg_rows_relid(psprintf("%s_id_seq", RelationGetRelationName(rel)), false), 1);
 }
 
 static inline Datum

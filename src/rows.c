@@ -24,6 +24,10 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_sequence.h"
+#include "commands/sequence.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "catalog/pg_trigger.h"
@@ -349,4 +353,156 @@ sg_run_as_owner(List *statements)
 	}
 	PG_END_TRY();
 	sg_spi_finish(spi_level);
+}
+
+/*
+ * Ids for our own tables (ddl_log, the migration history, audit batches).
+ *
+ * nextval() would make lastval() return our id: the extension would change
+ * what core answers an application that calls lastval() after its own
+ * INSERT, with DDL or an audited write in between.  So, when the library is
+ * preloaded, ids come from a block reserved in shared memory: one slot per
+ * (database, sequence) holds the next id and the end of the reserved
+ * block; the block is reserved by setval() on the sequence (WAL-logged,
+ * not transactional, and setval() leaves lastval() alone), so after a
+ * restart ids continue above every block ever handed out.  Without the
+ * shared memory (library not preloaded) nextval() is used, and lastval()
+ * can show our ids: the README says so.
+ */
+#define SG_ID_SLOTS		128
+#define SG_ID_BLOCK		1000
+
+typedef struct IdSlot
+{
+	Oid			dbid;
+	Oid			seqid;
+	int64		next;			/* the next id to hand out */
+	int64		limit;			/* first id past the reserved block */
+} IdSlot;
+
+typedef struct IdShared
+{
+	LWLock	   *lock;
+	int			nslots;
+	IdSlot		slots[SG_ID_SLOTS];
+} IdShared;
+
+static IdShared *id_shared = NULL;
+
+void
+sg_ids_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(IdShared)));
+	RequestNamedLWLockTranche("schemaguard ids", 1);
+}
+
+void
+sg_ids_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	id_shared = ShmemInitStruct("schemaguard ids", sizeof(IdShared), &found);
+	if (!found)
+	{
+		memset(id_shared, 0, sizeof(IdShared));
+		id_shared->lock = &(GetNamedLWLockTranche("schemaguard ids"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* The sequence's last value (its start - step if never used), as its owner reads it. */
+static int64
+sequence_last(Oid seqid, int64 step)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		d;
+	HeapTuple	tup;
+	int64		start;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+	fcinfo->args[0].isnull = false;
+	d = pg_sequence_last_value(fcinfo);
+	if (!fcinfo->isnull)
+		return DatumGetInt64(d);
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for sequence %u", seqid);
+	start = ((Form_pg_sequence) GETSTRUCT(tup))->seqstart;
+	ReleaseSysCache(tup);
+	return start - step;
+}
+
+/* Reserve ids up to limit - step: setval(seq, limit - step), as the extension's owner. */
+static void
+sequence_reserve(Oid seqid, int64 last)
+{
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqid), Int64GetDatum(last));
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+}
+
+/* The next id of sequence seqid (which steps by step), without touching lastval(). */
+int64
+sg_next_id(Oid seqid, int64 step)
+{
+	IdSlot	   *volatile slot = NULL;
+	volatile int64 id = 0;
+
+	if (id_shared == NULL)
+		return nextval_internal(seqid, false);
+	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < id_shared->nslots; i++)
+	{
+		if (id_shared->slots[i].dbid == MyDatabaseId && id_shared->slots[i].seqid == seqid)
+			slot = &id_shared->slots[i];
+	}
+	if (slot == NULL && id_shared->nslots == SG_ID_SLOTS)
+	{
+		LWLockRelease(id_shared->lock);
+		return nextval_internal(seqid, false);
+	}
+	PG_TRY();
+	{
+		if (slot == NULL)
+		{
+			int64		next = sequence_last(seqid, step) + step;
+
+			slot = &id_shared->slots[id_shared->nslots];
+			slot->next = slot->limit = next;
+			slot->dbid = MyDatabaseId;
+			slot->seqid = seqid;
+			id_shared->nslots++;
+		}
+		if (slot->next >= slot->limit)
+		{
+			/* a superuser's setval() may have moved the sequence on */
+			int64		last = sequence_last(seqid, step);
+
+			if (last + step > slot->next)
+				slot->next = last + step;
+			sequence_reserve(seqid, slot->next + (SG_ID_BLOCK - 1) * step);
+			slot->limit = slot->next + SG_ID_BLOCK * step;
+		}
+		id = slot->next;
+		slot->next += step;
+	}
+	PG_FINALLY();
+	{
+		LWLockRelease(id_shared->lock);
+	}
+	PG_END_TRY();
+	return id;
 }

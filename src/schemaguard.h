@@ -465,6 +465,9 @@ extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 extern int	sg_spi_connect(void);
 extern void sg_spi_finish(int level);
 extern Oid	sg_extension_owner(void);
+extern int64 sg_next_id(Oid seqid, int64 step);
+extern void sg_ids_shmem_request(void);
+extern void sg_ids_shmem_startup(void);
 extern void sg_run_as_owner(List *statements);
 extern struct TriggerData *sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
 											   const char *const *tables, bool row,
