@@ -75,18 +75,28 @@ CREATE TABLE notes (id int);
 CREATE TEMP TABLE scratch (tenant_id uuid);
 DROP TABLE scratch;
 
--- Weakening a tenant table later is refused at commit.
+-- Weakening a tenant table later is refused: at once when it lets rows
+-- through (DISABLE, NO FORCE, a policy that does not isolate), at commit
+-- when it only leaves the table closed (a dropped policy).
 ALTER TABLE invoices DISABLE ROW LEVEL SECURITY;
 ALTER TABLE invoices NO FORCE ROW LEVEL SECURITY;
 DROP POLICY schemaguard_tenant_isolation ON invoices;
 ALTER POLICY schemaguard_tenant_isolation ON invoices USING (true);
 CREATE POLICY open_all ON invoices USING (true);
 DROP POLICY d ON payments;
--- Putting it back in the same transaction is fine.
+-- Removing isolation from a tenant table that had it is refused when the
+-- statement runs, not at commit: the transaction could read every tenant's
+-- rows in between, and end with ROLLBACK.
 BEGIN;
 ALTER TABLE invoices DISABLE ROW LEVEL SECURITY;
-ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
-COMMIT;
+SELECT count(*) FROM invoices;
+ROLLBACK;
+-- Replacing a policy: create the new one first, then drop the old.  A
+-- policy dropped first leaves the table closed (no rows), never open.
+BEGIN;
+CREATE POLICY by_tenant ON invoices USING (tenant_id::text = schemaguard.current_tenant() AND true);
+DROP POLICY schemaguard_tenant_isolation ON invoices;
+ROLLBACK;
 -- DDL that does not touch isolation is not judged; neither is a table that
 -- IF NOT EXISTS leaves alone.
 ALTER TABLE invoices ADD COLUMN note text;
@@ -171,7 +181,9 @@ SELECT schemaguard.enable_tenant_isolation('notes', 'id');
 ROLLBACK;
 -- A policy of the same name that differs is replaced.
 BEGIN;
+SET LOCAL schemaguard.mode = off;
 ALTER POLICY schemaguard_tenant_isolation ON invoices USING (tenant_id IS NOT NULL);
+SET LOCAL schemaguard.mode = enforce;
 SELECT schemaguard.enable_tenant_isolation('invoices');
 COMMIT;
 

@@ -706,6 +706,15 @@ sg_report(const SgStatement *st, SgVerdict verdict)
 	report_findings(verdict.findings, st->sql, false);
 }
 
+/* Does an honoured ignore comment of the statement name rule? */
+bool
+sg_statement_ignores(const SgStatement *st, const SgRule *rule)
+{
+	List	   *unused = NIL;
+
+	return sg_honor_ignore_comments && find_ignore(read_ignores(st, &unused), rule) != NULL;
+}
+
 /*
  * Findings made while a statement runs (the drop hook, the tenant check
  * after it): reported like sg_evaluate()'s, so honoured ignore comments of

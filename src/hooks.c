@@ -35,6 +35,7 @@
 #include "storage/proc.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -227,7 +228,7 @@ bind_created(SgRunning *r, List *findings)
 
 /* After the statement succeeded: what the object access hook recorded. */
 static void
-after_statement(SgRunning *r, bool guarded)
+after_statement(SgRunning *r)
 {
 	ListCell   *lc;
 
@@ -248,7 +249,7 @@ after_statement(SgRunning *r, bool guarded)
 	}
 	foreach(lc, r->partitions)
 		sg_audit_partitions(lfirst_oid(lc));
-	if (guarded)
+	if ((r->changed != NIL || r->sealed != NIL) && guard_on())
 		sg_tenant_after_statement(&r->st, r->sealed, r->changed);
 }
 
@@ -296,7 +297,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		PG_END_TRY();
 		if (IsTransactionState())
 		{
-			after_statement(&r, (r.changed != NIL || r.sealed != NIL) && guard_on());
+			after_statement(&r);
 			/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
 			sg_migrations_log_ddl(parsetree, r.st.sql, NULL);
 		}
@@ -329,7 +330,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		running = r.outer;
 		bind_created(&r, verdict.findings);
 		sg_defer_findings(verdict.findings);
-		after_statement(&r, true);
+		after_statement(&r);
 		sg_staged_after_statement(parsetree);
 		if (IsTransactionState())
 			sg_migrations_log_ddl(parsetree, r.st.sql, sg_verdict_json(verdict));
@@ -370,6 +371,40 @@ policy_table(Oid polid)
 }
 
 /*
+ * Is the statement DROP EXTENSION schemaguard (or DROP OWNED of its owner)?
+ * Our own tables go first, and the rules cannot be read while it runs;
+ * what it takes with it (CASCADE) is the DBA's explicit choice.
+ */
+static bool
+dropping_schemaguard(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropOwnedStmt))
+	{
+		Oid			owner;
+
+		if (!OidIsValid(get_extension_oid("schemaguard", true)))
+			return false;
+		owner = sg_extension_owner();
+		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+		{
+			if (get_rolespec_oid(lfirst(lc), true) == owner)
+				return true;
+		}
+		return false;
+	}
+	if (!IsA(parsetree, DropStmt) || ((DropStmt *) parsetree)->removeType != OBJECT_EXTENSION)
+		return false;
+	foreach(lc, ((DropStmt *) parsetree)->objects)
+	{
+		if (strcmp(strVal(lfirst(lc)), "schemaguard") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * A table, materialized view or column about to be deleted (core calls the
  * hook for each object of its dependency walk, just before deleting it):
  * rule staged-drop judges it as it judges an explicit DROP, unless the
@@ -394,7 +429,7 @@ judge_drop(SgRunning *r, Oid relid, int subid, int flags)
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
 		get_rel_namespace(relid) == get_namespace_oid(SG_SCHEMA, true))
 		return;
-	if (!guard_on())
+	if (dropping_schemaguard(r->st.parsetree) || !guard_on())
 		return;
 	rule = sg_rule_by_id("staged-drop");
 	if (sg_rule_level(rule) == SG_LEVEL_OFF)

@@ -26,6 +26,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "commands/extension.h"
@@ -256,7 +257,7 @@ sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
 
 	for (int i = 0; ok && tables[i] != NULL; i++)
 		found |= strcmp(RelationGetRelationName(rel), tables[i]) == 0;
-	if (!ok || !found || row != TRIGGER_FIRED_FOR_ROW(td->tg_event) || fired != timing ||
+	if (!ok || !found || row != (TRIGGER_FIRED_FOR_ROW(td->tg_event) != 0) || fired != timing ||
 		td->tg_trigger->tgnargs != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -411,27 +412,49 @@ sg_ids_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* The sequence's last value (its start - step if never used), as its owner reads it. */
+/* The value nextval() would return next, read as the extension's owner. */
 static int64
-sequence_last(Oid seqid, int64 step)
+sequence_next(Oid seqid, int64 step)
 {
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		d;
-	HeapTuple	tup;
-	int64		start;
+	Oid			save_userid;
+	int			save_sec;
+	volatile int64 next = 0;
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
-	fcinfo->args[0].isnull = false;
-	d = pg_sequence_last_value(fcinfo);
-	if (!fcinfo->isnull)
-		return DatumGetInt64(d);
-	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for sequence %u", seqid);
-	start = ((Form_pg_sequence) GETSTRUCT(tup))->seqstart;
-	ReleaseSysCache(tup);
-	return start - step;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		int			spi_level = sg_spi_connect();
+		bool		isnull;
+
+		if (SPI_execute(psprintf("SELECT last_value, is_called FROM %s",
+								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
+															get_rel_name(seqid))),
+						true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read sequence %u", seqid);
+		next = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+			next += step;
+		sg_spi_finish(spi_level);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return next;
+}
+
+/* The slot of (this database, seqid), or NULL; under the lock. */
+static IdSlot *
+find_slot(Oid seqid)
+{
+	for (int i = 0; i < id_shared->nslots; i++)
+	{
+		if (id_shared->slots[i].dbid == MyDatabaseId && id_shared->slots[i].seqid == seqid)
+			return &id_shared->slots[i];
+	}
+	return NULL;
 }
 
 /* Reserve ids up to limit - step: setval(seq, limit - step), as the extension's owner. */
@@ -454,45 +477,48 @@ sequence_reserve(Oid seqid, int64 last)
 	PG_END_TRY();
 }
 
-/* The next id of sequence seqid (which steps by step), without touching lastval(). */
+/*
+ * The next id of sequence seqid (which steps by step), without touching
+ * lastval().  The sequence's own lock is taken before the LWLock, so that
+ * setval() under the LWLock never waits for a heavyweight lock.
+ */
 int64
 sg_next_id(Oid seqid, int64 step)
 {
-	IdSlot	   *volatile slot = NULL;
+	IdSlot	   *volatile slot;
 	volatile int64 id = 0;
 
 	if (id_shared == NULL)
 		return nextval_internal(seqid, false);
+	LockRelationOid(seqid, RowExclusiveLock);
 	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < id_shared->nslots; i++)
+	slot = find_slot(seqid);
+	if (slot == NULL)
 	{
-		if (id_shared->slots[i].dbid == MyDatabaseId && id_shared->slots[i].seqid == seqid)
-			slot = &id_shared->slots[i];
-	}
-	if (slot == NULL && id_shared->nslots == SG_ID_SLOTS)
-	{
+		int64		next;
+
+		/* first use since startup: continue after what the sequence says */
 		LWLockRelease(id_shared->lock);
-		return nextval_internal(seqid, false);
+		next = sequence_next(seqid, step);
+		LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
+		slot = find_slot(seqid);
+		if (slot == NULL)
+		{
+			if (id_shared->nslots == SG_ID_SLOTS)
+			{
+				LWLockRelease(id_shared->lock);
+				return nextval_internal(seqid, false);
+			}
+			slot = &id_shared->slots[id_shared->nslots++];
+			slot->dbid = MyDatabaseId;
+			slot->seqid = seqid;
+			slot->next = slot->limit = next;
+		}
 	}
 	PG_TRY();
 	{
-		if (slot == NULL)
-		{
-			int64		next = sequence_last(seqid, step) + step;
-
-			slot = &id_shared->slots[id_shared->nslots];
-			slot->next = slot->limit = next;
-			slot->dbid = MyDatabaseId;
-			slot->seqid = seqid;
-			id_shared->nslots++;
-		}
 		if (slot->next >= slot->limit)
 		{
-			/* a superuser's setval() may have moved the sequence on */
-			int64		last = sequence_last(seqid, step);
-
-			if (last + step > slot->next)
-				slot->next = last + step;
 			sequence_reserve(seqid, slot->next + (SG_ID_BLOCK - 1) * step);
 			slot->limit = slot->next + SG_ID_BLOCK * step;
 		}

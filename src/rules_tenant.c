@@ -297,12 +297,17 @@ sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids)
 								"one before dropping the old; %s", isolation_call(&tf)));
 	}
 	sg_report_extra(st, now);
+	if (relids == NIL || sg_statement_ignores(st, rule))
+		return;
 
 	foreach(lc, relids)
 	{
 		SgFinding  *f;
 
-		if (get_rel_relkind(lfirst_oid(lc)) == '\0' || catalog_tenant_column(lfirst_oid(lc)) == NULL)
+		char		relkind = get_rel_relkind(lfirst_oid(lc));
+
+		if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+			catalog_tenant_column(lfirst_oid(lc)) == NULL)
 			continue;
 		f = sg_add_finding(&later, rule, pstrdup(""), NULL, NULL);
 		f->deferred = true;

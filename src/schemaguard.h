@@ -316,6 +316,7 @@ extern const char *sg_level_name(SgLevel level);
 extern SgVerdict sg_evaluate(SgStatement *st, bool stop_on_block);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
 extern void sg_report_extra(const SgStatement *st, List *findings);
+extern bool sg_statement_ignores(const SgStatement *st, const SgRule *rule);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *message, char *detail, char *hint);
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);

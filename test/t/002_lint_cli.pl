@@ -157,7 +157,7 @@ is($node->safe_psql('upgrade', q{SELECT status FROM schemaguard.migrations WHERE
 	'applied', 'migrations work after the upgrade');
 
 # 1.3 to 1.4: audit triggers.
-$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+$node->safe_psql('upgrade', "ALTER EXTENSION schemaguard UPDATE TO '1.4'");
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.4', 'ALTER EXTENSION UPDATE reaches 1.4');
 $node->safe_psql('upgrade', q{
@@ -166,6 +166,26 @@ $node->safe_psql('upgrade', q{
 	INSERT INTO audited_after VALUES (1, 'a');});
 is($node->safe_psql('upgrade', q{SELECT op || ' ' || new::text FROM schemaguard.audit_log WHERE table_name = 'audited_after'}),
 	'INSERT {"v": "a", "id": 1}', 'auditing works after the upgrade');
+
+# 1.4 to 1.5: hardening.  Trigger functions are no longer PUBLIC's, the
+# migrations view reads liveness in C, audit reaches partitions.
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.5', 'ALTER EXTENSION UPDATE reaches 1.5');
+is($node->safe_psql('upgrade',
+		"SELECT has_function_privilege('public', 'schemaguard._audit()', 'EXECUTE')"
+		  . " || ',' || has_function_privilege('public', 'schemaguard._timestamps()', 'EXECUTE')"),
+	'false,false', 'after the upgrade the trigger functions are not executable by PUBLIC');
+$node->safe_psql('upgrade', q{
+	SET lock_timeout = '2s';
+	BEGIN;
+	CREATE TABLE parted_after (id int, at date) PARTITION BY RANGE (at);
+	CREATE TABLE parted_after_1 PARTITION OF parted_after FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+	SELECT schemaguard.enable_audit('parted_after');
+	COMMIT;
+	INSERT INTO parted_after_1 VALUES (1, '2026-05-01');});
+is($node->safe_psql('upgrade', q{SELECT op || ' ' || table_name FROM schemaguard.audit_log WHERE table_name = 'parted_after'}),
+	'INSERT parted_after', 'a write to a partition is audited after the upgrade');
 
 $node->stop;
 done_testing();
