@@ -56,7 +56,7 @@ const SgRule sg_rules[] = {
 	NULL, NULL},
 	/* index */
 	{"require-concurrent-index-creation", "index", SG_LEVEL_ERROR,
-		{T_IndexStmt}, sg_check_create_index,
+		{T_IndexStmt, T_AlterTableStmt}, sg_check_create_index,
 	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
 	NULL, NULL},
 	{"require-concurrent-index-deletion", "index", SG_LEVEL_ERROR,
@@ -69,7 +69,7 @@ const SgRule sg_rules[] = {
 	NULL, NULL},
 	/* constraint */
 	{"constraint-missing-not-valid", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_missing_not_valid,
+		{T_AlterTableStmt, T_AlterDomainStmt}, sg_check_missing_not_valid,
 	"ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
 	NULL, NULL},
 	{"validate-in-same-transaction", "constraint", SG_LEVEL_ERROR,
@@ -85,7 +85,7 @@ const SgRule sg_rules[] = {
 	"ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
 	NULL, NULL},
 	{"set-not-null-without-check", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_set_not_null,
+		{T_AlterTableStmt, T_AlterDomainStmt}, sg_check_set_not_null,
 	"SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
 	NULL, NULL},
 	/* column */
@@ -111,7 +111,7 @@ const SgRule sg_rules[] = {
 	NULL, NULL},
 	/* rewrite */
 	{"table-rewrite", "rewrite", SG_LEVEL_ERROR,
-		{T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt}, sg_check_table_rewrite,
+		{T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt}, sg_check_table_rewrite,
 	"VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
 	NULL, NULL},
 	{"require-concurrent-refresh", "rewrite", SG_LEVEL_ERROR,

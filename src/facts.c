@@ -227,7 +227,7 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 	if (check_owner && !sg_may_maintain(relid, GetUserId()))
 		return;
 
-	if (locks.table == NoLock && !locks.conditional)
+	if (locks.table == NoLock && (locks.index == NoLock || heapid == relid) && !locks.conditional)
 	{
 		/* Only its name is wanted (a referenced table, say). */
 		out->checkable = true;
@@ -413,6 +413,51 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 		out->bytes += size;
 	}
 	sg_spi_finish(spi_level);
+}
+
+/*
+ * The populated tables a catalog query lists as (name, size, oid), largest
+ * first: for rules whose targets only the catalog names (a bare CLUSTER,
+ * ALTER TABLE ALL IN TABLESPACE, the typed tables of a type).
+ */
+void
+sg_catalog_query_tables(const char *query, int nargs, Oid *argtypes, Datum *values,
+						SgRelFacts *out)
+{
+	tables_facts(query, nargs, argtypes, values, NULL, false, out);
+}
+
+/*
+ * The first index of partitioned table parent (quoted, qualified) that
+ * ATTACH PARTITION would have to build on part: no index of part has the
+ * same key columns, by name and in order, and the same uniqueness.  NULL
+ * when every one is matched.
+ */
+char *
+sg_catalog_missing_partition_index(Oid parent, Oid part)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(parent), ObjectIdGetDatum(part)};
+	char	   *missing = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	int			spi_level = sg_spi_connect();
+
+	if (SPI_execute_with_args("WITH k AS (SELECT i.indrelid, i.indexrelid, i.indisunique, "
+							  "  ARRAY(SELECT a.attname FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY u(n, o) "
+							  "        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+							  "        AND a.attnum OPERATOR(pg_catalog.=) u.n ORDER BY u.o) AS cols "
+							  "  FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2])) "
+							  "SELECT p.indexrelid::pg_catalog.regclass::pg_catalog.text FROM k p "
+							  "WHERE p.indrelid OPERATOR(pg_catalog.=) $1 AND NOT EXISTS (SELECT FROM k c "
+							  "  WHERE c.indrelid OPERATOR(pg_catalog.=) $2 AND c.indisunique OPERATOR(pg_catalog.=) p.indisunique "
+							  "  AND c.cols::pg_catalog.text[] OPERATOR(pg_catalog.=) p.cols::pg_catalog.text[]) "
+							  "ORDER BY 1 LIMIT 1",
+							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the indexes of relation %u", parent);
+	if (SPI_processed == 1)
+		missing = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	sg_spi_finish(spi_level);
+	return missing;
 }
 
 /* SgFactSource.namespace for the live server. */

@@ -17,6 +17,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -27,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -338,6 +340,83 @@ written_type(const SgStatement *st, const TypeName *tn)
 }
 
 /*
+ * ALTER TYPE ... ALTER ATTRIBUTE ... TYPE ... CASCADE changes the column of
+ * every typed table of the type, rewriting each.
+ */
+static void
+check_typed_tables(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	List	   *names = stmt->relation->schemaname ?
+		list_make2(makeString(stmt->relation->schemaname), makeString(stmt->relation->relname)) :
+		list_make1(makeString(stmt->relation->relname));
+	Type		typ = LookupTypeName(NULL, makeTypeNameFromNameList(names), NULL, true);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	SgRelFacts	t;
+
+	if (typ == NULL || sg_alter_cmds(st, AT_AlterColumnType) == NIL || stmt->cmds == NIL ||
+		((AlterTableCmd *) linitial(stmt->cmds))->behavior != DROP_CASCADE)
+	{
+		if (typ)
+			ReleaseSysCache(typ);
+		return;
+	}
+	values[0] = ObjectIdGetDatum(((Form_pg_type) GETSTRUCT(typ))->oid);
+	ReleaseSysCache(typ);
+	sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+							"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
+							"pg_catalog.pg_relation_size(c.oid), c.oid "
+							"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+							"WHERE c.reloftype OPERATOR(pg_catalog.=) $1 AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
+							"ORDER BY 2 DESC, 1", 1, argtypes, values, &t);
+	if (!sg_facts_at_risk(&t))
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("ALTER TYPE %s ALTER ATTRIBUTE ... TYPE ... CASCADE rewrites its typed tables, "
+							"violating rule %s", NameListToString(names), rule->id),
+				   psprintf("CASCADE changes the column of each of %d populated typed table%s (%s in all, "
+							"the largest %s), rewriting it and its indexes under an %s lock, blocking %s.",
+							t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+							sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+				   pstrdup("Expand and contract on each table instead: add a new attribute, backfill it "
+						   "in batches, move reads to it, then drop the old one in a later migration."));
+}
+
+/*
+ * A type change that rewrites nothing still rebuilds the column's indexes
+ * when the collation changes (core cannot reuse them): an index build under
+ * the ACCESS EXCLUSIVE lock.
+ */
+static void
+check_collation_change(const SgStatement *st, const SgRule *rule, const SgRelFacts *t,
+					   const SgColumnFacts *col, const char *colname, const ColumnDef *def,
+					   Oid target, List **findings)
+{
+	Oid			newcoll;
+
+	if (!OidIsValid(target) || !type_is_collatable(target))
+		return;
+	newcoll = def->collClause ?
+		get_collation_oid(def->collClause->collname, true) : get_typcollation(target);
+	if (!OidIsValid(newcoll) || newcoll == col->collid)
+		return;
+	if (!st->facts->index_leads(st->facts, t, list_make1(makeString(pstrdup(colname)))))
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("ALTER COLUMN %s TYPE ... COLLATE %s on %s rebuilds its indexes, violating rule %s",
+							quote_identifier(colname), generate_collation_name(newcoll), t->qualname, rule->id),
+				   psprintf("A new collation changes the order of %s, so every index on it is rebuilt under "
+							"an %s lock on %s (%s), blocking %s.", quote_identifier(colname),
+							sg_lock_name(AccessExclusiveLock), t->qualname, sg_size_phrase(t),
+							sg_lock_blocks(AccessExclusiveLock)),
+				   psprintf("Build the index with the new collation first: CREATE INDEX CONCURRENTLY ON %s "
+							"(%s COLLATE %s); then change the column in a migration that drops the old index "
+							"(DROP INDEX CONCURRENTLY) beforehand.", t->qualname, quote_identifier(colname),
+							generate_collation_name(newcoll)));
+}
+
+/*
  * changing-column-type: ALTER COLUMN ... TYPE that rewrites or scans the
  * table.  Binary-coercible changes without a typmod shrink pass.
  */
@@ -348,6 +427,12 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 	SgRelFacts	t;
 	ListCell   *lc;
 
+	if (IsA(st->parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) st->parsetree)->objtype == OBJECT_TYPE)
+	{
+		check_typed_tables(st, rule, findings);
+		return;
+	}
 	if ((cmds = sg_alter_cmds_at_risk(st, AT_AlterColumnType, &t)) == NIL)
 		return;
 	foreach(lc, cmds)
@@ -368,7 +453,10 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 		if (!col.unknown && OidIsValid(col.typid))
 		{
 			if (!type_change_rewrites(&col, cmd->name, def, &target, &targetmod, &unknown))
+			{
+				check_collation_change(st, rule, &t, &col, cmd->name, def, target, findings);
 				continue;
+			}
 			if (unknown)
 				continue;		/* core reports the missing type or cast */
 		}

@@ -11,7 +11,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "commands/tablecmds.h"
+#include "parser/parse_type.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
@@ -120,6 +122,44 @@ column_without(const SgStatement *st, const AddedConstraint *ac)
  * constraint-missing-not-valid: ADD FOREIGN KEY or CHECK without NOT VALID,
  * and ADD COLUMN ... REFERENCES, check every row under the ALTER TABLE lock.
  */
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT ... CHECK (without NOT VALID) and ALTER
+ * DOMAIN ... SET NOT NULL check every row of every table with a column of
+ * the domain, under a SHARE lock on each, blocking writes.
+ */
+static void
+check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **findings)
+{
+	AlterDomainStmt *stmt = castNode(AlterDomainStmt, st->parsetree);
+	char	   *name = NameListToString(stmt->typeName);
+	SgRelFacts	t;
+
+	if (not_null ? stmt->subtype != 'O' :
+		(stmt->subtype != 'C' || !IsA(stmt->def, Constraint) ||
+		 ((Constraint *) stmt->def)->contype != CONSTR_CHECK ||
+		 ((Constraint *) stmt->def)->skip_validation))
+		return;
+	st->facts->type_users(st->facts, stmt->typeName, &t);
+	if (!sg_facts_at_risk(&t))
+		return;
+	sg_add_finding(findings, rule,
+				   not_null ?
+				   psprintf("ALTER DOMAIN %s SET NOT NULL violates rule %s", name, rule->id) :
+				   psprintf("ALTER DOMAIN %s ADD CONSTRAINT ... CHECK without NOT VALID violates rule %s",
+							name, rule->id),
+				   psprintf("It checks every row of the %d populated table%s with a column of the domain "
+							"(%s in all, the largest %s), each under a %s lock that blocks %s.",
+							t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+							sg_lock_name(ShareLock), sg_lock_blocks(ShareLock)),
+				   not_null ?
+				   psprintf("Add the rule as a constraint that is validated later: ALTER DOMAIN %s ADD "
+							"CONSTRAINT %s_not_null CHECK (VALUE IS NOT NULL) NOT VALID; then, in a later "
+							"transaction, ALTER DOMAIN %s VALIDATE CONSTRAINT %s_not_null;",
+							name, strVal(llast(stmt->typeName)), name, strVal(llast(stmt->typeName))) :
+				   psprintf("Add it NOT VALID (new values are checked at once), then validate it in a later "
+							"transaction: ALTER DOMAIN %s VALIDATE CONSTRAINT <name>;", name));
+}
+
 void
 sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **findings)
 {
@@ -129,6 +169,11 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 	SgRelFacts	t;
 	ListCell   *lc;
 
+	if (IsA(st->parsetree, AlterDomainStmt))
+	{
+		check_domain(st, rule, false, findings);
+		return;
+	}
 	if (added == NIL || !sg_alter_target(st, &t))
 		return;
 	lock = AlterTableGetLockLevel(castNode(AlterTableStmt, st->parsetree)->cmds);
@@ -284,10 +329,16 @@ void
 sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
-	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	AlterTableStmt *stmt;
 	SgRelFacts	t;
 	ListCell   *lc;
 
+	if (IsA(st->parsetree, AlterDomainStmt))
+	{
+		check_domain(st, rule, true, findings);
+		return;
+	}
+	stmt = castNode(AlterTableStmt, st->parsetree);
 	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) == NIL)
 		return;
 	foreach(lc, cmds)

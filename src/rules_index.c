@@ -77,18 +77,65 @@ columns_exist(const SgStatement *st, List *elems, const SgRelFacts *t)
 }
 
 /*
+ * ATTACH PARTITION builds, on the partition, each index of the partitioned
+ * table that it has no matching index for, without CONCURRENTLY and under
+ * the lock ATTACH takes.  Matching: an index of the partition whose columns
+ * (by name, in order) and uniqueness are those of the parent's index.
+ */
+static void
+check_attach(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	List	   *cmds = sg_alter_cmds(st, AT_AttachPartition);
+	SgLockSpec	parent_locks = {NoLock, NoLock, false, "p", false};
+	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, false, "rp", true};
+	SgRelFacts	parent;
+	SgRelFacts	part;
+	char	   *missing;
+
+	if (cmds == NIL)
+		return;
+	st->facts->relation(st->facts, stmt->relation, parent_locks, &parent);
+	if (!parent.exists || !OidIsValid(parent.relid))
+		return;
+	st->facts->relation(st->facts, castNode(PartitionCmd, ((AlterTableCmd *) linitial(cmds))->def)->name,
+						part_locks, &part);
+	if (!sg_facts_at_risk(&part) || !OidIsValid(part.relid))
+		return;
+	missing = sg_catalog_missing_partition_index(parent.relid, part.relid);
+	if (missing == NULL)
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("ATTACH PARTITION %s builds index %s without CONCURRENTLY, violating rule %s",
+							part.qualname, missing, rule->id),
+				   psprintf("%s (%s) has no index matching %s of %s, so ATTACH PARTITION builds it while "
+							"it holds its lock, blocking INSERT, UPDATE and DELETE on the partition.",
+							part.qualname, sg_size_phrase(&part), missing, parent.qualname),
+				   psprintf("First CREATE INDEX CONCURRENTLY on %s with the same columns as %s (and every "
+							"other index of %s), then ATTACH PARTITION: it attaches existing matching "
+							"indexes instead of building them.", part.qualname, missing, parent.qualname));
+}
+
+/*
  * require-concurrent-index-creation: CREATE INDEX without CONCURRENTLY on a
  * populated table holds a SHARE lock for the whole build.
  */
 void
 sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
-	SgLockSpec	locks = {ShareLock, ShareLock, stmt->relation->inh, "rmp", false};
+	IndexStmt  *stmt;
+	SgLockSpec	locks;
 	SgRelFacts	t;
 	char	   *detail;
 	char	   *hint;
 
+	if (IsA(st->parsetree, AlterTableStmt))
+	{
+		check_attach(st, rule, findings);
+		return;
+	}
+	stmt = castNode(IndexStmt, st->parsetree);
+	locks = (SgLockSpec) {ShareLock, ShareLock, stmt->relation->inh, "rmp", false};
 	if (stmt->concurrent)
 		return;
 	/* An unknown access method: core reports it. */

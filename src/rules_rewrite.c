@@ -153,13 +153,105 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rmp", false};
 
 		if (stmt->relation == NULL)
-			return;				/* re-cluster: tables clustered before */
+		{
+			/* re-cluster: every table with a clustered index that the role may cluster */
+			Oid			argtypes[1] = {OIDOID};
+			Datum		values[1] = {ObjectIdGetDatum(GetUserId())};
+
+			sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+									"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
+									"pg_catalog.pg_relation_size(c.oid), c.oid "
+									"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indrelid "
+									"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+									"WHERE i.indisclustered AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
+									"AND pg_catalog.pg_has_role($1, c.relowner, 'USAGE') ORDER BY 2 DESC, 1",
+									1, argtypes, values, &t);
+			if (!sg_facts_at_risk(&t))
+				return;
+			sg_add_finding(findings, rule,
+						   psprintf("CLUSTER of every clustered table violates rule %s", rule->id),
+						   psprintf("A bare CLUSTER rewrites each of %d populated tables clustered before "
+									"(%s in all, the largest %s) under an %s lock that blocks %s.",
+									t.ntables, sg_size_phrase(&t), t.qualname,
+									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+						   pstrdup("Use pg_repack --table=<table> --order-by=<the index's columns> on the "
+								   "tables that need it, which reorders them online."));
+			return;
+		}
 		st->facts->relation(st->facts, stmt->relation, locks, &t);
 		if (sg_facts_at_risk(&t))
 			add_rewrite(findings, rule, "CLUSTER", &t,
 						psprintf("Use pg_repack --table=%s%s%s, which reorders it online by that index.",
 								 t.qualname, stmt->indexname ? " --order-by=<the index's columns>" : "",
 								 stmt->indexname ? psprintf(" (index %s)", quote_identifier(stmt->indexname)) : ""));
+		return;
+	}
+
+	/* ALTER TABLE ALL IN TABLESPACE ... SET TABLESPACE */
+	if (IsA(st->parsetree, AlterTableMoveAllStmt))
+	{
+		AlterTableMoveAllStmt *stmt = (AlterTableMoveAllStmt *) st->parsetree;
+		Oid			argtypes[3] = {OIDOID, CHAROID, OIDOID};
+		Datum		values[3];
+		Oid			spc = get_tablespace_oid(stmt->orig_tablespacename, true);
+		char		kind = stmt->objtype == OBJECT_INDEX ? RELKIND_INDEX :
+			stmt->objtype == OBJECT_MATVIEW ? RELKIND_MATVIEW : RELKIND_RELATION;
+
+		if (!OidIsValid(spc) || (stmt->new_tablespacename &&
+								 get_tablespace_oid(stmt->new_tablespacename, true) == spc))
+			return;				/* core reports it, or moves nothing */
+		values[0] = ObjectIdGetDatum(spc == MyDatabaseTableSpace ? InvalidOid : spc);
+		values[1] = CharGetDatum(kind);
+		values[2] = ObjectIdGetDatum(GetUserId());
+		sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+								"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
+								"pg_catalog.pg_relation_size(c.oid), c.oid "
+								"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+								"WHERE c.reltablespace OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) $2 "
+								"AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
+								"AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}') "
+								"AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast' "
+								"AND pg_catalog.pg_has_role($3, c.relowner, 'USAGE') ORDER BY 2 DESC, 1",
+								3, argtypes, values, &t);
+		if (!sg_facts_at_risk(&t))
+			return;
+		sg_add_finding(findings, rule,
+					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE violates rule %s",
+								kind == RELKIND_INDEX ? "INDEX" : kind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : "TABLE",
+								quote_identifier(stmt->orig_tablespacename), rule->id),
+					   psprintf("It copies each of %d populated relations (%s in all, the largest %s) to the new "
+								"tablespace under an %s lock that blocks %s.",
+								t.ntables, sg_size_phrase(&t), t.qualname,
+								sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+					   psprintf("Move the tables one at a time online: pg_repack --table=<table> --tablespace=%s --moveidx.",
+								stmt->new_tablespacename ? quote_identifier(stmt->new_tablespacename) : "<tablespace>"));
+		return;
+	}
+
+	/* ALTER INDEX ... SET TABLESPACE: copies the index, which queries then cannot use */
+	if (IsA(st->parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) st->parsetree)->objtype == OBJECT_INDEX)
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
+		List	   *cmds = sg_alter_cmds(st, AT_SetTableSpace);
+		/* core locks the index (ACCESS EXCLUSIVE), not its table: so do we */
+		SgLockSpec	locks = {NoLock, AccessExclusiveLock, false, "iI", false};
+
+		if (cmds == NIL)
+			return;
+		st->facts->relation(st->facts, stmt->relation, locks, &t);
+		if (!sg_facts_at_risk(&t) ||
+			already_so(&t, AT_SetTableSpace, ((AlterTableCmd *) linitial(cmds))->name))
+			return;
+		sg_add_finding(findings, rule,
+					   psprintf("ALTER INDEX %s SET TABLESPACE violates rule %s", t.qualname, rule->id),
+					   psprintf("It copies %s under an %s lock on the index, which blocks every query that "
+								"would use it on %s (%s) until the copy ends.",
+								t.qualname, sg_lock_name(AccessExclusiveLock), t.table_qualname,
+								sg_size_phrase(&t)),
+					   psprintf("Build a copy in the new tablespace instead: CREATE INDEX CONCURRENTLY ... "
+								"TABLESPACE %s; then DROP INDEX CONCURRENTLY %s;",
+								quote_identifier(((AlterTableCmd *) linitial(cmds))->name), t.qualname));
 		return;
 	}
 
