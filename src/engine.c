@@ -31,6 +31,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
 #include "utils/json.h"
@@ -163,6 +165,7 @@ const SgRule sg_rules[] = {
 	NULL, NULL},
 };
 const int	sg_nrules = lengthof(sg_rules);
+StaticAssertDecl(lengthof(sg_rules) <= SG_MAX_RULES, "SG_MAX_RULES is too small for the rule catalog");
 
 static const char *const level_names[] = {"off", "warning", "error"};
 
@@ -514,6 +517,46 @@ sg_evaluate(SgStatement *st, bool stop_on_block)
 }
 
 /*
+ * A set of strings, for folding repeats in one pass: has key been seen
+ * before (and if not, remember it)?  *set is created in the current memory
+ * context on first use.  Keys are hashed to 64 bits and compared in full.
+ */
+typedef struct SeenEntry
+{
+	uint64		hash;
+	List	   *keys;
+} SeenEntry;
+
+bool
+sg_seen(HTAB **set, const char *key)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) key, strlen(key), 0);
+	SeenEntry  *e;
+	bool		found;
+	ListCell   *lc;
+
+	if (*set == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(SeenEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		*set = hash_create("schemaguard seen", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(*set, &h, HASH_ENTER, &found);
+	if (!found)
+		e->keys = NIL;
+	foreach(lc, e->keys)
+	{
+		if (strcmp(lfirst(lc), key) == 0)
+			return true;
+	}
+	e->keys = lappend(e->keys, MemoryContextStrdup(GetMemoryChunkContext(*set), key));
+	return false;
+}
+
+/*
  * Is a deferred finding still true now, at the end of its transaction?  Its
  * rule's recheck may rewrite its texts with what it sees now.
  */
@@ -532,39 +575,39 @@ sg_deferred_still_holds(SgFactSource *facts, SgFinding *f)
 static List *
 judge_deferred(SgFactSource *facts, List *findings)
 {
-	List	   *holding = NIL;
 	List	   *out = NIL;
+	List	   *same[SG_MAX_RULES];
+	HTAB	   *judged = NULL;
 	ListCell   *lc;
 
+	memset(same, 0, sizeof(same));
 	foreach(lc, findings)
 	{
-		if (sg_deferred_still_holds(facts, lfirst(lc)))
-			holding = lappend(holding, lfirst(lc));
-	}
-	foreach(lc, holding)
-	{
 		SgFinding  *f = lfirst(lc);
-		List	   *same = NIL;
-		ListCell   *lc2;
+		int			r = f->rule - sg_rules;
 
-		if (f->rule->merge == NULL)
-		{
-			out = lappend(out, f);
+		/* one recheck per rule and table, however many statements touched it */
+		if (OidIsValid(f->target.relid) && f->columns == NIL &&
+			sg_seen(&judged, psprintf("%s %u", f->rule->id, f->target.relid)))
 			continue;
-		}
-		foreach(lc2, out)
+		if (!sg_deferred_still_holds(facts, f))
+			continue;
+		if (f->rule->merge == NULL)
+			out = lappend(out, f);
+		else
 		{
-			if (((SgFinding *) lfirst(lc2))->rule == f->rule)
-				break;
+			/* the rule's findings fold into one report, in the rule's first place */
+			if (same[r] == NIL)
+				out = lappend(out, (void *) f->rule);
+			same[r] = lappend(same[r], f);
 		}
-		if (lc2 != NULL)
-			continue;			/* folded in already */
-		foreach(lc2, holding)
-		{
-			if (((SgFinding *) lfirst(lc2))->rule == f->rule)
-				same = lappend(same, lfirst(lc2));
-		}
-		out = lappend(out, f->rule->merge(same));
+	}
+	foreach(lc, out)
+	{
+		const SgRule *rule = lfirst(lc);
+
+		if (rule >= sg_rules && rule < sg_rules + sg_nrules)
+			lfirst(lc) = rule->merge(same[rule - sg_rules]);
 	}
 	return out;
 }

@@ -1239,31 +1239,22 @@ static void
 flush_deferred(LintState *ls)
 {
 	ListCell   *lc;
-
-	List	   *reported = NIL;
+	HTAB	   *reported = NULL;
 
 	foreach(lc, ls->deferred)
 	{
 		LintDeferred *d = lfirst(lc);
-		ListCell   *lc2;
-		bool		dup = false;
 
 		if (lint_allowed(ls, d->finding->rule) ||
 			!sg_deferred_still_holds(&ls->src, d->finding))
 			continue;
-		/* Several statements on one table: report it once. */
-		foreach(lc2, reported)
-		{
-			SgFinding  *r = lfirst(lc2);
-
-			if (r->rule == d->finding->rule && strcmp(r->message, d->finding->message) == 0)
-				dup = true;
-		}
-		if (dup)
+		/* Several statements on one table: report it once (one hash probe each). */
+		if (sg_seen(&reported, psprintf("%s\n%s", d->finding->rule->id, d->finding->message)))
 			continue;
-		reported = lappend(reported, d->finding);
 		put_finding(ls, d->stmtno, d->line, d->finding);
 	}
+	if (reported)
+		hash_destroy(reported);
 	ls->deferred = NIL;
 }
 

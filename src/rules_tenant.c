@@ -475,7 +475,7 @@ sg_tenant_merge(List *findings)
 	StringInfoData names,
 				detail,
 				hint;
-	List	   *seen = NIL;
+	HTAB	   *seen = NULL;
 	ListCell   *lc;
 	int			n = 0;
 
@@ -485,17 +485,9 @@ sg_tenant_merge(List *findings)
 	foreach(lc, findings)
 	{
 		SgFinding  *f = lfirst(lc);
-		ListCell   *lc2;
-		bool		dup = false;
 
-		foreach(lc2, seen)
-		{
-			if (strcmp(lfirst(lc2), f->target.qualname) == 0)
-				dup = true;
-		}
-		if (dup)
+		if (sg_seen(&seen, f->target.qualname))
 			continue;
-		seen = lappend(seen, (void *) f->target.qualname);
 		appendStringInfo(&names, "%s%s", n ? ", " : "", f->target.qualname);
 		appendStringInfo(&detail, "%s%s", n ? "\n" : "", f->detail);
 		appendStringInfo(&hint, "%s%s", n ? " " : "", f->hint);

@@ -44,6 +44,9 @@
 #define ERRCODE_SG_MIGRATION_INTERRUPTED	MAKE_SQLSTATE('S','G','0','3','1')
 
 
+/* More than the rule catalog holds (engine.c checks). */
+#define SG_MAX_RULES		64
+
 /* Rule levels, in increasing severity. */
 typedef enum SgLevel
 {
@@ -320,6 +323,8 @@ extern bool sg_statement_ignores(const SgStatement *st, const SgRule *rule);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *message, char *detail, char *hint);
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
+struct HTAB;
+extern bool sg_seen(struct HTAB **set, const char *key);
 extern void sg_defer_findings(List *findings);
 extern void sg_engine_pre_commit(void);
 extern char *sg_verdict_json(SgVerdict verdict);
