@@ -155,6 +155,17 @@ sg_current_migration(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(current_migration);
 }
 
+/* ddl_log rows of this transaction, written before it commits (flush_ddl_log()) */
+typedef struct PendingDdl
+{
+	SubTransactionId subid;
+	Datum		values[L_NATTS];
+	bool		nulls[L_NATTS];
+} PendingDdl;
+
+static List *pending_ddl = NIL;
+static void flush_ddl_log(void);
+
 /* ---- the history tables ---- */
 
 static Relation
@@ -267,7 +278,7 @@ history_last_applied(Relation rel, int64 skip_id, HistRow *row)
 
 /* How many ddl_log rows migration mid has, and the text of its last one. */
 static int
-ddl_log_count(int64 mid, char **last_statement)
+ddl_log_count_rows(int64 mid, char **last_statement)
 {
 	Relation	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, AccessShareLock, false);
 	SgRowScan  *scan = sg_rows_scan(rel, "ddl_log_migration", L_MIGRATION_ID + 1, INT8OID,
@@ -294,6 +305,14 @@ ddl_log_count(int64 mid, char **last_statement)
 	sg_rows_end(scan);
 	table_close(rel, NoLock);
 	return n;
+}
+
+/* ddl_log_count_rows(), after writing the rows this transaction kept. */
+static int
+ddl_log_count(int64 mid, char **last_statement)
+{
+	flush_ddl_log();
+	return ddl_log_count_rows(mid, last_statement);
 }
 
 /* One migration_events row. */
@@ -835,6 +854,7 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 void
 sg_migrations_pre_commit(void)
 {
+	flush_ddl_log();
 	if (current_migration == 0 || !current_transactional)
 		return;
 	finish_migration(current_migration, true);
@@ -846,6 +866,7 @@ void
 sg_migrations_xact_end(bool committed)
 {
 	history_locked = false;
+	pending_ddl = NIL;			/* its memory went with the transaction */
 	if (current_migration == 0)
 		return;
 	if (!committed && (current_transactional || current_begun_in_xact))
@@ -864,6 +885,14 @@ sg_migrations_xact_end(bool committed)
 void
 sg_migrations_subxact_abort(SubTransactionId subid)
 {
+	ListCell   *lc;
+
+	/* a statement rolled back with its savepoint is not logged */
+	foreach(lc, pending_ddl)
+	{
+		if (((PendingDdl *) lfirst(lc))->subid >= subid)
+			pending_ddl = foreach_delete_current(pending_ddl, lc);
+	}
 	if (current_migration != 0 && current_subid == subid)
 		clear_current();
 }
@@ -872,6 +901,15 @@ sg_migrations_subxact_abort(SubTransactionId subid)
 void
 sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 {
+	ListCell   *lc;
+
+	foreach(lc, pending_ddl)
+	{
+		PendingDdl *p = lfirst(lc);
+
+		if (p->subid == subid)
+			p->subid = parent;
+	}
 	if (current_migration != 0 && current_subid == subid)
 		current_subid = parent;
 }
@@ -939,17 +977,21 @@ statement_object(Node *parsetree)
 void
 sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 {
-	Relation	rel;
-	Datum		values[L_NATTS];
-	bool		nulls[L_NATTS] = {false};
+	PendingDdl *p;
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext old;
 
 	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade || XactReadOnly ||
 		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
 		return;
-	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
-	if (rel == NULL)
+	if (!OidIsValid(sg_rows_relid("ddl_log", true)))
 		return;					/* the history is not installed (before 1.3) */
-	values[L_ID] = Int64GetDatum(next_id(rel));
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	p = palloc0(sizeof(PendingDdl));
+	p->subid = GetCurrentSubTransactionId();
+	values = p->values;
+	nulls = p->nulls;
 	values[L_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	values[L_APPLICATION_NAME] = text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
@@ -964,8 +1006,37 @@ sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
 		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
 	else
 		nulls[L_RULES] = true;
-	sg_rows_insert(rel, values, nulls);
-	table_close(rel, NoLock);
+	pending_ddl = lappend(pending_ddl, p);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Write the ddl_log rows kept so far (before COMMIT, and before anything
+ * reads a migration's rows).  Kept until then so that the transaction holds
+ * no lock on ddl_log while its statements run: core's own views of a
+ * transaction's locks (pg_locks) show what core takes, nothing of ours.
+ */
+static void
+flush_ddl_log(void)
+{
+	Relation	rel;
+	ListCell   *lc;
+
+	if (pending_ddl == NIL)
+		return;
+	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
+	if (rel != NULL)
+	{
+		foreach(lc, pending_ddl)
+		{
+			PendingDdl *p = lfirst(lc);
+
+			p->values[L_ID] = Int64GetDatum(next_id(rel));
+			sg_rows_insert(rel, p->values, p->nulls);
+		}
+		table_close(rel, NoLock);
+	}
+	pending_ddl = NIL;
 }
 
 /* Is a migration (of this session or transaction) recording statements? */

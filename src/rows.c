@@ -424,8 +424,17 @@ sequence_next(Oid seqid, int64 step)
 	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
-		int			spi_level = sg_spi_connect();
+		int			spi_level;
 		bool		isnull;
+		bool		pushed = false;
+
+		/* at PRE_COMMIT (the ddl_log rows are written then) there is none */
+		if (!ActiveSnapshotSet())
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			pushed = true;
+		}
+		spi_level = sg_spi_connect();
 
 		if (SPI_execute(psprintf("SELECT last_value, is_called FROM %s",
 								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
@@ -436,6 +445,8 @@ sequence_next(Oid seqid, int64 step)
 		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
 			next += step;
 		sg_spi_finish(spi_level);
+		if (pushed)
+			PopActiveSnapshot();
 	}
 	PG_FINALLY();
 	{
