@@ -4,6 +4,8 @@
 -- here lives in schema h (dropped at the end), so later files see nothing.
 --
 SET lock_timeout = '5s';
+-- later files list the DDL log: this file's DDL stays out of it
+SET schemaguard.record_ddl = off;
 CREATE SCHEMA h;
 CREATE ROLE sg_h_app;
 CREATE ROLE sg_h_other;
@@ -214,7 +216,8 @@ SET schemaguard.mode = warn;
 CLUSTER h.cl USING cl_pkey;
 RESET schemaguard.mode;
 CLUSTER;
-ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_global;
+CREATE MATERIALIZED VIEW h.mv AS SELECT 1 AS x;
+ALTER MATERIALIZED VIEW ALL IN TABLESPACE pg_default SET TABLESPACE pg_global;
 ALTER INDEX h.cl_pkey SET TABLESPACE pg_global;
 CREATE TABLE h.ptab (id int, at int) PARTITION BY RANGE (at);
 CREATE INDEX ON h.ptab (id);
@@ -300,6 +303,7 @@ SELECT schemaguard._session_alive(NULL, NULL);
 -- 9. No change to core's answers: lastval(), and the locks it takes.
 \c
 SET lock_timeout = '5s';
+SET schemaguard.record_ddl = off;
 SET search_path = h, public;
 CREATE TABLE h.lv (id int);
 SELECT lastval();
@@ -326,5 +330,7 @@ DROP OPERATOR public.= (varchar, varchar);
 DROP FUNCTION public.sg_h_true(varchar, varchar);
 REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_h_app;
 DROP ROLE sg_h_app, sg_h_other, sg_h_long_role_name;
+DELETE FROM schemaguard.audit_batch WHERE schema_name = 'h';
+VACUUM schemaguard.audit_batch;
 RESET schemaguard.mode;
 RESET search_path;

@@ -170,9 +170,9 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 				return;
 			sg_add_finding(findings, rule,
 						   psprintf("CLUSTER of every clustered table violates rule %s", rule->id),
-						   psprintf("A bare CLUSTER rewrites each of %d populated tables clustered before "
+						   psprintf("A bare CLUSTER rewrites the %d populated table%s clustered before "
 									"(%s in all, the largest %s) under an %s lock that blocks %s.",
-									t.ntables, sg_size_phrase(&t), t.qualname,
+									t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
 						   pstrdup("Use pg_repack --table=<table> --order-by=<the index's columns> on the "
 								   "tables that need it, which reorders them online."));
@@ -219,9 +219,9 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE violates rule %s",
 								kind == RELKIND_INDEX ? "INDEX" : kind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : "TABLE",
 								quote_identifier(stmt->orig_tablespacename), rule->id),
-					   psprintf("It copies each of %d populated relations (%s in all, the largest %s) to the new "
-								"tablespace under an %s lock that blocks %s.",
-								t.ntables, sg_size_phrase(&t), t.qualname,
+					   psprintf("It copies the %d populated relation%s (%s in all, the largest %s) to the new "
+								"tablespace, each under an %s lock that blocks %s.",
+								t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
 								sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
 					   psprintf("Move the tables one at a time online: pg_repack --table=<table> --tablespace=%s --moveidx.",
 								stmt->new_tablespacename ? quote_identifier(stmt->new_tablespacename) : "<tablespace>"));
