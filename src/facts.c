@@ -416,15 +416,32 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
- * The populated tables a catalog query lists as (name, size, oid), largest
- * first: for rules whose targets only the catalog names (a bare CLUSTER,
- * ALTER TABLE ALL IN TABLESPACE, the typed tables of a type).
+ * The populated, non-temporary relations c of pg_class (schema n) that a
+ * condition selects, largest first, summed into *out: for rules whose
+ * targets only the catalog names (a bare CLUSTER, ALTER ... ALL IN
+ * TABLESPACE, the typed tables of a type).  join is more FROM items (or
+ * ""); cond is SQL over them with $1..$nargs, operators schema-qualified.
  */
 void
-sg_catalog_query_tables(const char *query, int nargs, Oid *argtypes, Datum *values,
-						SgRelFacts *out)
+sg_catalog_query_tables(const char *join, const char *cond, int nargs, Oid *argtypes,
+						Datum *values, SgRelFacts *out)
 {
-	tables_facts(query, nargs, argtypes, values, NULL, false, out);
+	tables_facts(psprintf("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+						  "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
+						  "pg_catalog.pg_relation_size(c.oid), c.oid "
+						  "FROM pg_catalog.pg_class c "
+						  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace %s "
+						  "WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't' AND (%s) ORDER BY 2 DESC, 1",
+						  join, cond),
+				 nargs, argtypes, values, NULL, false, out);
+}
+
+/* "3 populated tables (40 MB in all, the largest public.t)" */
+char *
+sg_tables_phrase(const SgRelFacts *t, const char *what)
+{
+	return psprintf("%d populated %s%s (%s in all, the largest %s)", t->ntables, what,
+					t->ntables == 1 ? "" : "s", sg_size_phrase(t), t->qualname);
 }
 
 /*

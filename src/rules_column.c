@@ -364,20 +364,14 @@ check_typed_tables(const SgStatement *st, const SgRule *rule, List **findings)
 	}
 	values[0] = ObjectIdGetDatum(((Form_pg_type) GETSTRUCT(typ))->oid);
 	ReleaseSysCache(typ);
-	sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
-							"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
-							"pg_catalog.pg_relation_size(c.oid), c.oid "
-							"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-							"WHERE c.reloftype OPERATOR(pg_catalog.=) $1 AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
-							"ORDER BY 2 DESC, 1", 1, argtypes, values, &t);
+	sg_catalog_query_tables("", "c.reloftype OPERATOR(pg_catalog.=) $1", 1, argtypes, values, &t);
 	if (!sg_facts_at_risk(&t))
 		return;
 	sg_add_finding(findings, rule,
 				   psprintf("ALTER TYPE %s ALTER ATTRIBUTE ... TYPE ... CASCADE rewrites its typed tables, "
 							"violating rule %s", NameListToString(names), rule->id),
-				   psprintf("CASCADE changes the column of each of %d populated typed table%s (%s in all, "
-							"the largest %s), rewriting it and its indexes under an %s lock, blocking %s.",
-							t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+				   psprintf("CASCADE changes the column of the %s, rewriting each and its indexes under "
+							"an %s lock, blocking %s.", sg_tables_phrase(&t, "typed table"),
 							sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
 				   pstrdup("Expand and contract on each table instead: add a new attribute, backfill it "
 						   "in batches, move reads to it, then drop the old one in a later migration."));

@@ -147,9 +147,8 @@ check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **fi
 				   psprintf("ALTER DOMAIN %s SET NOT NULL violates rule %s", name, rule->id) :
 				   psprintf("ALTER DOMAIN %s ADD CONSTRAINT ... CHECK without NOT VALID violates rule %s",
 							name, rule->id),
-				   psprintf("It checks every row of the %d populated table%s with a column of the domain "
-							"(%s in all, the largest %s), each under a %s lock that blocks %s.",
-							t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+				   psprintf("It checks every row of the %s with a column of the domain, each under a %s "
+							"lock that blocks %s.", sg_tables_phrase(&t, "table"),
 							sg_lock_name(ShareLock), sg_lock_blocks(ShareLock)),
 				   not_null ?
 				   psprintf("Add the rule as a constraint that is validated later: ALTER DOMAIN %s ADD "

@@ -158,21 +158,16 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			Oid			argtypes[1] = {OIDOID};
 			Datum		values[1] = {ObjectIdGetDatum(GetUserId())};
 
-			sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
-									"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
-									"pg_catalog.pg_relation_size(c.oid), c.oid "
-									"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indrelid "
-									"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-									"WHERE i.indisclustered AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
-									"AND pg_catalog.pg_has_role($1, c.relowner, 'USAGE') ORDER BY 2 DESC, 1",
+			sg_catalog_query_tables("",
+									"EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid "
+									"AND i.indisclustered) AND pg_catalog.pg_has_role($1, c.relowner, 'USAGE')",
 									1, argtypes, values, &t);
 			if (!sg_facts_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
 						   psprintf("CLUSTER of every clustered table violates rule %s", rule->id),
-						   psprintf("A bare CLUSTER rewrites the %d populated table%s clustered before "
-									"(%s in all, the largest %s) under an %s lock that blocks %s.",
-									t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+						   psprintf("A bare CLUSTER rewrites the %s clustered before, each under an %s "
+									"lock that blocks %s.", sg_tables_phrase(&t, "table"),
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
 						   pstrdup("Use pg_repack --table=<table> --order-by=<the index's columns> on the "
 								   "tables that need it, which reorders them online."));
@@ -203,15 +198,11 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		values[0] = ObjectIdGetDatum(spc == MyDatabaseTableSpace ? InvalidOid : spc);
 		values[1] = CharGetDatum(kind);
 		values[2] = ObjectIdGetDatum(GetUserId());
-		sg_catalog_query_tables("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
-								"OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
-								"pg_catalog.pg_relation_size(c.oid), c.oid "
-								"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-								"WHERE c.reltablespace OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) $2 "
-								"AND c.relpersistence OPERATOR(pg_catalog.<>) 't' "
+		sg_catalog_query_tables("",
+								"c.reltablespace OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) $2 "
 								"AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}') "
 								"AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast' "
-								"AND pg_catalog.pg_has_role($3, c.relowner, 'USAGE') ORDER BY 2 DESC, 1",
+								"AND pg_catalog.pg_has_role($3, c.relowner, 'USAGE')",
 								3, argtypes, values, &t);
 		if (!sg_facts_at_risk(&t))
 			return;
@@ -219,9 +210,8 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE violates rule %s",
 								kind == RELKIND_INDEX ? "INDEX" : kind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : "TABLE",
 								quote_identifier(stmt->orig_tablespacename), rule->id),
-					   psprintf("It copies the %d populated relation%s (%s in all, the largest %s) to the new "
-								"tablespace, each under an %s lock that blocks %s.",
-								t.ntables, t.ntables == 1 ? "" : "s", sg_size_phrase(&t), t.qualname,
+					   psprintf("It copies the %s to the new tablespace, each under an %s lock that "
+								"blocks %s.", sg_tables_phrase(&t, "relation"),
 								sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
 					   psprintf("Move the tables one at a time online: pg_repack --table=<table> --tablespace=%s --moveidx.",
 								stmt->new_tablespacename ? quote_identifier(stmt->new_tablespacename) : "<tablespace>"));

@@ -347,8 +347,9 @@ extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
 extern char *sg_catalog_missing_partition_index(Oid parent, Oid part);
-extern void sg_catalog_query_tables(const char *query, int nargs, Oid *argtypes, Datum *values,
-									SgRelFacts *out);
+extern void sg_catalog_query_tables(const char *join, const char *cond, int nargs,
+									Oid *argtypes, Datum *values, SgRelFacts *out);
+extern char *sg_tables_phrase(const SgRelFacts *t, const char *what);
 extern Oid	sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
 						  const char *what, const char *detail, const char *catalog_detail);
 extern AttrNumber sg_column_arg(Oid relid, const char *column);
