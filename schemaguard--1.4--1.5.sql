@@ -53,3 +53,6 @@ SELECT t.tgrelid::regclass AS table_name,
                      JOIN pg_catalog.pg_trigger p ON p.tgrelid OPERATOR(pg_catalog.=) a.relid
                     WHERE a.relid OPERATOR(pg_catalog.<>) t.tgrelid
                       AND p.tgname OPERATOR(pg_catalog.=) 'schemaguard_audit_insert');
+
+-- lint(NULL) is an error, not an empty (clean-looking) result.
+ALTER FUNCTION schemaguard.lint(text, boolean) CALLED ON NULL INPUT;

@@ -1410,7 +1410,7 @@ line_at(const char *s, int *from, int *line, int to)
 Datum
 sg_lint(PG_FUNCTION_ARGS)
 {
-	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *sql;
 	LintState	ls;
 	List	   *stmts;
 	ErrorData  *edata;
@@ -1422,6 +1422,10 @@ sg_lint(PG_FUNCTION_ARGS)
 	HASHCTL		ctl;
 	ListCell   *lc;
 
+	/* NULL is an error: an empty result would read as a clean script */
+	sg_require_arg(fcinfo, 0, "sql");
+	sg_require_arg(fcinfo, 1, "assume_populated");
+	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&ls, 0, sizeof(ls));
 	ls.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
