@@ -146,7 +146,7 @@ ALTER TABLE pop ALTER COLUMN note SET NOT NULL;
 SELEC 1;
 $$);
 SELECT statement, line, rule, message FROM schemaguard.lint('SELECT ''unterminated');
--- NULL gives no rows; empty and comment-only scripts give none either
+-- NULL is an error; empty and comment-only scripts give no rows
 SELECT count(*) FROM schemaguard.lint(NULL);
 SELECT count(*) FROM schemaguard.lint('');
 SELECT count(*) FROM schemaguard.lint('-- nothing');

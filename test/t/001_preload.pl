@@ -49,6 +49,20 @@ my ($out, $err) = run_command([ 'pgbench', '-n', '-M', 'extended', '-t', '1',
 like($err, qr/violates rule require-concurrent-index-creation/,
 	'DDL over the extended protocol is checked');
 
+# A temporary table of the same name does not hide a new tenant table from
+# the commit-time check, over the extended protocol either: the check holds
+# the OID of the table the statement created.
+open($fh, '>', $script) or die;
+print $fh "CREATE TEMP TABLE leakx (x int);\n";
+print $fh "CREATE TABLE leakx (id int, tenant_id text, secret text);\n";
+close($fh);
+($out, $err) = run_command([ 'pgbench', '-n', '-M', 'extended', '-t', '1',
+	'-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ]);
+like($err, qr/tenant table public\.leakx is not isolated by row-level security: rule tenant-table-rls/,
+	'a tenant table shadowed by a temporary table is judged by its OID (extended protocol)');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'leakx'"),
+	'0', 'and it was not committed');
+
 # allow() is logged with role, rule, reason and statement.
 my $log_offset = -s $node->logfile;
 $node->safe_psql('postgres', q{
