@@ -65,6 +65,9 @@ typedef struct SgRunning
 	List	   *partitions;		/* relids created or attached as partitions */
 	MemoryContext cxt;			/* the lists' (the statement's: it outlives the
 								 * transactions CONCURRENTLY commits) */
+	PlannedStmt *pstmt;			/* for statement_of() */
+	const char *query;
+	bool		have_text;		/* st's texts are filled in */
 	struct SgRunning *outer;
 } SgRunning;
 
@@ -142,7 +145,11 @@ call_next(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 								params, queryEnv, dest, qc);
 }
 
-/* The statement as the rules see it: its own text and the comments above it. */
+/*
+ * The statement as the rules see it: its own text and the comments above
+ * it.  Filled when a rule or the DDL log needs it (statement_of()), not for
+ * every utility statement (BEGIN, SET ...).
+ */
 static void
 init_statement(SgStatement *st, PlannedStmt *pstmt, const char *queryString)
 {
@@ -160,6 +167,21 @@ init_statement(SgStatement *st, PlannedStmt *pstmt, const char *queryString)
 	st->lock_timeout_ms = LockTimeout;
 	st->facts = NULL;
 	st->apply_default_lock_timeout = false;
+}
+
+/* The running statement, its texts filled in on first use. */
+static SgStatement *
+statement_of(SgRunning *r)
+{
+	if (!r->have_text)
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+		init_statement(&r->st, r->pstmt, r->query);
+		MemoryContextSwitchTo(old);
+		r->have_text = true;
+	}
+	return &r->st;
 }
 
 /* Is the guard on for this database now (for what the object access hook sees)? */
@@ -250,7 +272,7 @@ after_statement(SgRunning *r)
 	foreach(lc, r->partitions)
 		sg_audit_partitions(lfirst_oid(lc));
 	if ((r->changed != NIL || r->sealed != NIL) && guard_on())
-		sg_tenant_after_statement(&r->st, r->sealed, r->changed);
+		sg_tenant_after_statement(statement_of(r), r->sealed, r->changed);
 }
 
 /*
@@ -280,7 +302,9 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	memset(&r, 0, sizeof(r));
 	r.cxt = cxt;
-	init_statement(&r.st, pstmt, queryString);
+	r.pstmt = pstmt;
+	r.query = queryString;
+	r.st.parsetree = parsetree;
 	r.outer = running;
 	checked = should_check(parsetree, context);
 	if (!checked)
@@ -299,7 +323,8 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		{
 			after_statement(&r);
 			/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
-			sg_migrations_log_ddl(parsetree, r.st.sql, NULL);
+			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL)
+				sg_migrations_log_ddl(parsetree, statement_of(&r)->sql, NULL);
 		}
 		return;
 	}
@@ -317,6 +342,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	PG_TRY();
 	{
+		(void) statement_of(&r);
 		r.st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
 		r.st.facts = sg_live_fact_source();
 		sg_staged_judged_reset();
@@ -440,6 +466,7 @@ judge_drop(SgRunning *r, Oid relid, int subid, int flags)
 		if (column == NULL)
 			return;
 	}
+	(void) statement_of(r);
 	if (r->st.facts == NULL)
 		r->st.facts = sg_live_fact_source();
 	sg_judge_dependent_drop(&r->st, rule,
