@@ -62,7 +62,6 @@ typedef struct SgRunning
 	SgStatement st;
 	List	   *changed;		/* relids created or altered */
 	List	   *sealed;			/* tenant tables without a leak before it */
-	List	   *partitions;		/* relids created or attached as partitions */
 	MemoryContext cxt;			/* the lists' (the statement's: it outlives the
 								 * transactions CONCURRENTLY commits) */
 	PlannedStmt *pstmt;			/* for statement_of() */
@@ -254,7 +253,17 @@ after_statement(SgRunning *r)
 {
 	ListCell   *lc;
 
-	/* Audit reaches every partition, whenever it was created or attached. */
+	/*
+	 * Audit reaches every partition, whenever it was created (any partition
+	 * the statement created or changed, CREATE SCHEMA's elements included)
+	 * or attached (the ATTACH's parent: core resolved that name the same way
+	 * a moment ago).
+	 */
+	foreach(lc, r->changed)
+	{
+		if (get_rel_relispartition(lfirst_oid(lc)))
+			sg_audit_partitions(lfirst_oid(lc));
+	}
 	if (IsA(r->st.parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *at = (AlterTableStmt *) r->st.parsetree;
@@ -263,14 +272,11 @@ after_statement(SgRunning *r)
 		{
 			if (lfirst_node(AlterTableCmd, lc)->subtype == AT_AttachPartition)
 			{
-				/* core resolved the same name the same way a moment ago */
-				r->partitions = lappend_oid(r->partitions, RangeVarGetRelid(at->relation, NoLock, true));
+				sg_audit_partitions(RangeVarGetRelid(at->relation, NoLock, true));
 				break;
 			}
 		}
 	}
-	foreach(lc, r->partitions)
-		sg_audit_partitions(lfirst_oid(lc));
 	if ((r->changed != NIL || r->sealed != NIL) && guard_on())
 		sg_tenant_after_statement(statement_of(r), r->sealed, r->changed);
 }
@@ -498,9 +504,6 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 				MemoryContext old = MemoryContextSwitchTo(running->cxt);
 
 				running->changed = list_append_unique_oid(running->changed, objectId);
-				if (IsA(running->st.parsetree, CreateStmt) ||
-					IsA(running->st.parsetree, AlterTableStmt))
-					running->partitions = list_append_unique_oid(running->partitions, objectId);
 				MemoryContextSwitchTo(old);
 			}
 			break;
