@@ -880,10 +880,19 @@ set_column(Relation rel, HeapTuple tup, int attnum, Datum ts, const char *who, b
 	return heap_modify_tuple_by_cols(tup, desc, 1, &attnum, &value, &isnull);
 }
 
+/* A timestamps trigger's checked columns, kept in its FmgrInfo (fn_extra). */
+typedef struct TsColumns
+{
+	Oid			tgoid;
+	Oid			relid;
+	AttrNumber	col[3];
+} TsColumns;
+
 /*
  * BEFORE INSERT OR UPDATE FOR EACH ROW.  Arguments: created_at, updated_at
  * and updated_by column names ('' for none).  Every argument and column is
- * checked on each call: the trigger may have been attached by hand.
+ * checked when it fires (once per statement and table): the trigger may have
+ * been attached by hand.
  */
 Datum
 sg_timestamps_trigger(PG_FUNCTION_ARGS)
@@ -893,22 +902,35 @@ sg_timestamps_trigger(PG_FUNCTION_ARGS)
 	Trigger    *tg = td->tg_trigger;
 	HeapTuple	tup;
 	Datum		now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	AttrNumber	col[3];
+	TsColumns  *cached = (TsColumns *) fcinfo->flinfo->fn_extra;
+	AttrNumber *col;
 	char	   *user;
 
-	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		tg->tgnargs != 3)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard timestamps must be a BEFORE ROW trigger made by enable_timestamps()"),
-				 errdetail("Trigger \"%s\" on \"%s\" fires %s with %d arguments.", tg->tgname,
-						   RelationGetRelationName(rel),
-						   TRIGGER_FIRED_FOR_ROW(td->tg_event) ? "for each row" : "for each statement",
-						   tg->tgnargs),
-				 errhint("Recreate it with SELECT schemaguard.enable_timestamps('%s');",
-						 RelationGetRelationName(rel))));
-	for (int i = 0; i < 3; i++)
-		col[i] = ts_column(rel, i, tg->tgargs[i]);
+	/*
+	 * Checked once per statement and table: the trigger's FmgrInfo lives as
+	 * long as the statement, during which the table (locked) cannot change.
+	 */
+	if (cached == NULL || cached->tgoid != tg->tgoid || cached->relid != RelationGetRelid(rel))
+	{
+		if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+			tg->tgnargs != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("schemaguard timestamps must be a BEFORE ROW trigger made by enable_timestamps()"),
+					 errdetail("Trigger \"%s\" on \"%s\" fires %s with %d arguments.", tg->tgname,
+							   RelationGetRelationName(rel),
+							   TRIGGER_FIRED_FOR_ROW(td->tg_event) ? "for each row" : "for each statement",
+							   tg->tgnargs),
+					 errhint("Recreate it with SELECT schemaguard.enable_timestamps('%s');",
+							 RelationGetRelationName(rel))));
+		cached = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TsColumns));
+		for (int i = 0; i < 3; i++)
+			cached->col[i] = ts_column(rel, i, tg->tgargs[i]);
+		cached->tgoid = tg->tgoid;
+		cached->relid = RelationGetRelid(rel);
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	col = cached->col;
 	user = GetUserNameFromId(GetUserId(), false);
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
