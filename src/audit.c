@@ -77,6 +77,7 @@ PG_FUNCTION_INFO_V1(sg_audit_log_protect);
 PG_FUNCTION_INFO_V1(sg_purge_audit);
 PG_FUNCTION_INFO_V1(sg_timestamps_trigger);
 PG_FUNCTION_INFO_V1(sg_enable_audit);
+PG_FUNCTION_INFO_V1(sg_disable_audit);
 PG_FUNCTION_INFO_V1(sg_enable_timestamps);
 PG_FUNCTION_INFO_V1(sg_audit_key_text);
 
@@ -1061,10 +1062,10 @@ audit_statements(Oid relid, List *excluded)
  * Rows are logged under the root either way (logged_table()).  Only the
  * members that need it are (re)created when only_missing.
  */
-static void
-audit_tree(Oid relid, List *excluded, bool only_missing)
+static List *
+audit_members(Oid relid)
 {
-	List	   *statements = NIL;
+	List	   *members = NIL;
 	ListCell   *lc;
 
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
@@ -1076,6 +1077,24 @@ audit_tree(Oid relid, List *excluded, bool only_missing)
 			continue;			/* foreign partitions have no transition tables */
 		if (member != relid && !get_rel_relispartition(member))
 			continue;			/* inheritance children are tables of their own */
+		members = lappend_oid(members, member);
+	}
+	return members;
+}
+
+static void
+audit_tree(Oid relid, List *excluded, bool only_missing)
+{
+	List	   *statements = NIL;
+	List	   *members = audit_members(relid);
+	ListCell   *lc;
+
+	/* CREATE TRIGGER's lock, on the table and then its partitions */
+	sg_lock_for_own_ddl(members, ShareRowExclusiveLock, "enable_audit()");
+	foreach(lc, members)
+	{
+		Oid			member = lfirst_oid(lc);
+
 		if (only_missing && audit_trigger_of(member) != NULL)
 			continue;
 		statements = list_concat(statements, audit_statements(member, excluded));
@@ -1171,6 +1190,39 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 }
 
 /*
+ * disable_audit(target): drop the audit triggers of the table and of every
+ * partition below it.  The rows logged so far stay.
+ */
+Datum
+sg_disable_audit(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	List	   *members;
+	List	   *statements = NIL;
+	ListCell   *lc;
+	static const char *const ops[] = {"insert", "update", "delete", "truncate"};
+
+	sg_require_arg(fcinfo, 0, "target");
+	relid = PG_GETARG_OID(0);
+	check_trigger_target(relid, "disable_audit()");
+	check_owner(relid);
+	members = audit_members(relid);
+	sg_lock_for_own_ddl(members, AccessExclusiveLock, "disable_audit()");
+	foreach(lc, members)
+	{
+		Oid			member = lfirst_oid(lc);
+		char	   *qual = quote_qualified_identifier(get_namespace_name(get_rel_namespace(member)),
+													  get_rel_name(member));
+
+		for (int i = 0; i < lengthof(ops); i++)
+			statements = lappend(statements,
+								 psprintf("DROP TRIGGER IF EXISTS schemaguard_audit_%s ON %s", ops[i], qual));
+	}
+	sg_run_as_owner(statements);
+	PG_RETURN_VOID();
+}
+
+/*
  * enable_timestamps(target, created_at, updated_at, updated_by): the BEFORE
  * trigger that maintains them.  Columns must exist with the right types.
  */
@@ -1201,6 +1253,7 @@ sg_enable_timestamps(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 	qual = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	sg_lock_for_own_ddl(list_make1_oid(relid), ShareRowExclusiveLock, "enable_timestamps()");
 	sg_run_as_owner(list_make1(psprintf("CREATE OR REPLACE TRIGGER schemaguard_timestamps BEFORE INSERT OR UPDATE ON %s "
 										"FOR EACH ROW EXECUTE FUNCTION %s._timestamps(%s, %s, %s)", qual, SG_SCHEMA,
 										quote_literal_cstr(cols[0]), quote_literal_cstr(cols[1]),

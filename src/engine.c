@@ -46,123 +46,229 @@
  * The rule catalog.  Order is the order of rules() and of evaluation.
  */
 const SgRule sg_rules[] = {
-	/*
-	 * lock: first, so that the live hook refuses a statement before any
-	 * other rule queues a lock for it (it looks its tables up without waiting)
-	 */
-	{"require-lock-timeout", "lock", SG_LEVEL_ERROR,
-		{T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt,
-			T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt,
-		T_AlterPolicyStmt, T_LockStmt, T_RuleStmt}, sg_check_lock_timeout,
-	"a statement that takes SHARE ROW EXCLUSIVE or stronger on a populated table while lock_timeout is 0",
-	NULL, NULL},
+	/* transaction: a statement core refuses inside a transaction block */
+	{
+		.id = "concurrently-in-transaction",
+		.family = "lock",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_IndexStmt, T_DropStmt, T_ReindexStmt, T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_CreatedbStmt, T_DropdbStmt, T_AlterSystemStmt, T_CreateTableSpaceStmt, T_DropTableSpaceStmt, T_AlterDatabaseStmt},
+		.check = sg_check_no_xact_in_block,
+		.description = "CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM and the other statements that cannot run inside a transaction block, inside one (explicit, or the runner's)",
+	},
+	/* lock: every lookup of the live hook is conditional while lock_timeout is 0 */
+	{
+		.id = "require-lock-timeout",
+		.family = "lock",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt, T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt, T_AlterPolicyStmt, T_LockStmt, T_RuleStmt, T_IndexStmt},
+		.check = sg_check_lock_timeout,
+		.description = "a statement whose SHARE or stronger lock another session is in the way of, while lock_timeout is 0 (lint: once per transaction, for tables the script did not create)",
+		.lint_per_xact = true,
+	},
 	/* index */
-	{"require-concurrent-index-creation", "index", SG_LEVEL_ERROR,
-		{T_IndexStmt, T_AlterTableStmt}, sg_check_create_index,
-	"CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
-	NULL, NULL},
-	{"require-concurrent-index-deletion", "index", SG_LEVEL_ERROR,
-		{T_DropStmt}, sg_check_drop_index,
-	"DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table",
-	NULL, NULL},
-	{"require-concurrent-reindex", "index", SG_LEVEL_ERROR,
-		{T_ReindexStmt}, sg_check_reindex,
-	"REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds",
-	NULL, NULL},
+	{
+		.id = "require-concurrent-index-creation",
+		.family = "index",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_IndexStmt, T_AlterTableStmt},
+		.check = sg_check_create_index,
+		.description = "CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
+	},
+	{
+		.id = "require-concurrent-index-deletion",
+		.family = "index",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_DropStmt},
+		.check = sg_check_drop_index,
+		.description = "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table",
+	},
+	{
+		.id = "require-concurrent-reindex",
+		.family = "index",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_ReindexStmt},
+		.check = sg_check_reindex,
+		.description = "REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds",
+	},
 	/* constraint */
-	{"constraint-missing-not-valid", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt, T_AlterDomainStmt}, sg_check_missing_not_valid,
-	"ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
-	NULL, NULL},
-	{"validate-in-same-transaction", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_validate_same_xact,
-	"VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock",
-	NULL, NULL},
-	{"unique-constraint-without-index", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_unique_without_index,
-	"ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
-	NULL, NULL},
-	{"exclusion-constraint-on-existing-table", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_exclusion,
-	"ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
-	NULL, NULL},
-	{"set-not-null-without-check", "constraint", SG_LEVEL_ERROR,
-		{T_AlterTableStmt, T_AlterDomainStmt}, sg_check_set_not_null,
-	"SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
-	NULL, NULL},
+	{
+		.id = "constraint-missing-not-valid",
+		.family = "constraint",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
+		.check = sg_check_missing_not_valid,
+		.description = "ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
+	},
+	{
+		.id = "validate-in-same-transaction",
+		.family = "constraint",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_validate_same_xact,
+		.description = "VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock",
+	},
+	{
+		.id = "unique-constraint-without-index",
+		.family = "constraint",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_unique_without_index,
+		.description = "ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
+	},
+	{
+		.id = "exclusion-constraint-on-existing-table",
+		.family = "constraint",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_exclusion,
+		.description = "ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
+	},
+	{
+		.id = "set-not-null-without-check",
+		.family = "constraint",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
+		.check = sg_check_set_not_null,
+		.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
+	},
 	/* column */
-	{"adding-required-field", "column", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_required_field,
-	"ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it",
-	NULL, NULL},
-	{"adding-field-with-volatile-default", "column", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_volatile_default,
-	"ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table",
-	NULL, NULL},
-	{"changing-column-type", "column", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_column_type,
-	"ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock",
-	NULL, NULL},
-	{"renaming-column", "column", SG_LEVEL_ERROR,
-		{T_RenameStmt}, sg_check_rename_column,
-	"RENAME COLUMN breaks the running application",
-	NULL, NULL},
-	{"renaming-table", "column", SG_LEVEL_ERROR,
-		{T_RenameStmt}, sg_check_rename_table,
-	"RENAME TO breaks the running application",
-	NULL, NULL},
+	{
+		.id = "adding-required-field",
+		.family = "column",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_required_field,
+		.description = "ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it",
+	},
+	{
+		.id = "adding-field-with-volatile-default",
+		.family = "column",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_volatile_default,
+		.description = "ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table",
+	},
+	{
+		.id = "changing-column-type",
+		.family = "column",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_column_type,
+		.description = "ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock",
+	},
+	{
+		.id = "renaming-column",
+		.family = "column",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_RenameStmt},
+		.check = sg_check_rename_column,
+		.description = "RENAME COLUMN breaks the running application",
+	},
+	{
+		.id = "renaming-table",
+		.family = "column",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_RenameStmt},
+		.check = sg_check_rename_table,
+		.description = "RENAME TO breaks the running application",
+	},
 	/* rewrite */
-	{"table-rewrite", "rewrite", SG_LEVEL_ERROR,
-		{T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt}, sg_check_table_rewrite,
-	"VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
-	NULL, NULL},
-	{"require-concurrent-refresh", "rewrite", SG_LEVEL_ERROR,
-		{T_RefreshMatViewStmt}, sg_check_refresh,
-	"REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view",
-	NULL, NULL},
-	{"require-concurrent-partition-detach", "rewrite", SG_LEVEL_ERROR,
-		{T_AlterTableStmt}, sg_check_detach,
-	"DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table",
-	NULL, NULL},
+	{
+		.id = "table-rewrite",
+		.family = "rewrite",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
+		.check = sg_check_table_rewrite,
+		.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
+	},
+	{
+		.id = "require-concurrent-refresh",
+		.family = "rewrite",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_RefreshMatViewStmt},
+		.check = sg_check_refresh,
+		.description = "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view",
+	},
+	{
+		.id = "require-concurrent-partition-detach",
+		.family = "rewrite",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_detach,
+		.description = "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table",
+	},
 	/* destruction */
-	{"ban-drop-database", "destruction", SG_LEVEL_ERROR,
-		{T_DropdbStmt}, sg_check_drop_database,
-	"DROP DATABASE in a migration",
-	NULL, NULL},
-	{"ban-truncate-cascade", "destruction", SG_LEVEL_ERROR,
-		{T_TruncateStmt}, sg_check_truncate_cascade,
-	"TRUNCATE ... CASCADE also empties every table that references the target, transitively",
-	NULL, NULL},
-	{"ban-drop-cascade", "destruction", SG_LEVEL_ERROR,
-		{T_DropStmt}, sg_check_drop_cascade,
-	"DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
-	NULL, NULL},
+	{
+		.id = "ban-drop-database",
+		.family = "destruction",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_DropdbStmt},
+		.check = sg_check_drop_database,
+		.description = "DROP DATABASE in a migration",
+	},
+	{
+		.id = "ban-truncate-cascade",
+		.family = "destruction",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_TruncateStmt},
+		.check = sg_check_truncate_cascade,
+		.description = "TRUNCATE ... CASCADE also empties every table that references the target, transitively",
+	},
+	{
+		.id = "ban-drop-cascade",
+		.family = "destruction",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_DropStmt},
+		.check = sg_check_drop_cascade,
+		.description = "DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
+	},
 	/* staged drops */
-	{"staged-drop", "staged", SG_LEVEL_ERROR,
-		{T_DropStmt, T_AlterTableStmt}, sg_check_staged_drop,
-		"DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
-	NULL, NULL},
+	{
+		.id = "staged-drop",
+		.family = "staged",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_DropStmt, T_AlterTableStmt},
+		.check = sg_check_staged_drop,
+		.description = "DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
+	},
 	/* tenant: judged at the end of the transaction */
-	{"tenant-table-rls", "tenant", SG_LEVEL_ERROR,
-		{T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt,
-		T_CreatePolicyStmt, T_AlterPolicyStmt}, sg_check_tenant_table,
-		"a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
-	sg_tenant_recheck, sg_tenant_merge},
+	{
+		.id = "tenant-table-rls",
+		.family = "tenant",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_CreatePolicyStmt, T_AlterPolicyStmt},
+		.check = sg_check_tenant_table,
+		.description = "a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
+		.recheck = sg_tenant_recheck,
+		.merge = sg_tenant_merge,
+	},
 	/* advice: judged at the end of the transaction */
-	{"fk-without-index", "advice", SG_LEVEL_WARNING,
-		{T_AlterTableStmt}, sg_check_fk_without_index,
-		"a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
-	sg_fk_index_recheck, NULL},
+	{
+		.id = "fk-without-index",
+		.family = "advice",
+		.default_level = SG_LEVEL_WARNING,
+		.stmt_tags = {T_AlterTableStmt},
+		.check = sg_check_fk_without_index,
+		.description = "a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
+		.recheck = sg_fk_index_recheck,
+	},
 	/* migrations: off by default */
-	{"ddl-outside-migration", "migration", SG_LEVEL_OFF,
-		{T_Invalid}, sg_check_ddl_outside_migration,
-		"a DDL statement run outside begin_migration() ... end_migration(), so no migration records it",
-	NULL, NULL},
+	{
+		.id = "ddl-outside-migration",
+		.family = "migration",
+		.default_level = SG_LEVEL_OFF,
+		.stmt_tags = {T_Invalid},
+		.check = sg_check_ddl_outside_migration,
+		.description = "a DDL statement run outside begin_migration() ... end_migration(), so no migration records it",
+	},
 	/* meta */
-	{"invalid-ignore", "meta", SG_LEVEL_ERROR,
-		{T_Invalid}, NULL,
-	"a schemaguard:ignore comment without a reason or with an unknown rule id",
-	NULL, NULL},
+	{
+		.id = "invalid-ignore",
+		.family = "meta",
+		.default_level = SG_LEVEL_ERROR,
+		.stmt_tags = {T_Invalid},
+		.description = "a schemaguard:ignore comment without a reason or with an unknown rule id",
+	},
 };
 const int	sg_nrules = lengthof(sg_rules);
 StaticAssertDecl(lengthof(sg_rules) <= SG_MAX_RULES, "SG_MAX_RULES is too small for the rule catalog");
@@ -467,7 +573,7 @@ find_ignore(List *ignores, const SgRule *rule)
  * and lint().
  */
 SgVerdict
-sg_evaluate(SgStatement *st, bool stop_on_block)
+sg_evaluate(SgStatement *st)
 {
 	SgVerdict	v = {NIL, NIL};
 	List	   *ignores = NIL;
@@ -480,7 +586,6 @@ sg_evaluate(SgStatement *st, bool stop_on_block)
 		const SgRule *rule = &sg_rules[i];
 		List	   *findings = NIL;
 		SgIgnore   *ig;
-		bool		blocks = false;
 		ListCell   *lc;
 
 		if (rule->check == NULL || !rule_examines(rule, st->parsetree))
@@ -497,21 +602,7 @@ sg_evaluate(SgStatement *st, bool stop_on_block)
 			continue;
 		}
 		foreach(lc, findings)
-		{
-			SgFinding  *f = lfirst(lc);
-
-			v.findings = lappend(v.findings, f);
-			if (!f->deferred && sg_rule_level(rule) == SG_LEVEL_ERROR &&
-				sg_mode == SG_MODE_ENFORCE && find_allowance(rule) == NULL)
-				blocks = true;
-		}
-
-		/*
-		 * The live hook stops at the first refusal, so that no later rule
-		 * queues a lock for a statement that is refused anyway.
-		 */
-		if (blocks && stop_on_block)
-			break;
+			v.findings = lappend(v.findings, lfirst(lc));
 	}
 	return v;
 }
@@ -685,15 +776,63 @@ emit_finding(int elevel, const SgFinding *f)
 }
 
 /*
- * Report findings: log allowed ones, warn about warnings, then raise the
- * first error.  For a statement (at_commit false) deferred findings are
+ * Refuse with every error finding at once: the first one's message, detail
+ * and hint, then each other rule's message, detail and hint, in one ERROR, so
+ * that psql and a driver's error object show everything in one round trip.
+ */
+static void
+emit_refusal(List *errors)
+{
+	SgFinding  *first = linitial(errors);
+	StringInfoData msg;
+	StringInfoData detail;
+	StringInfoData hint;
+	ListCell   *lc;
+
+	if (list_length(errors) == 1)
+	{
+		emit_finding(ERROR, first);
+		return;
+	}
+	initStringInfo(&msg);
+	initStringInfo(&detail);
+	initStringInfo(&hint);
+	appendStringInfo(&msg, "%s, and %d more rule%s:", first->message,
+					 list_length(errors) - 1, list_length(errors) == 2 ? "" : "s");
+	if (first->detail)
+		appendStringInfoString(&detail, first->detail);
+	if (first->hint)
+		appendStringInfoString(&hint, first->hint);
+	for_each_from(lc, errors, 1)
+	{
+		SgFinding  *f = lfirst(lc);
+
+		appendStringInfo(&msg, "%s %s", foreach_current_index(lc) > 1 ? "," : "", f->rule->id);
+		appendStringInfo(&detail, "%s%s: %s%s%s", detail.len > 0 ? "\n" : "", f->rule->id,
+						 f->message, f->detail ? ". " : "", f->detail ? f->detail : "");
+		if (f->hint)
+			appendStringInfo(&hint, "%s%s: %s", hint.len > 0 ? "\n" : "", f->rule->id, f->hint);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_SG_BLOCKED),
+			 errmsg_internal("%s", msg.data),
+			 detail.len > 0 ? errdetail_internal("%s", detail.data) : 0,
+			 hint.len > 0 ? errhint("%s", hint.data) : 0));
+}
+
+/*
+ * Report findings: log allowed ones, warn about warnings, then refuse with
+ * every error (emit_refusal()).  The lock rule goes last: the other rules
+ * say what is dangerous in the statement itself, it says what is in the
+ * way right now.  For a statement (at_commit false) deferred findings are
  * skipped; at commit only they are reported, if they still hold.
  */
 static void
 report_findings(List *findings, const char *sql, bool at_commit)
 {
 	ListCell   *lc;
-	SgFinding  *first_error = NULL;
+	List	   *errors = NIL;
+	List	   *last = NIL;
 
 	foreach(lc, findings)
 	{
@@ -716,15 +855,18 @@ report_findings(List *findings, const char *sql, bool at_commit)
 		}
 		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE)
 		{
-			if (first_error == NULL)
-				first_error = f;
+			if (f->rule->lint_per_xact)
+				last = lappend(last, f);
+			else
+				errors = lappend(errors, f);
 			continue;
 		}
 		emit_finding(WARNING, f);
 	}
 
-	if (first_error != NULL)
-		emit_finding(ERROR, first_error);
+	errors = list_concat(errors, last);
+	if (errors != NIL)
+		emit_refusal(errors);
 }
 
 /*
@@ -854,7 +996,7 @@ sg_engine_pre_commit(void)
 	pending = NIL;
 	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
 		return;
-	report_findings(judge_deferred(sg_live_fact_source(), todo), NULL, true);
+	report_findings(judge_deferred(sg_live_fact_source(false), todo), NULL, true);
 }
 
 /* Transaction end: every allow() grant and deferred finding expires. */

@@ -36,6 +36,8 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -69,8 +71,8 @@ sg_init_facts(SgRelFacts *out)
 }
 
 /* Schema-qualified, quoted name of a relation. */
-static const char *
-qualified_name(Oid relid)
+const char *
+sg_qualified_relname(Oid relid)
 {
 	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
 	char	   *rel = get_rel_name(relid);
@@ -122,11 +124,27 @@ add_table(Relation rel, SgRelFacts *out)
 }
 
 /*
- * Fill size facts for a table, summing the leaf partitions of a partitioned
- * table (locked as core locks them) when recurse is set.
+ * Facts of a relation another session holds or awaits a conflicting lock
+ * on: whatever it holds, the statement would queue (the worst is assumed),
+ * and who is in the way.
  */
 static void
-table_facts(Relation rel, LOCKMODE lockmode, bool recurse, SgRelFacts *out)
+lock_busy(Oid relid, LOCKMODE mode, SgRelFacts *out)
+{
+	out->checkable = true;
+	out->populated = true;
+	out->lock_busy = true;
+	out->blockers = sg_lock_blockers(relid, mode);
+}
+
+/*
+ * Fill size facts for a table, summing the leaf partitions of a partitioned
+ * table (locked as core locks them, in find_all_inheritors() order) when
+ * recurse is set.  With conditional, a partition whose lock is not granted
+ * at once makes the whole table busy.
+ */
+static void
+table_facts(Relation rel, LOCKMODE lockmode, bool recurse, bool conditional, SgRelFacts *out)
 {
 	out->bytes = 0;
 	out->rows = 0;
@@ -135,7 +153,8 @@ table_facts(Relation rel, LOCKMODE lockmode, bool recurse, SgRelFacts *out)
 
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE && recurse)
 	{
-		List	   *children = find_all_inheritors(RelationGetRelid(rel), lockmode, NULL);
+		List	   *children = find_all_inheritors(RelationGetRelid(rel),
+												   conditional ? NoLock : lockmode, NULL);
 		ListCell   *lc;
 
 		foreach(lc, children)
@@ -145,6 +164,12 @@ table_facts(Relation rel, LOCKMODE lockmode, bool recurse, SgRelFacts *out)
 
 			if (child == RelationGetRelid(rel))
 				continue;
+			if (conditional && lockmode != NoLock &&
+				!ConditionalLockRelationOid(child, lockmode))
+			{
+				lock_busy(child, lockmode, out);
+				break;
+			}
 			crel = try_relation_open(child, NoLock);
 			if (crel == NULL)
 				continue;
@@ -152,7 +177,7 @@ table_facts(Relation rel, LOCKMODE lockmode, bool recurse, SgRelFacts *out)
 			{
 				out->npartitions++;
 				if (out->example_partition == NULL)
-					out->example_partition = qualified_name(child);
+					out->example_partition = sg_qualified_relname(child);
 			}
 			add_table(crel, out);
 			relation_close(crel, NoLock);
@@ -231,27 +256,34 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 	{
 		/* Only its name is wanted (a referenced table, say). */
 		out->checkable = true;
-		out->qualname = qualified_name(relid);
-		out->table_qualname = qualified_name(heapid);
+		out->qualname = sg_qualified_relname(relid);
+		out->table_qualname = sg_qualified_relname(heapid);
 		return;
 	}
-	if (locks.conditional)
+	if (locks.conditional && locks.table != NoLock)
 	{
 		if (!ConditionalLockRelationOid(heapid, locks.table))
 		{
-			/* Busy: whatever it holds, the statement would queue. */
-			out->checkable = true;
-			out->populated = true;
-			out->lock_busy = true;
-			out->qualname = qualified_name(relid);
-			out->table_qualname = qualified_name(heapid);
+			out->qualname = sg_qualified_relname(relid);
+			out->table_qualname = sg_qualified_relname(heapid);
+			lock_busy(heapid, locks.table, out);
 			return;
 		}
 	}
 	else if (locks.table != NoLock)
 		LockRelationOid(heapid, locks.table);
 	if (heapid != relid && locks.index != NoLock)
-		LockRelationOid(relid, locks.index);
+	{
+		if (!locks.conditional)
+			LockRelationOid(relid, locks.index);
+		else if (!ConditionalLockRelationOid(relid, locks.index))
+		{
+			out->qualname = sg_qualified_relname(relid);
+			out->table_qualname = sg_qualified_relname(heapid);
+			lock_busy(relid, locks.index, out);
+			return;
+		}
+	}
 
 	/* It may have been dropped while we waited for the lock. */
 	heap = try_relation_open(heapid, NoLock);
@@ -265,9 +297,9 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 	}
 
 	out->checkable = true;
-	out->qualname = qualified_name(relid);
-	out->table_qualname = qualified_name(heapid);
-	table_facts(heap, locks.table, locks.recurse, out);
+	out->qualname = sg_qualified_relname(relid);
+	out->table_qualname = sg_qualified_relname(heapid);
+	table_facts(heap, locks.table, locks.recurse, locks.conditional, out);
 	if (relkind == RELKIND_MATVIEW)
 		out->has_unique_index = has_plain_unique_index(heap);
 	relation_close(heap, NoLock);
@@ -282,8 +314,12 @@ live_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks,
 
 	sg_init_facts(out);
 	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (OidIsValid(relid))
-		sg_catalog_relation_facts(relid, locks, true, out);
+	if (!OidIsValid(relid))
+		return;
+	/* With lock_timeout 0, waiting here is what the rules warn against. */
+	if (self->nowait && (locks.table != NoLock || locks.index != NoLock))
+		locks.conditional = true;
+	sg_catalog_relation_facts(relid, locks, true, out);
 }
 
 /* SgFactSource.has_column for the live server. */
@@ -674,17 +710,103 @@ live_in_migration(SgFactSource *self)
 	return sg_migration_running();
 }
 
-/* The fact source the live hook uses. */
-SgFactSource *
-sg_live_fact_source(void)
+/* SgFactSource.in_xact_block for the live server. */
+static bool
+live_in_xact_block(SgFactSource *self)
 {
-	static SgFactSource live = {
-		live_relation, live_has_column, live_sibling_exists, live_namespace,
-		live_column, live_added_not_valid, live_index_leads, live_type_users,
-		live_staged, live_in_migration, live_tenant, false, NULL
-	};
+	return IsTransactionBlock();
+}
 
-	return &live;
+#define LIVE_SOURCE(no_wait) { \
+	.relation = live_relation, .has_column = live_has_column, \
+	.sibling_exists = live_sibling_exists, .namespace = live_namespace, \
+	.column = live_column, .added_not_valid = live_added_not_valid, \
+	.index_leads = live_index_leads, .type_users = live_type_users, \
+	.staged = live_staged, .in_migration = live_in_migration, \
+	.tenant = live_tenant, .in_xact_block = live_in_xact_block, \
+	.nowait = (no_wait) }
+
+/*
+ * The fact source the live hook uses.  With nowait (lock_timeout is 0), a
+ * lookup never waits for a lock: a relation whose lock is not granted at
+ * once is reported busy, with its blockers (SgRelFacts.lock_busy).
+ */
+SgFactSource *
+sg_live_fact_source(bool nowait)
+{
+	static SgFactSource live = LIVE_SOURCE(false);
+	static SgFactSource live_nowait = LIVE_SOURCE(true);
+
+	return nowait ? &live_nowait : &live;
+}
+
+/*
+ * The sessions that hold or await a lock on relid that conflicts with mode,
+ * as one line each: pid, role, application, state and for how long, the
+ * lock, and the start of the query.  They are read from pg_locks and
+ * pg_stat_activity as the caller may see them (another role's query stays
+ * hidden unless the caller has pg_read_all_stats).  NULL when none is left.
+ */
+char *
+sg_lock_blockers(Oid relid, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+	LockMethod	method;
+	Datum	   *modes = palloc(sizeof(Datum) * MAX_LOCKMODES);
+	int			nmodes = 0;
+	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTARRAYOID};
+	Datum		values[3];
+	StringInfoData buf;
+	int			spi_level;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	method = GetLockTagsMethodTable(&tag);
+	for (int m = 1; m <= method->numLockModes; m++)
+	{
+		if (method->conflictTab[mode] & LOCKBIT_ON(m))
+			modes[nmodes++] = CStringGetTextDatum(GetLockmodeName(DEFAULT_LOCKMETHOD, m));
+	}
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = PointerGetDatum(construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT));
+
+	initStringInfo(&buf);		/* in the caller's context, as it grows */
+	spi_level = sg_spi_connect();
+	if (SPI_execute_with_args(
+							  "SELECT pg_catalog.format('pid %s (role %s, application %s, %s for %s s) %s %s: %s',"
+							  "  l.pid, COALESCE(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'),"
+							  "  COALESCE(pg_catalog.quote_literal(a.application_name), '?'),"
+							  "  COALESCE(a.state, 'state hidden'),"
+							  "  COALESCE(pg_catalog.floor(pg_catalog.date_part('epoch',"
+							  "    pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(a.xact_start, a.backend_start)))::pg_catalog.int8::pg_catalog.text, '?'),"
+							  "  CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
+							  "  pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
+							  "    l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode),"
+							  "  COALESCE(pg_catalog.\"left\"(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80), 'query hidden'))"
+							  "  FROM pg_catalog.pg_locks l"
+							  "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+							  " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
+							  "   AND l.database OPERATOR(pg_catalog.=) $1 AND l.relation OPERATOR(pg_catalog.=) $2"
+							  "   AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+							  "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
+							  " GROUP BY l.pid, a.usename, a.application_name, a.state, a.xact_start, a.backend_start, a.query"
+							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid LIMIT 6",
+							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the locks on relation %u", relid);
+	for (uint64 i = 0; i < SPI_processed && i < 5; i++)
+	{
+		char	   *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (line == NULL)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, line);
+	}
+	if (SPI_processed > 5)
+		appendStringInfoString(&buf, "\n... and more");
+	sg_spi_finish(spi_level);
+	return buf.len > 0 ? buf.data : NULL;
 }
 
 /*

@@ -80,6 +80,9 @@ should_check(Node *parsetree, ProcessUtilityContext context)
 		return false;
 	if (IsBinaryUpgrade || creating_extension)
 		return false;
+	/* schemaguard's own functions lock first and run fixed DDL (rows.c) */
+	if (sg_own_ddl_depth > 0)
+		return false;
 	/* Parts of a statement that was itself checked as a whole. */
 	if (context == PROCESS_UTILITY_SUBCOMMAND)
 		return false;
@@ -104,30 +107,34 @@ statement_text(const char *queryString, int location, int len)
 }
 
 /*
- * Add schemaguard's hint to core's "cannot run inside a transaction block"
- * error for a CONCURRENTLY statement, keeping everything else of core's.
- * Called in PG_CATCH; always rethrows.
+ * Rethrow an error of the statement (called in PG_CATCH), adding what
+ * schemaguard knows: to core's "cannot run inside a transaction block" error
+ * for a statement that cannot, the hint to split the migration; to a lock
+ * timeout under schemaguard.default_lock_timeout, the sessions that were in
+ * the way when the wait began.  Everything else of core's error is kept.
  */
 static void
-rethrow_with_hint(MemoryContext cxt, const char *command)
+rethrow_with_context(MemoryContext cxt, const char *no_xact_command, const char *blockers)
 {
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
-	if (edata->sqlerrcode != ERRCODE_ACTIVE_SQL_TRANSACTION || edata->hint != NULL)
+	if (edata->sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION && no_xact_command &&
+		edata->hint == NULL)
+		edata->hint = pstrdup(sg_no_xact_hint(no_xact_command, NULL));
+	else if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && blockers &&
+			 edata->detail == NULL)
+	{
+		edata->detail = psprintf("schemaguard.default_lock_timeout (%d ms) ran out. "
+								 "Sessions in the way when the wait began:\n%s",
+								 sg_default_lock_timeout, blockers);
+		edata->hint = pstrdup("Retry the migration when they have finished.");
+	}
+	else
 		PG_RE_THROW();
 	FlushErrorState();
-	edata->hint = pstrdup(sg_no_xact_hint(command));
 	ReThrowError(edata);
-}
-
-/* Set lock_timeout for the session, as SET would. */
-static void
-set_lock_timeout(const char *value)
-{
-	(void) set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SET, true, 0, false);
 }
 
 /* The one path to the next ProcessUtility: every argument unchanged. */
@@ -165,7 +172,7 @@ init_statement(SgStatement *st, PlannedStmt *pstmt, const char *queryString)
 		st->leading = NULL;
 	st->lock_timeout_ms = LockTimeout;
 	st->facts = NULL;
-	st->apply_default_lock_timeout = false;
+	st->wait_blockers = NULL;
 }
 
 /* The running statement, its texts filled in on first use. */
@@ -292,8 +299,8 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 				  QueryCompletion *qc)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	const char *volatile concurrent_command = NULL;
-	char	   *volatile saved_timeout = NULL;
+	const char *volatile no_xact_command = NULL;
+	volatile int guc_level = -1;
 	SgVerdict	verdict = {NIL, NIL};
 	MemoryContext cxt = CurrentMemoryContext;
 	SgRunning	r;
@@ -335,31 +342,42 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		return;
 	}
 
-	/*
-	 * schemaguard.default_lock_timeout: the statement, and our own lookups,
-	 * run under it when lock_timeout is 0.  Restored afterwards.
-	 */
-	if (sg_default_lock_timeout > 0 && LockTimeout == 0 &&
-		sg_lock_timeout_applies(parsetree))
-	{
-		saved_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
-		set_lock_timeout(psprintf("%d", sg_default_lock_timeout));
-	}
-
 	PG_TRY();
 	{
 		(void) statement_of(&r);
-		r.st.lock_timeout_ms = saved_timeout ? 0 : LockTimeout;
-		r.st.facts = sg_live_fact_source();
+		r.st.lock_timeout_ms = LockTimeout;
+
+		/*
+		 * With lock_timeout 0 no lookup waits: a busy lock is what rule
+		 * require-lock-timeout refuses, before the statement queues.
+		 */
+		r.st.facts = sg_live_fact_source(LockTimeout == 0);
+
+		/*
+		 * schemaguard.default_lock_timeout: the statement, and our lookups
+		 * after the lock rule's, run under it when lock_timeout is 0.  It is
+		 * set as a function's SET clause is (a GUC nest level of its own),
+		 * so the session's value and its source come back unchanged
+		 * afterwards, a SET LOCAL of the migration included.
+		 */
+		no_xact_command = sg_no_xact_command(parsetree);
+		if (sg_default_lock_timeout > 0 && LockTimeout == 0 &&
+			sg_lock_timeout_applies(parsetree))
+		{
+			guc_level = NewGUCNestLevel();
+			(void) set_config_option("lock_timeout", psprintf("%d", sg_default_lock_timeout),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		}
 		sg_staged_judged_reset();
-		verdict = sg_evaluate(&r.st, true);
+		verdict = sg_evaluate(&r.st);
 		sg_report(&r.st, verdict);
 		note_sealed(&r, verdict.findings);
 
-		concurrent_command = sg_index_concurrent_command(parsetree);
 		running = &r;
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		running = r.outer;
+		if (guc_level >= 0)
+			AtEOXact_GUC(true, guc_level);
 		bind_created(&r, verdict.findings);
 		sg_defer_findings(verdict.findings);
 		after_statement(&r);
@@ -369,18 +387,11 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_CATCH();
 	{
+		/* The (sub)transaction's abort pops the GUC nest level. */
 		running = r.outer;
-		if (saved_timeout)
-			set_lock_timeout(saved_timeout);
-		/* A CONCURRENTLY statement that core refused: add how to split. */
-		if (concurrent_command)
-			rethrow_with_hint(cxt, concurrent_command);
-		PG_RE_THROW();
+		rethrow_with_context(cxt, no_xact_command, r.st.wait_blockers);
 	}
 	PG_END_TRY();
-
-	if (saved_timeout)
-		set_lock_timeout(saved_timeout);
 }
 
 /* The pg_policy row's table, read before core deletes it; InvalidOid if none. */
@@ -474,7 +485,7 @@ judge_drop(SgRunning *r, Oid relid, int subid, int flags)
 	}
 	(void) statement_of(r);
 	if (r->st.facts == NULL)
-		r->st.facts = sg_live_fact_source();
+		r->st.facts = sg_live_fact_source(false);
 	sg_judge_dependent_drop(&r->st, rule,
 							psprintf("%s cascading to", GetCommandTagName(CreateCommandTag(r->st.parsetree))),
 							relid, column, &findings);

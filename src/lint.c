@@ -109,12 +109,15 @@ typedef struct LintState
 	HTAB	   *rels;
 	MemoryContext cxt;			/* lives for the whole call */
 	bool		assume_populated;
+	bool		single;			/* the runner runs the file in one transaction */
+	bool		implicit;		/* in the runner's transaction, not a BEGIN */
 	bool		in_block;
 	int			block;
 	int			lock_timeout;	/* in force */
 	int			session_timeout;	/* outside SET LOCAL */
 	List	   *allowed;		/* rules allow()ed in the current block */
 	List	   *deferred;		/* LintDeferred */
+	List	   *xact_locks;		/* LintDeferred: lint_per_xact findings */
 	bool		in_migration;	/* after begin_migration() in the script */
 	bool		migration_in_block; /* ... begun inside BEGIN: ends at COMMIT */
 	ReturnSetInfo *rsinfo;
@@ -297,6 +300,9 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 	}
 	if (table->populated)
 		out->populated = true;
+	/* lint cannot see the lock queue: only what the script made is free */
+	if (locks.conditional)
+		out->lock_unseen = !table->created;
 	out->handle = r;
 }
 
@@ -500,6 +506,19 @@ lint_namespace(SgFactSource *self, const char *nspname, bool indexed_only, SgRel
 
 	sg_catalog_namespace_facts(nspname, indexed_only, ls->assume_populated, out);
 	add_script_tables(ls, nspname, out);
+
+	/*
+	 * A schema neither the catalog nor the script knows: assumed to hold
+	 * populated tables, like a table neither knows.
+	 */
+	if (out->ntables == 0 && nspname != NULL && ls->assume_populated &&
+		!OidIsValid(get_namespace_oid(nspname, true)))
+	{
+		out->exists = out->checkable = out->populated = true;
+		out->unknown = true;
+		out->ntables = 1;
+		out->qualname = quote_identifier(nspname);
+	}
 }
 
 static void
@@ -925,6 +944,22 @@ sim_calls(LintState *ls, SelectStmt *stmt)
 
 static void flush_deferred(LintState *ls);
 
+/* The runner's own transaction around the file (or the rest of it). */
+static void
+begin_implicit(LintState *ls)
+{
+	ls->in_block = true;
+	ls->implicit = true;
+	ls->block++;
+}
+
+/* SgFactSource.in_xact_block for lint(). */
+static bool
+lint_in_xact_block(SgFactSource *self)
+{
+	return ((LintState *) self->private_data)->in_block;
+}
+
 /* Apply a statement's effect on the simulated database. */
 static void
 simulate(LintState *ls, Node *stmt)
@@ -938,8 +973,14 @@ simulate(LintState *ls, Node *stmt)
 			{
 				case TRANS_STMT_BEGIN:
 				case TRANS_STMT_START:
-					ls->in_block = true;
-					ls->block++;
+					/* BEGIN in the runner's transaction goes on with it */
+					if (ls->in_block && ls->implicit)
+						ls->implicit = false;
+					else if (!ls->in_block)
+					{
+						ls->in_block = true;
+						ls->block++;
+					}
 					break;
 				case TRANS_STMT_COMMIT:
 				case TRANS_STMT_ROLLBACK:
@@ -950,6 +991,9 @@ simulate(LintState *ls, Node *stmt)
 					ls->in_block = false;
 					ls->allowed = NIL;
 					ls->lock_timeout = ls->session_timeout;
+					/* the rest of a one-string file is a transaction again */
+					if (ls->single)
+						begin_implicit(ls);
 					break;
 				default:
 					break;
@@ -1234,12 +1278,61 @@ put_finding(LintState *ls, int stmtno, int line, const SgFinding *f)
 			f->message, f->hint, f->detail);
 }
 
+/*
+ * The lint_per_xact findings of a transaction (require-lock-timeout), as
+ * one: at its first statement, listing every statement.
+ */
+static void
+flush_xact_locks(LintState *ls)
+{
+	LintDeferred *first;
+	StringInfoData detail;
+	const char *suffix;
+	ListCell   *lc;
+
+	if (ls->xact_locks == NIL)
+		return;
+	first = linitial(ls->xact_locks);
+	if (list_length(ls->xact_locks) == 1)
+	{
+		put_finding(ls, first->stmtno, first->line, first->finding);
+		ls->xact_locks = NIL;
+		return;
+	}
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "lint cannot see the lock queue, so each of these may wait behind "
+						   "other sessions, however long, while every query that arrives meanwhile "
+						   "queues behind it:");
+	foreach(lc, ls->xact_locks)
+	{
+		LintDeferred *d = lfirst(lc);
+
+		suffix = strstr(d->finding->message, " without lock_timeout");
+		appendStringInfo(&detail, "\nstatement %d (line %d): %.*s", d->stmtno, d->line,
+						 suffix ? (int) (suffix - d->finding->message) : (int) strlen(d->finding->message),
+						 d->finding->message);
+	}
+	suffix = strstr(first->finding->message, " without lock_timeout");
+	put_row(ls, first->stmtno, first->line, first->finding->rule->id,
+			sg_level_name(sg_rule_level(first->finding->rule)),
+			psprintf("%.*s and %d more lock%s in the transaction without lock_timeout violate rule %s",
+					 suffix ? (int) (suffix - first->finding->message) : (int) strlen(first->finding->message),
+					 first->finding->message, list_length(ls->xact_locks) - 1,
+					 list_length(ls->xact_locks) == 2 ? "" : "s", first->finding->rule->id),
+			pstrdup("Start the transaction with SET LOCAL lock_timeout = '2s'; (or run SET lock_timeout = '2s'; "
+					"before the file), and retry the migration if it times out."),
+			detail.data);
+	ls->xact_locks = NIL;
+}
+
 /* The end of a transaction: judge the deferred findings. */
 static void
 flush_deferred(LintState *ls)
 {
 	ListCell   *lc;
 	HTAB	   *reported = NULL;
+
+	flush_xact_locks(ls);
 
 	foreach(lc, ls->deferred)
 	{
@@ -1281,14 +1374,14 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		st.leading = pnstrdup(sql + from, raw->stmt_location - from);
 		st.lock_timeout_ms = ls->lock_timeout;
 		st.facts = &ls->src;
-		v = sg_evaluate(&st, false);
+		v = sg_evaluate(&st);
 		foreach(lc, v.findings)
 		{
 			SgFinding  *f = lfirst(lc);
 
 			if (lint_allowed(ls, f->rule))
 				continue;
-			if (f->deferred)
+			if (f->deferred || (f->rule->lint_per_xact && ls->in_block))
 			{
 				LintDeferred *d;
 
@@ -1300,12 +1393,18 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 				d->finding->detail = f->detail ? pstrdup(f->detail) : NULL;
 				d->finding->hint = f->hint ? pstrdup(f->hint) : NULL;
 				d->finding->columns = copyObject(f->columns);
-				d->finding->target.qualname = pstrdup(f->target.qualname);
-				d->finding->target.table_qualname = pstrdup(f->target.table_qualname);
+				d->finding->target.qualname = f->target.qualname ? pstrdup(f->target.qualname) : NULL;
+				d->finding->target.table_qualname = f->target.table_qualname ?
+					pstrdup(f->target.table_qualname) : NULL;
+				d->finding->target.blockers = NULL;
+				d->finding->target.example_partition = NULL;
 				d->finding->relation = copyObject(f->relation);
 				d->stmtno = stmtno;
 				d->line = line;
-				ls->deferred = lappend(ls->deferred, d);
+				if (f->deferred)
+					ls->deferred = lappend(ls->deferred, d);
+				else
+					ls->xact_locks = lappend(ls->xact_locks, d);
 				MemoryContextSwitchTo(stmtcxt);
 				continue;
 			}
@@ -1411,6 +1510,7 @@ Datum
 sg_lint(PG_FUNCTION_ARGS)
 {
 	char	   *sql;
+	const char *runner = "single-transaction";	/* lint(text, boolean) of 1.5 */
 	LintState	ls;
 	List	   *stmts;
 	ErrorData  *edata;
@@ -1425,6 +1525,16 @@ sg_lint(PG_FUNCTION_ARGS)
 	/* NULL is an error: an empty result would read as a clean script */
 	sg_require_arg(fcinfo, 0, "sql");
 	sg_require_arg(fcinfo, 1, "assume_populated");
+	if (PG_NARGS() > 2)
+	{
+		sg_require_arg(fcinfo, 2, "runner");
+		runner = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		if (!sg_runner_known(runner))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown runner \"%s\"", runner),
+					 errhint("Use one of: %s.", sg_runner_names())));
+	}
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&ls, 0, sizeof(ls));
@@ -1443,7 +1553,10 @@ sg_lint(PG_FUNCTION_ARGS)
 	ls.src.tenant = lint_tenant;
 	ls.src.staged = lint_staged;
 	ls.src.in_migration = lint_in_migration;
+	ls.src.in_xact_block = lint_in_xact_block;
+	ls.src.runner = runner;
 	ls.src.simulated = true;
+
 	ls.src.private_data = &ls;
 	ctl.keysize = SIM_KEYLEN;
 	ctl.entrysize = sizeof(SimRel);
@@ -1465,6 +1578,12 @@ sg_lint(PG_FUNCTION_ARGS)
 		errline = line_at(sql, &p, &l, errpos);
 		stmts = end > 0 ? parse_script(pnstrdup(sql, end), &edata2) : NIL;
 	}
+
+	/* dbmate runs a migration marked transaction:false statement by statement */
+	ls.single = sg_runner_single(runner, list_length(stmts)) &&
+		!(strcmp(runner, "dbmate") == 0 && strstr(sql, "migrate:up transaction:false") != NULL);
+	if (ls.single)
+		begin_implicit(&ls);
 
 	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
 									ALLOCSET_DEFAULT_SIZES);

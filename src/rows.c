@@ -27,6 +27,7 @@
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "commands/extension.h"
@@ -337,6 +338,7 @@ sg_run_as_owner(List *statements)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	spi_level = sg_spi_connect();
 	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	sg_own_ddl_depth++;
 	PG_TRY();
 	{
 		foreach(lc, statements)
@@ -350,10 +352,74 @@ sg_run_as_owner(List *statements)
 	}
 	PG_FINALLY();
 	{
+		sg_own_ddl_depth--;
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
 	sg_spi_finish(spi_level);
+}
+
+/*
+ * The DDL that schemaguard's own functions run (enable_audit(),
+ * enable_tenant_isolation() ...) is fixed, short and safe: the rules do not
+ * judge it while sg_own_ddl_depth > 0 (hooks.c).  Instead the function
+ * locks its tables first, in core's order, with a bounded wait of its own:
+ * lock_timeout if set, else schemaguard.default_lock_timeout, else
+ * SG_OWN_LOCK_TIMEOUT_MS.  A lock not granted in time is a clear error that
+ * names the sessions in the way, so a busy table never queues everything
+ * behind the function for longer than that.
+ */
+int			sg_own_ddl_depth = 0;
+
+#define SG_OWN_LOCK_TIMEOUT_MS	5000
+
+void
+sg_lock_for_own_ddl(List *relids, LOCKMODE mode, const char *function)
+{
+	int			timeout = LockTimeout > 0 ? LockTimeout :
+		sg_default_lock_timeout > 0 ? sg_default_lock_timeout : SG_OWN_LOCK_TIMEOUT_MS;
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char	   *blockers;
+		MemoryContext cxt = CurrentMemoryContext;
+		int			level;
+
+		if (ConditionalLockRelationOid(relid, mode))
+			continue;
+		/* Who is in the way now, for the error if the wait times out. */
+		blockers = sg_lock_blockers(relid, mode);
+		level = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout), PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		PG_TRY();
+		{
+			LockRelationOid(relid, mode);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+				PG_RE_THROW();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("%s could not lock table %s within %d ms", function,
+							sg_qualified_relname(relid), timeout),
+					 errdetail("It needs %s on it, and other sessions are in the way:\n%s",
+							   sg_lock_name(mode), blockers ? blockers : "(they had gone when looked up)"),
+					 errhint("Retry when they have finished. The wait is bounded by lock_timeout, "
+							 "or schemaguard.default_lock_timeout when that is 0 (%d ms when both are).",
+							 SG_OWN_LOCK_TIMEOUT_MS)));
+		}
+		PG_END_TRY();
+		AtEOXact_GUC(true, level);
+	}
 }
 
 /*

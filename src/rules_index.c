@@ -37,11 +37,11 @@ reindex_is_concurrent(const ReindexStmt *stmt)
 }
 
 /*
- * If the statement is an index operation with CONCURRENTLY, return its
- * command name (for the hint added to core's in-transaction error).
+ * If the statement cannot run inside a transaction block (core calls
+ * PreventInTransactionBlock() for it), its command name; else NULL.
  */
 const char *
-sg_index_concurrent_command(Node *parsetree)
+sg_no_xact_command(Node *parsetree)
 {
 	switch (nodeTag(parsetree))
 	{
@@ -53,11 +53,83 @@ sg_index_concurrent_command(Node *parsetree)
 				((DropStmt *) parsetree)->concurrent ?
 				"DROP INDEX CONCURRENTLY" : NULL;
 		case T_ReindexStmt:
-			return reindex_is_concurrent((ReindexStmt *) parsetree) ?
-				"REINDEX CONCURRENTLY" : NULL;
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+
+				if (reindex_is_concurrent(stmt))
+					return "REINDEX CONCURRENTLY";
+				return stmt->kind == REINDEX_OBJECT_SCHEMA ? "REINDEX SCHEMA" :
+					stmt->kind == REINDEX_OBJECT_DATABASE ? "REINDEX DATABASE" :
+					stmt->kind == REINDEX_OBJECT_SYSTEM ? "REINDEX SYSTEM" : NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) parsetree)->relation == NULL ? "CLUSTER" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterDatabaseStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
+				{
+					if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+						return "ALTER DATABASE SET TABLESPACE";
+				}
+				return NULL;
+			}
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						castNode(PartitionCmd, cmd->def)->concurrent)
+						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
 		default:
 			return NULL;
 	}
+}
+
+/*
+ * concurrently-in-transaction: core refuses these statements inside a
+ * transaction block, explicit (BEGIN) or implicit (a multi-statement
+ * string, as Prisma sends a migration file).  Live, the hook knows the
+ * block; lint() knows it from the script and from how the runner runs it
+ * (SgFactSource.runner), and its hint says how that runner takes one.
+ */
+void
+sg_check_no_xact_in_block(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	const char *command = sg_no_xact_command(st->parsetree);
+
+	if (command == NULL || !st->facts->in_xact_block(st->facts))
+		return;
+	sg_add_finding(findings, rule,
+				   psprintf("%s inside a transaction block violates rule %s", command, rule->id),
+				   psprintf("PostgreSQL refuses to run %s inside a transaction block (\"%s cannot run "
+							"inside a transaction block\"), so the migration fails when it gets here%s",
+							command, command,
+							st->facts->runner == NULL ? "." :
+							sg_runner_single(st->facts->runner, -1) ?
+							psprintf(": runner %s runs the whole file in one transaction.", st->facts->runner) :
+							": it is between BEGIN and COMMIT."),
+				   pstrdup(sg_no_xact_hint(command, st->facts->runner)));
 }
 
 /* Do all the plain columns in a list of IndexElems exist?  If not, core says so. */
@@ -290,7 +362,13 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 	if (!sg_facts_at_risk(&t))
 		return;
 
-	if (stmt->kind == REINDEX_OBJECT_SCHEMA || stmt->kind == REINDEX_OBJECT_DATABASE)
+	if (stmt->kind == REINDEX_OBJECT_SCHEMA && t.unknown)
+		detail = psprintf("REINDEX SCHEMA rebuilds the indexes of every table in %s (%s), "
+						  "each under a %s lock that blocks %s and an %s lock on its indexes "
+						  "that blocks queries using them.",
+						  what, sg_size_phrase(&t), sg_lock_name(ShareLock),
+						  sg_lock_blocks(ShareLock), sg_lock_name(AccessExclusiveLock));
+	else if (stmt->kind == REINDEX_OBJECT_SCHEMA || stmt->kind == REINDEX_OBJECT_DATABASE)
 		detail = psprintf("REINDEX %s rebuilds the indexes of %d populated table%s "
 						  "(%s in all, the largest %s), each under a %s lock that blocks %s "
 						  "and an %s lock on its indexes that blocks queries using them.",

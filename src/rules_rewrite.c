@@ -410,8 +410,6 @@ strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds)
 						case OBJECT_TABLE:
 						case OBJECT_MATVIEW:
 						case OBJECT_INDEX:
-							*rvs = lappend(*rvs, makeRangeVarFromNameList(table));
-							break;
 						case OBJECT_TRIGGER:
 						case OBJECT_POLICY:
 						case OBJECT_RULE:
@@ -426,6 +424,12 @@ strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds)
 		case T_TruncateStmt:
 			*rvs = ((TruncateStmt *) parsetree)->relations;
 			return AccessExclusiveLock;
+		case T_IndexStmt:
+			if (((IndexStmt *) parsetree)->concurrent)
+				return NoLock;
+			*rvs = list_make1(((IndexStmt *) parsetree)->relation);
+			*relkinds = "rpm";
+			return ShareLock;
 		case T_CreateTrigStmt:
 			*rvs = list_make1(((CreateTrigStmt *) parsetree)->relation);
 			return ShareRowExclusiveLock;
@@ -480,15 +484,25 @@ sg_lock_timeout_applies(Node *parsetree)
 
 	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
 		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds) >= ShareRowExclusiveLock;
+	return strong_lock_targets(parsetree, &rvs, &relkinds) >= ShareLock;
 }
 
 /*
- * require-lock-timeout: a statement that takes SHARE ROW EXCLUSIVE or
- * stronger on a populated table while lock_timeout is 0 queues behind every
- * running query on the table, and everything that arrives after it queues
- * behind it.  Looked up without waiting: if the lock is busy, that is the
- * case the rule exists for.
+ * require-lock-timeout: with lock_timeout 0, a statement whose lock is not
+ * granted at once waits for every session in the way, however long, and
+ * everything that arrives meanwhile queues behind it.  Locks of SHARE and
+ * stronger count: queued, they block writes (SHARE) or reads too.
+ *
+ * Live, the lock is asked for without waiting, in core's mode and order
+ * (the fact source's conditional lookup): granted, nothing can queue behind
+ * the statement and it runs; not granted, it is refused before it queues,
+ * naming the sessions in the way.  lint() cannot see the queue, so every
+ * relation the script did not create counts (SgRelFacts.lock_unseen), and
+ * lint reports the rule once per transaction.
+ *
+ * With schemaguard.default_lock_timeout set, the hook runs the statement
+ * under that timeout instead; the sessions in the way are kept for its
+ * error if the wait times out.
  */
 void
 sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
@@ -496,30 +510,42 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	List	   *rvs;
 	const char *relkinds;
 	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds);
+	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
 	ListCell   *lc;
 
-	if (mode < ShareRowExclusiveLock || st->lock_timeout_ms > 0)
+	if (mode < ShareLock || st->lock_timeout_ms > 0)
 		return;
-	if (sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree))
-		return;					/* the hook applies it */
 
 	foreach(lc, rvs)
 	{
 		RangeVar   *rv = lfirst(lc);
 		SgLockSpec	locks = {mode, NoLock, false, relkinds, true};
 		SgRelFacts	t;
+		const char *name;
 
 		st->facts->relation(st->facts, rv, locks, &t);
-		if (!sg_facts_at_risk(&t))
+		if (!t.exists || !t.checkable || !(t.lock_busy || t.lock_unseen) ||
+			t.created_in_xact || t.is_temp)
 			continue;
+		name = t.table_qualname ? t.table_qualname : t.qualname;
+		if (bounded)
+		{
+			((SgStatement *) st)->wait_blockers = t.blockers;
+			return;
+		}
 		sg_add_finding(findings, rule,
 					   psprintf("%s lock on %s without lock_timeout violates rule %s",
-								sg_lock_name(mode), t.table_qualname ? t.table_qualname : t.qualname, rule->id),
+								sg_lock_name(mode), name, rule->id),
+					   t.lock_busy ?
+					   psprintf("The statement needs %s on %s, and another session is in the way. "
+								"With lock_timeout = 0 it would wait for it, however long, and "
+								"all queries that arrive meanwhile (%s) would queue behind it.%s%s",
+								sg_lock_phrase(mode), name, sg_lock_blocks(mode),
+								t.blockers ? "\n" : "", t.blockers ? t.blockers : "") :
 					   psprintf("The statement needs %s on %s (%s). With lock_timeout = 0 it waits "
 								"for every running query on the table, however long, and all queries "
 								"that arrive meanwhile (%s) queue behind it.",
-								sg_lock_phrase(mode), t.table_qualname ? t.table_qualname : t.qualname,
-								sg_size_phrase(&t), sg_lock_blocks(mode)),
+								sg_lock_phrase(mode), name, sg_size_phrase(&t), sg_lock_blocks(mode)),
 					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
 								"block), and retry the migration if it times out: %s;",
 								sg_statement_trimmed(st->sql)));

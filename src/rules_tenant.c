@@ -985,8 +985,8 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
  * enable_tenant_isolation(target, tenant_column): ENABLE and FORCE row-level
  * security, the policy schemaguard_tenant_isolation, and the column default;
  * for a partitioned table, on it and on every partition.  Idempotent.
- * Returns the statements it ran.  The statements go through the guard like
- * any other DDL (run it with a lock_timeout).
+ * Returns the statements it ran.  It locks the tables first with a bounded
+ * wait (sg_lock_for_own_ddl()); the rules do not judge its own DDL.
  */
 Datum
 sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
@@ -995,7 +995,7 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			relid;
 	char		relkind;
-	char	   *column = NULL;
+	char	   *volatile column = NULL;
 	Isolation	iso = {CurrentMemoryContext, NIL};
 	List	   *rels;
 	ListCell   *lc;
@@ -1031,15 +1031,26 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	rels = relkind == RELKIND_PARTITIONED_TABLE ?
 		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
 
+	/* ALTER TABLE's lock, taken first with a bounded wait; our DDL is not judged */
+	sg_lock_for_own_ddl(rels, AccessExclusiveLock, "enable_tenant_isolation()");
 	spi_level = sg_spi_connect();
-	foreach(lc, rels)
+	sg_own_ddl_depth++;
+	PG_TRY();
 	{
-		Oid			rel = lfirst_oid(lc);
-		AttrNumber	attnum = get_attnum(rel, column);
+		foreach(lc, rels)
+		{
+			Oid			rel = lfirst_oid(lc);
+			AttrNumber	attnum = get_attnum(rel, column);
 
-		if (attnum > 0)
-			isolate_one(rel, attnum, &iso);
+			if (attnum > 0)
+				isolate_one(rel, attnum, &iso);
+		}
 	}
+	PG_FINALLY();
+	{
+		sg_own_ddl_depth--;
+	}
+	PG_END_TRY();
 	sg_spi_finish(spi_level);
 
 	/* SETOF text: InitMaterializedSRF() wants a row type, so build the store here. */

@@ -28,7 +28,7 @@
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
-#define SG_VERSION			"1.5"
+#define SG_VERSION			"1.6"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 
@@ -100,6 +100,10 @@ typedef struct SgRelFacts
 	bool		assumed;		/* lint: assumed to hold data */
 	bool		has_unique_index;	/* a plain unique index (matviews) */
 	bool		lock_busy;		/* a conditional lock was not granted */
+	/* live, when lock_busy: the sessions that hold or await conflicting locks */
+	const char *blockers;
+	/* lint: the lock queue cannot be seen (a relation the script did not create) */
+	bool		lock_unseen;
 	void	   *handle;			/* fact source's own reference */
 } SgRelFacts;
 
@@ -217,6 +221,15 @@ struct SgFactSource
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
 	bool		simulated;		/* lint: read what is unknown cautiously */
+	/* live: lookups never wait for a lock (lock_timeout is 0) */
+	bool		nowait;
+	/* Will the statement run inside a transaction block? */
+	bool		(*in_xact_block) (SgFactSource *self);
+	/*
+	 * How the migration runner runs a file (lint), for hints; NULL when
+	 * unknown (the live server).
+	 */
+	const char *runner;
 	void	   *private_data;
 };
 
@@ -230,8 +243,11 @@ typedef struct SgStatement
 								 * refer to */
 	int			lock_timeout_ms;	/* lock_timeout in force for it */
 	SgFactSource *facts;
-	/* out: the hook should run it under schemaguard.default_lock_timeout */
-	bool		apply_default_lock_timeout;
+	/*
+	 * out: the sessions it will wait for under schemaguard.default_lock_timeout
+	 * (the hook names them if the wait times out)
+	 */
+	const char *wait_blockers;
 } SgStatement;
 
 /*
@@ -296,11 +312,13 @@ typedef struct SgRule
 	const char *id;				/* kebab-case, stable */
 	const char *family;
 	SgLevel		default_level;
-	NodeTag		stmt_tags[12];	/* the statement kinds it examines */
+	NodeTag		stmt_tags[16];	/* the statement kinds it examines */
 	SgCheckFn	check;
 	const char *description;
 	SgRecheckFn recheck;		/* deferred rules only */
 	SgMergeFn	merge;
+	/* lint: one finding per transaction, listing its statements */
+	bool		lint_per_xact;
 } SgRule;
 
 /* schemaguard.c: GUCs and load state */
@@ -316,7 +334,7 @@ extern const int sg_nrules;
 extern const SgRule *sg_rule_by_id(const char *id);
 extern SgLevel sg_rule_level(const SgRule *rule);
 extern const char *sg_level_name(SgLevel level);
-extern SgVerdict sg_evaluate(SgStatement *st, bool stop_on_block);
+extern SgVerdict sg_evaluate(SgStatement *st);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
 extern void sg_report_extra(const SgStatement *st, List *findings);
 extern bool sg_statement_ignores(const SgStatement *st, const SgRule *rule);
@@ -336,7 +354,9 @@ extern bool sg_extension_installed(void);
 extern bool sg_statement_checked(Node *stmt);
 
 /* facts.c */
-extern SgFactSource *sg_live_fact_source(void);
+extern SgFactSource *sg_live_fact_source(bool nowait);
+extern char *sg_lock_blockers(Oid relid, LOCKMODE mode);
+extern const char *sg_qualified_relname(Oid relid);
 extern bool sg_rel_is_empty(Relation rel);
 extern void sg_init_facts(SgRelFacts *out);
 extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
@@ -366,7 +386,10 @@ extern const char *sg_lock_blocks(LOCKMODE mode);
 extern char *sg_lock_phrase(LOCKMODE mode);
 extern char *sg_size_phrase(const SgRelFacts *facts);
 extern char *sg_rangevar_name(const RangeVar *rv);
-extern const char *sg_no_xact_hint(const char *command);
+extern const char *sg_no_xact_hint(const char *command, const char *runner);
+extern bool sg_runner_known(const char *name);
+extern const char *sg_runner_names(void);
+extern bool sg_runner_single(const char *name, int nstmts);
 extern char *sg_statement_trimmed(const char *sql);
 extern char *sg_clause_text(const char *sql, int location);
 extern int	sg_last_statement_end(const char *sql, int before);
@@ -390,6 +413,8 @@ extern void sg_check_create_index(const SgStatement *st, const struct SgRule *ru
 extern void sg_check_drop_index(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_check_reindex(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern const char *sg_index_concurrent_command(Node *parsetree);
+extern const char *sg_no_xact_command(Node *parsetree);
+extern void sg_check_no_xact_in_block(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_alter.c: helpers shared by the ALTER TABLE rules */
 extern bool sg_alter_target(const SgStatement *st, SgRelFacts *t);
@@ -479,6 +504,8 @@ extern int64 sg_next_id(Oid seqid, int64 step);
 extern void sg_ids_shmem_request(void);
 extern void sg_ids_shmem_startup(void);
 extern void sg_run_as_owner(List *statements);
+extern int	sg_own_ddl_depth;
+extern void sg_lock_for_own_ddl(List *relids, LOCKMODE mode, const char *function);
 extern struct TriggerData *sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
 											   const char *const *tables, bool row,
 											   int timing);

@@ -264,12 +264,109 @@ sg_rangevar_name(const RangeVar *rv)
 }
 
 /*
- * Hint for a CONCURRENTLY statement that core refuses inside a transaction
- * block or function: how to split the migration.
+ * How each migration runner lint() knows runs a file:
+ *	- as one multi-statement string (Prisma, and the default): PostgreSQL
+ *	  runs a string of more than one statement as one implicit transaction,
+ *	  and a lone statement outside any.  Flyway behaves the same for these
+ *	  statements: it runs a script that holds only statements that cannot
+ *	  run in a transaction outside one, and refuses a script that mixes;
+ *	- wrapped in BEGIN ... COMMIT, even a lone statement (dbmate,
+ *	  node-pg-migrate, psql --single-transaction);
+ *	- statement by statement (psql; sqitch runs its deploy scripts through
+ *	  psql), where only the script's own BEGIN ... COMMIT counts.
+ * The hint says how that runner takes a statement that cannot run in a
+ * transaction.
+ */
+typedef enum SgRunnerMode
+{
+	SG_RUN_STRING,
+	SG_RUN_WRAPPED,
+	SG_RUN_STATEMENTS
+} SgRunnerMode;
+
+typedef struct SgRunner
+{
+	const char *name;
+	SgRunnerMode mode;
+	const char *how;
+} SgRunner;
+
+static const SgRunner runners[] = {
+	{"single-transaction", SG_RUN_STRING, NULL},
+	{"prisma", SG_RUN_STRING, "Prisma runs each migration file as one transaction: put it alone in a migration "
+	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)"},
+	{"flyway", SG_RUN_STRING, "Flyway refuses a script that mixes it with transactional statements: put it "
+	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)"},
+	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction: put it alone in a migration of "
+	 "its own that starts with \"-- migrate:up transaction:false\""},
+	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
+	 "a migration of its own that calls pgm.noTransaction()"},
+	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
+	 "file without -1"},
+	{"per-statement", SG_RUN_STATEMENTS, NULL},
+	{"psql", SG_RUN_STATEMENTS, "psql runs each statement in its own transaction: move it out of the BEGIN ... "
+	 "COMMIT block"},
+	{"sqitch", SG_RUN_STATEMENTS, "sqitch runs the deploy script through psql: move it out of the script's "
+	 "BEGIN ... COMMIT, into a change of its own"},
+};
+
+static const SgRunner *
+find_runner(const char *name)
+{
+	for (int i = 0; i < lengthof(runners); i++)
+	{
+		if (name && strcmp(runners[i].name, name) == 0)
+			return &runners[i];
+	}
+	return NULL;
+}
+
+/* Is name a runner lint() knows? */
+bool
+sg_runner_known(const char *name)
+{
+	return find_runner(name) != NULL;
+}
+
+/* The runners lint() knows, for an error message. */
+const char *
+sg_runner_names(void)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < lengthof(runners); i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", runners[i].name);
+	return buf.data;
+}
+
+/*
+ * Does the runner run a file of nstmts statements in one transaction?  (-1:
+ * does it ever?)
+ */
+bool
+sg_runner_single(const char *name, int nstmts)
+{
+	const SgRunner *r = find_runner(name);
+
+	if (r == NULL || r->mode == SG_RUN_STATEMENTS)
+		return false;
+	return r->mode == SG_RUN_WRAPPED || nstmts < 0 || nstmts > 1;
+}
+
+/*
+ * The hint for a statement that cannot run inside a transaction block: how
+ * the runner takes one, or (runner unknown: the live server) how the common
+ * ones do.
  */
 const char *
-sg_no_xact_hint(const char *command)
+sg_no_xact_hint(const char *command, const char *runner)
 {
+	const SgRunner *r = find_runner(runner);
+
+	if (r != NULL && r->how != NULL)
+		return psprintf("%s cannot share a transaction with other statements. %s, and keep the "
+						"rest of the migration in a separate, transactional one.", command, r->how);
 	return psprintf("%s cannot share a transaction with other statements. "
 					"Put it in a migration of its own that runs outside BEGIN ... COMMIT "
 					"(Prisma: a migration file holding only this statement; "

@@ -118,9 +118,11 @@ sg_tenant_init(void)
 	DefineCustomStringVariable("schemaguard.tenant_columns",
 							   "Column names that make a table a tenant table.",
 							   "A table with one of these columns must be isolated by "
-							   "row-level security (rule tenant-table-rls).",
+							   "row-level security (rule tenant-table-rls). Names are "
+							   "identifiers: unquoted ones are folded to lower case, "
+							   "quoted ones (\"tenantId\", Prisma's default) match exactly.",
 							   &sg_tenant_columns,
-							   "tenant_id",
+							   "tenant_id, \"tenantId\"",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   check_tenant_columns, assign_tenant_columns, NULL);
