@@ -773,24 +773,34 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 	initStringInfo(&buf);		/* in the caller's context, as it grows */
 	spi_level = sg_spi_connect();
 	if (SPI_execute_with_args(
-							  "SELECT pg_catalog.format('pid %s (role %s, application %s, %s for %s s) %s %s: %s',"
-							  "  l.pid, COALESCE(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'),"
-							  "  COALESCE(pg_catalog.quote_literal(a.application_name), '?'),"
-							  "  COALESCE(a.state, 'state hidden'),"
-							  "  COALESCE(pg_catalog.floor(pg_catalog.date_part('epoch',"
-							  "    pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(a.xact_start, a.backend_start)))::pg_catalog.int8::pg_catalog.text, '?'),"
-							  "  CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
-							  "  pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
-							  "    l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode),"
-							  "  COALESCE(pg_catalog.\"left\"(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80), 'query hidden'))"
+							  "SELECT CASE WHEN l.pid IS NULL"
+							  "  THEN pg_catalog.format('prepared transaction %s (owner %s) %s %s',"
+							  "    COALESCE(pg_catalog.quote_literal(p.gid), '?'), COALESCE(pg_catalog.quote_ident(p.owner::pg_catalog.text), '?'),"
+							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
+							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
+							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode))"
+							  "  ELSE pg_catalog.format('pid %s (role %s, application %s, %s for %s s) %s %s: %s',"
+							  "    l.pid, COALESCE(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'),"
+							  "    COALESCE(pg_catalog.quote_literal(a.application_name), '?'),"
+							  "    COALESCE(a.state, 'state hidden'),"
+							  "    COALESCE(pg_catalog.floor(pg_catalog.date_part('epoch',"
+							  "      pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(a.xact_start, a.backend_start)))::pg_catalog.int8::pg_catalog.text, '?'),"
+							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
+							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
+							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode),"
+							  "    COALESCE(pg_catalog.\"left\"(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80), 'query hidden')) END"
 							  "  FROM pg_catalog.pg_locks l"
 							  "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+							  "  LEFT JOIN pg_catalog.pg_prepared_xacts p ON l.pid IS NULL AND p.transaction OPERATOR(pg_catalog.=) ("
+							  "    SELECT x.transactionid FROM pg_catalog.pg_locks x WHERE x.locktype OPERATOR(pg_catalog.=) 'transactionid'"
+							  "       AND x.pid IS NULL AND x.virtualtransaction OPERATOR(pg_catalog.=) l.virtualtransaction LIMIT 1)"
 							  " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
 							  "   AND l.database OPERATOR(pg_catalog.=) $1 AND l.relation OPERATOR(pg_catalog.=) $2"
-							  "   AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+							  "   AND (l.pid IS NULL OR l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())"
 							  "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
-							  " GROUP BY l.pid, a.usename, a.application_name, a.state, a.xact_start, a.backend_start, a.query"
-							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid LIMIT 6",
+							  " GROUP BY l.pid, l.virtualtransaction, p.gid, p.owner, a.usename, a.application_name, a.state,"
+							  "          a.xact_start, a.backend_start, a.query"
+							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid NULLS LAST, p.gid LIMIT 6",
 							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the locks on relation %u", relid);
 	for (uint64 i = 0; i < SPI_processed && i < 5; i++)

@@ -1022,7 +1022,7 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table \"%s\" has no tenant column", get_rel_name(relid)),
-					 errdetail("schemaguard.tenant_columns is \"%s\".", sg_tenant_columns),
+					 errdetail("schemaguard.tenant_columns is: %s.", sg_tenant_columns),
 					 errhint("Name the column: SELECT schemaguard.enable_tenant_isolation('%s', 'column_name');",
 							 get_rel_name(relid))));
 	}

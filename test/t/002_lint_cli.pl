@@ -93,6 +93,25 @@ like($out, qr/^-:1: error: renaming-column:/m, 'stdin is named -');
 ($rc, $out) = run('', @conn, $ignored);
 is($rc, 0, 'an ignore comment with a reason suppresses the rule');
 
+# --runner: how the file will be run.  A Prisma migration file that follows
+# the index hint next to another statement fails on deploy (one implicit
+# transaction); alone it runs; psql runs each statement on its own.
+my $cic = write_file('cic.sql', "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN c int;\n"
+	  . "CREATE INDEX CONCURRENTLY orders_c ON orders (c);\n");
+my $cic_alone = write_file('cic_alone.sql', "CREATE INDEX CONCURRENTLY orders_c ON orders (c);\n");
+($rc, $out) = run('', @conn, '--runner=prisma', $cic);
+is($rc, 1, 'CREATE INDEX CONCURRENTLY next to another statement fails as Prisma runs it');
+like($out, qr/^\Q$cic\E:3: error: concurrently-in-transaction: .*\n.*\n  hint: .*Prisma runs each migration file/m,
+	'the finding names the line and the hint says how Prisma takes it');
+($rc, $out) = run('', @conn, $cic);
+is($rc, 1, 'the default runner runs a file as one transaction too');
+($rc, $out) = run('', @conn, '--runner=prisma', $cic_alone);
+is($rc, 0, 'a file holding only CREATE INDEX CONCURRENTLY is clean');
+($rc, $out) = run('', @conn, '--runner=psql', $cic);
+is($rc, 0, 'psql runs each statement in its own transaction: clean');
+($rc, $out, $err) = run('', @conn, '--runner=liquibase', $cic);
+is($rc, 2, 'an unknown runner exits 2');
+
 ($rc, $out, $err) = run('', @conn, "$dir/missing.sql");
 is($rc, 2, 'a missing file exits 2');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);
@@ -169,7 +188,7 @@ is($node->safe_psql('upgrade', q{SELECT op || ' ' || new::text FROM schemaguard.
 
 # 1.4 to 1.5: hardening.  Trigger functions are no longer PUBLIC's, the
 # migrations view reads liveness in C, audit reaches partitions.
-$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+$node->safe_psql('upgrade', "ALTER EXTENSION schemaguard UPDATE TO '1.5'");
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.5', 'ALTER EXTENSION UPDATE reaches 1.5');
 is($node->safe_psql('upgrade',
@@ -186,6 +205,17 @@ $node->safe_psql('upgrade', q{
 	INSERT INTO parted_after_1 VALUES (1, '2026-05-01');});
 is($node->safe_psql('upgrade', q{SELECT op || ' ' || table_name FROM schemaguard.audit_log WHERE table_name = 'parted_after'}),
 	'INSERT parted_after', 'a write to a partition is audited after the upgrade');
+
+# 1.5 to 1.6: lint() takes the runner; disable_audit() is C.
+$node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
+	'1.6', 'ALTER EXTENSION UPDATE reaches 1.6');
+is($node->safe_psql('upgrade', q{SELECT string_agg(rule, ',') FROM schemaguard.lint(
+	'CREATE TABLE a (id int); CREATE INDEX CONCURRENTLY a_id ON a (id);', true, 'prisma')}),
+	'concurrently-in-transaction', 'after the upgrade lint() takes a runner');
+$node->safe_psql('upgrade', "SELECT schemaguard.disable_audit('parted_after')");
+is($node->safe_psql('upgrade', q{SELECT count(*) FROM schemaguard.audited_tables WHERE table_name = 'parted_after'::regclass}),
+	'0', 'after the upgrade disable_audit() still drops the triggers');
 
 $node->stop;
 done_testing();

@@ -1,0 +1,140 @@
+--
+-- Precision on real migrations: lint() as the runner runs a file,
+-- concurrently-in-transaction, require-lock-timeout judged against the lock
+-- queue, every violation in one refusal, schemaguard's own functions, and
+-- Prisma's tenant column.  This file brings its own fixture (schema run).
+--
+CREATE SCHEMA run;
+CREATE TABLE run.users (id bigint PRIMARY KEY, email text, "createdAt" timestamptz);
+INSERT INTO run.users SELECT g, 'u' || g, now() FROM generate_series(1, 2000) g;
+ANALYZE run.users;
+SET search_path = run, public;
+SET lock_timeout = 0;
+
+-- concurrently-in-transaction: a Prisma migration file (one string: one
+-- implicit transaction) that follows the index hint next to another statement
+SELECT statement, rule, level, detail, hint FROM schemaguard.lint($$
+ALTER TABLE "users" ADD COLUMN "name" TEXT;
+CREATE INDEX CONCURRENTLY "users_createdAt_idx" ON "users" ("createdAt");
+$$, true, 'prisma') WHERE rule = 'concurrently-in-transaction';
+-- a file holding only that statement runs outside a transaction: silent
+SELECT count(*) FROM schemaguard.lint($$
+CREATE INDEX CONCURRENTLY "users_createdAt_idx" ON "users" ("createdAt");
+$$, true, 'prisma');
+-- psql runs each statement in its own transaction: silent
+SELECT count(*) FROM schemaguard.lint($$
+ALTER TABLE "users" ADD COLUMN "name" TEXT;
+CREATE INDEX CONCURRENTLY "users_createdAt_idx" ON "users" ("createdAt");
+$$, true, 'psql') WHERE rule = 'concurrently-in-transaction';
+-- ... unless the file opens a block itself (sqitch's deploy template)
+SELECT rule, hint FROM schemaguard.lint($$
+BEGIN;
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+COMMIT;
+$$, true, 'sqitch') WHERE rule = 'concurrently-in-transaction';
+-- psql -1, dbmate and node-pg-migrate wrap even a lone statement
+SELECT r.runner, l.rule, l.hint
+  FROM (VALUES ('psql-single'), ('dbmate'), ('node-pg-migrate'), ('flyway')) r(runner),
+       LATERAL schemaguard.lint('CREATE INDEX CONCURRENTLY users_email_idx ON users (email);', true, r.runner) l;
+-- ... except a dbmate migration marked transaction:false
+SELECT count(*) FROM schemaguard.lint($$
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+$$, true, 'dbmate');
+-- the default runner is single-transaction (a file as one string, as Prisma
+-- and Flyway run it): the setting that protects the most users
+SELECT statement, rule FROM schemaguard.lint($$
+ALTER TABLE users ADD COLUMN note text;
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
+$$) WHERE rule = 'concurrently-in-transaction';
+-- the other statements that cannot run inside a transaction block
+SELECT statement, message FROM schemaguard.lint($$
+SET lock_timeout = '2s';
+VACUUM users;
+VACUUM (FULL) users;
+REINDEX SCHEMA run;
+REINDEX TABLE CONCURRENTLY users;
+ALTER SYSTEM SET work_mem = '8MB';
+CREATE DATABASE sg_never;
+CLUSTER;
+ALTER TABLE users DETACH PARTITION users_old CONCURRENTLY;
+$$) WHERE rule = 'concurrently-in-transaction';
+-- a runner lint() does not know, and NULL, are errors
+SELECT * FROM schemaguard.lint('SELECT 1', true, 'liquibase');
+SELECT * FROM schemaguard.lint('SELECT 1', true, NULL);
+
+-- require-lock-timeout in lint: lint cannot see the lock queue, so every
+-- table the script did not create counts; reported once per transaction,
+-- at its first statement, listing them all
+SELECT statement, line, rule, message, detail FROM schemaguard.lint($$
+CREATE TABLE fresh (id int);
+ALTER TABLE fresh ADD COLUMN a int;
+ALTER TABLE users ADD COLUMN a int;
+CREATE INDEX users_a ON users (a);
+ALTER TABLE users ADD COLUMN b int;
+$$) WHERE rule = 'require-lock-timeout';
+-- ... once per statement outside a block under psql
+SELECT statement, rule FROM schemaguard.lint($$
+ALTER TABLE users ADD COLUMN a int;
+ALTER TABLE users ADD COLUMN b int;
+$$, true, 'psql') WHERE rule = 'require-lock-timeout';
+-- ... and not at all with SET LOCAL lock_timeout in the transaction
+SELECT count(*) FROM schemaguard.lint($$
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN a int;
+ALTER TABLE users ADD COLUMN b int;
+$$) WHERE rule = 'require-lock-timeout';
+
+-- REINDEX SCHEMA of a schema the catalog does not know: assumed populated
+SELECT rule, detail FROM schemaguard.lint('REINDEX SCHEMA elsewhere', true, 'psql');
+
+-- Live: with no other session in the way the lock is granted at once, so
+-- a statement without lock_timeout runs (no refusal, no queueing)
+BEGIN;
+ALTER TABLE users ADD COLUMN a int;
+ROLLBACK;
+-- A prepared transaction holds a conflicting lock (as a session in an open
+-- transaction would; test/isolation/specs/lock_queue.spec shows those).
+BEGIN;
+UPDATE users SET email = email WHERE id = 1;
+PREPARE TRANSACTION 'sg_holder';
+-- refused at once, naming the holder, before it queues
+ALTER TABLE users ADD COLUMN a int;
+-- every violation in one refusal: the index rule and the lock rule
+CREATE INDEX users_email ON users (email);
+-- with a lock_timeout the statement may wait (bounded): core's own timeout
+SET lock_timeout = '50ms';
+ALTER TABLE users ADD COLUMN a int;
+SET lock_timeout = 0;
+-- schemaguard.default_lock_timeout: it waits that long instead, and the
+-- timeout names who was in the way
+SET schemaguard.default_lock_timeout = '50ms';
+ALTER TABLE users ADD COLUMN a int;
+RESET schemaguard.default_lock_timeout;
+SHOW lock_timeout;
+-- schemaguard's own functions lock with a bounded wait of their own and are
+-- never refused by its rules; a holder makes them fail clearly
+SET lock_timeout = '100ms';
+SELECT schemaguard.enable_audit('users');
+SELECT count(*) FROM schemaguard.enable_tenant_isolation('users', 'email');
+SET lock_timeout = 0;
+ROLLBACK PREPARED 'sg_holder';
+-- without the holder they work, lock_timeout 0 and all
+SELECT schemaguard.enable_audit('users');
+SELECT schemaguard.enable_timestamps('users', NULL, NULL, NULL);
+SELECT schemaguard.disable_audit('users');
+SELECT count(*) FROM schemaguard.enable_tenant_isolation('users', 'email');
+SHOW lock_timeout;
+
+-- Prisma's default spelling of the tenant column is a tenant column out of
+-- the box: a table without isolation is refused at commit
+SHOW schemaguard.tenant_columns;
+CREATE TABLE "Booking" ("id" TEXT NOT NULL, "tenantId" TEXT NOT NULL, "at" TIMESTAMP(3) NOT NULL,
+    CONSTRAINT "Booking_pkey" PRIMARY KEY ("id"));
+SELECT rule FROM schemaguard.lint($$CREATE TABLE "Seat" ("id" TEXT NOT NULL, "tenantId" TEXT NOT NULL);$$);
+
+RESET lock_timeout;
+RESET search_path;
+SET schemaguard.mode = off;
+DROP SCHEMA run CASCADE;
+RESET schemaguard.mode;
