@@ -126,6 +126,22 @@ SELECT schemaguard.disable_audit('users');
 SELECT count(*) FROM schemaguard.enable_tenant_isolation('users', 'email');
 SHOW lock_timeout;
 
+-- A CHECK (col IS NOT NULL) added NOT VALID by an earlier file, validated
+-- by this one, proves SET NOT NULL: lint() reads its definition from the
+-- catalog (core's own proof, predicate_implied_by); without the VALIDATE
+-- it does not.
+ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;
+SELECT r.runner, l.statement, l.rule FROM (VALUES ('psql'), ('prisma')) r(runner)
+  LEFT JOIN LATERAL schemaguard.lint($$
+SET lock_timeout = '2s';
+ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+$$, true, r.runner) l ON true;
+SELECT statement, rule FROM schemaguard.lint($$
+SET lock_timeout = '2s';
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+$$, true, 'psql');
+
 -- Prisma's default spelling of the tenant column is a tenant column out of
 -- the box: a table without isolation is refused at commit
 SHOW schemaguard.tenant_columns;

@@ -521,13 +521,30 @@ live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
 	sg_catalog_namespace_facts(nspname, indexed_only, false, out);
 }
 
+/* Is name one of the String nodes of names? */
+static bool
+list_member_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		if (strcmp(strVal(lfirst(lc)), name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Facts about one column.  notnull_proven follows core's own test
  * (NotNullImpliedByRelConstraints): the validated CHECK constraints, as
- * implicit-AND lists, imply "col IS NOT NULL".
+ * implicit-AND lists, imply "col IS NOT NULL".  lint() passes the names of
+ * catalog constraints its script validated (validated), which then count
+ * as validated too: a CHECK (col IS NOT NULL) added NOT VALID in an earlier
+ * file and validated in this one is recognised by its definition.
  */
 void
-sg_catalog_column_facts(Oid relid, const char *column, SgColumnFacts *out)
+sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumnFacts *out)
 {
 	HeapTuple	tup;
 	Form_pg_attribute att;
@@ -557,7 +574,7 @@ sg_catalog_column_facts(Oid relid, const char *column, SgColumnFacts *out)
 	{
 		Node	   *expr;
 
-		if (!constr->check[i].ccvalid)
+		if (!constr->check[i].ccvalid && !list_member_name(validated, constr->check[i].ccname))
 			continue;
 		expr = stringToNode(constr->check[i].ccbin);
 		expr = eval_const_expressions(NULL, expr);
@@ -581,7 +598,7 @@ static void
 live_column(SgFactSource *self, const SgRelFacts *rel, const char *column,
 			SgColumnFacts *out)
 {
-	sg_catalog_column_facts(rel->relid, column, out);
+	sg_catalog_column_facts(rel->relid, column, NIL, out);
 }
 
 /*

@@ -68,6 +68,7 @@ typedef struct SimRel
 	bool		is_temp;
 	List	   *columns;		/* SimColumn */
 	List	   *constraints;	/* SimConstraint */
+	List	   *validated;		/* catalog constraints the script VALIDATEd (String) */
 	List	   *indexes;		/* List of leading column names */
 	struct SimRel *table;		/* for an index: its table */
 	bool		cached;			/* catalog facts read (lint never changes them) */
@@ -404,7 +405,7 @@ lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgCol
 		}
 	}
 	else if (OidIsValid(r->relid) && !r->created)
-		sg_catalog_column_facts(r->relid, column, out);
+		sg_catalog_column_facts(r->relid, column, r->validated, out);
 	else if (r->unknown)
 	{
 		out->exists = true;
@@ -1107,13 +1108,18 @@ simulate(LintState *ls, Node *stmt)
 							{
 								ListCell   *lc2;
 
+								bool		found = false;
+
 								foreach(lc2, r->constraints)
 								{
 									SimConstraint *sc = lfirst(lc2);
 
 									if (strcmp(sc->name, cmd->name) == 0)
-										sc->valid = true;
+										sc->valid = found = true;
 								}
+								/* one of the catalog's: its definition counts from now on */
+								if (!found && OidIsValid(r->relid) && !r->created)
+									r->validated = lappend(r->validated, makeString(pstrdup(cmd->name)));
 								break;
 							}
 						case AT_SetNotNull:

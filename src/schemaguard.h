@@ -361,7 +361,8 @@ extern bool sg_rel_is_empty(Relation rel);
 extern void sg_init_facts(SgRelFacts *out);
 extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 									  SgRelFacts *out);
-extern void sg_catalog_column_facts(Oid relid, const char *column, SgColumnFacts *out);
+extern void sg_catalog_column_facts(Oid relid, const char *column, List *validated,
+									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
 extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
