@@ -993,7 +993,7 @@ simulate(LintState *ls, Node *stmt)
 					ls->allowed = NIL;
 					ls->lock_timeout = ls->session_timeout;
 					/* the rest of a one-string file is a transaction again */
-					if (ls->single)
+					if (ls->single && sg_runner_resumes(ls->src.runner))
 						begin_implicit(ls);
 					break;
 				default:

@@ -289,25 +289,32 @@ typedef struct SgRunner
 	const char *name;
 	SgRunnerMode mode;
 	const char *how;
+	/*
+	 * After the file's own COMMIT, is the rest in a transaction again?  Yes
+	 * for a multi-statement string (PostgreSQL runs each of its statements
+	 * in an implicit block); no for psql -1, which sends statements one at a
+	 * time.
+	 */
+	bool		resumes;
 } SgRunner;
 
 static const SgRunner runners[] = {
-	{"single-transaction", SG_RUN_STRING, NULL},
+	{"single-transaction", SG_RUN_STRING, NULL, .resumes = true},
 	{"prisma", SG_RUN_STRING, "Prisma runs each migration file as one transaction: put it alone in a migration "
-	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)"},
+	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)", .resumes = true},
 	{"flyway", SG_RUN_STRING, "Flyway refuses a script that mixes it with transactional statements: put it "
-	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)"},
+	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)", .resumes = true},
 	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction: put it alone in a migration of "
-	 "its own that starts with \"-- migrate:up transaction:false\""},
+	 "its own that starts with \"-- migrate:up transaction:false\"", .resumes = true},
 	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
-	 "a migration of its own that calls pgm.noTransaction()"},
+	 "a migration of its own that calls pgm.noTransaction()", .resumes = true},
 	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
-	 "file without -1"},
-	{"per-statement", SG_RUN_STATEMENTS, NULL},
+	 "file without -1", .resumes = false},
+	{"per-statement", SG_RUN_STATEMENTS, NULL, .resumes = false},
 	{"psql", SG_RUN_STATEMENTS, "psql runs each statement in its own transaction: move it out of the BEGIN ... "
-	 "COMMIT block"},
+	 "COMMIT block", .resumes = false},
 	{"sqitch", SG_RUN_STATEMENTS, "sqitch runs the deploy script through psql: move it out of the script's "
-	 "BEGIN ... COMMIT, into a change of its own"},
+	 "BEGIN ... COMMIT, into a change of its own", .resumes = false},
 };
 
 static const SgRunner *
@@ -352,6 +359,15 @@ sg_runner_single(const char *name, int nstmts)
 	if (r == NULL || r->mode == SG_RUN_STATEMENTS)
 		return false;
 	return r->mode == SG_RUN_WRAPPED || nstmts < 0 || nstmts > 1;
+}
+
+/* After the file's own COMMIT, is the rest of it in a transaction again? */
+bool
+sg_runner_resumes(const char *name)
+{
+	const SgRunner *r = find_runner(name);
+
+	return r != NULL && r->resumes;
 }
 
 /*
