@@ -214,7 +214,7 @@ sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **find
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if ((cmds = sg_alter_cmds_at_risk(st, AT_AddColumn, &t)) == NIL)
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AddColumn, &t)) == NIL || sg_facts_small(&t))
 		return;
 	foreach(lc, cmds)
 	{
@@ -365,7 +365,7 @@ check_typed_tables(const SgStatement *st, const SgRule *rule, List **findings)
 	values[0] = ObjectIdGetDatum(((Form_pg_type) GETSTRUCT(typ))->oid);
 	ReleaseSysCache(typ);
 	sg_catalog_query_tables("", "c.reloftype OPERATOR(pg_catalog.=) $1", 1, argtypes, values, &t);
-	if (!sg_facts_at_risk(&t))
+	if (!sg_facts_work_at_risk(&t))
 		return;
 	sg_add_finding(findings, rule,
 				   psprintf("ALTER TYPE %s ALTER ATTRIBUTE ... TYPE ... CASCADE rewrites its typed tables, "
@@ -427,7 +427,7 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 		check_typed_tables(st, rule, findings);
 		return;
 	}
-	if ((cmds = sg_alter_cmds_at_risk(st, AT_AlterColumnType, &t)) == NIL)
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AlterColumnType, &t)) == NIL || sg_facts_small(&t))
 		return;
 	foreach(lc, cmds)
 	{

@@ -140,7 +140,7 @@ check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **fi
 		 ((Constraint *) stmt->def)->skip_validation))
 		return;
 	st->facts->type_users(st->facts, stmt->typeName, &t);
-	if (!sg_facts_at_risk(&t))
+	if (!sg_facts_work_at_risk(&t))
 		return;
 	sg_add_finding(findings, rule,
 				   not_null ?
@@ -173,7 +173,7 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 		check_domain(st, rule, false, findings);
 		return;
 	}
-	if (added == NIL || !sg_alter_target(st, &t))
+	if (added == NIL || !sg_alter_target(st, &t) || sg_facts_small(&t))
 		return;
 	lock = AlterTableGetLockLevel(castNode(AlterTableStmt, st->parsetree)->cmds);
 
@@ -228,7 +228,7 @@ sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **fi
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if ((cmds = sg_alter_cmds_at_risk(st, AT_ValidateConstraint, &t)) == NIL)
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_ValidateConstraint, &t)) == NIL || sg_facts_small(&t))
 		return;
 	foreach(lc, cmds)
 	{
@@ -264,7 +264,7 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 	SgRelFacts	t;
 	ListCell   *lc;
 
-	if (added == NIL || !sg_alter_target(st, &t))
+	if (added == NIL || !sg_alter_target(st, &t) || sg_facts_small(&t))
 		return;
 	foreach(lc, added)
 	{
@@ -304,7 +304,7 @@ sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 	List	   *added = added_constraints(st, CONSTR_EXCLUSION);
 	SgRelFacts	t;
 
-	if (added == NIL || !sg_alter_target(st, &t))
+	if (added == NIL || !sg_alter_target(st, &t) || sg_facts_small(&t))
 		return;
 	sg_add_finding(findings, rule,
 				   psprintf("ADD EXCLUDE on %s violates rule %s", t.qualname, rule->id),
@@ -338,7 +338,7 @@ sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings
 		return;
 	}
 	stmt = castNode(AlterTableStmt, st->parsetree);
-	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) == NIL)
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) == NIL || sg_facts_small(&t))
 		return;
 	foreach(lc, cmds)
 	{

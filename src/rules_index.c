@@ -172,7 +172,7 @@ check_attach(const SgStatement *st, const SgRule *rule, List **findings)
 		return;
 	st->facts->relation(st->facts, castNode(PartitionCmd, ((AlterTableCmd *) linitial(cmds))->def)->name,
 						part_locks, &part);
-	if (!sg_facts_at_risk(&part) || !OidIsValid(part.relid))
+	if (!sg_facts_work_at_risk(&part) || !OidIsValid(part.relid))
 		return;
 	missing = sg_catalog_missing_partition_index(parent.relid, part.relid);
 	if (missing == NULL)
@@ -215,7 +215,7 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 		!OidIsValid(get_index_am_oid(stmt->accessMethod, true)))
 		return;
 	st->facts->relation(st->facts, stmt->relation, locks, &t);
-	if (!sg_facts_at_risk(&t))
+	if (!sg_facts_work_at_risk(&t))
 		return;
 	/* IF NOT EXISTS naming an index of the table's schema: core skips it. */
 	if (stmt->if_not_exists && stmt->idxname &&
@@ -359,7 +359,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 		default:
 			return;				/* REINDEX SYSTEM is left alone */
 	}
-	if (!sg_facts_at_risk(&t))
+	if (!sg_facts_work_at_risk(&t))
 		return;
 
 	if (stmt->kind == REINDEX_OBJECT_SCHEMA && t.unknown)

@@ -121,7 +121,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		if (stmt->rels == NIL)
 		{
 			st->facts->namespace(st->facts, NULL, false, &t);
-			if (!sg_facts_at_risk(&t))
+			if (!sg_facts_work_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
 						   psprintf("VACUUM FULL of the whole database violates rule %s", rule->id),
@@ -138,7 +138,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			VacuumRelation *vr = lfirst_node(VacuumRelation, lc);
 
 			st->facts->relation(st->facts, vr->relation, locks, &t);
-			if (sg_facts_at_risk(&t))
+			if (sg_facts_work_at_risk(&t))
 				add_rewrite(findings, rule, "VACUUM FULL", &t,
 							psprintf("Use pg_repack --no-order --table=%s, which rewrites it online; "
 									 "plain VACUUM (without FULL) never blocks reads or writes.",
@@ -162,7 +162,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 									"EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid "
 									"AND i.indisclustered) AND pg_catalog.pg_has_role($1, c.relowner, 'USAGE')",
 									1, argtypes, values, &t);
-			if (!sg_facts_at_risk(&t))
+			if (!sg_facts_work_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
 						   psprintf("CLUSTER of every clustered table violates rule %s", rule->id),
@@ -174,7 +174,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			return;
 		}
 		st->facts->relation(st->facts, stmt->relation, locks, &t);
-		if (sg_facts_at_risk(&t))
+		if (sg_facts_work_at_risk(&t))
 			add_rewrite(findings, rule, "CLUSTER", &t,
 						psprintf("Use pg_repack --table=%s%s%s, which reorders it online by that index.",
 								 t.qualname, stmt->indexname ? " --order-by=<the index's columns>" : "",
@@ -204,7 +204,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 								"AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast' "
 								"AND pg_catalog.pg_has_role($3, c.relowner, 'USAGE')",
 								3, argtypes, values, &t);
-		if (!sg_facts_at_risk(&t))
+		if (!sg_facts_work_at_risk(&t))
 			return;
 		sg_add_finding(findings, rule,
 					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE violates rule %s",
@@ -230,7 +230,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		if (cmds == NIL)
 			return;
 		st->facts->relation(st->facts, stmt->relation, locks, &t);
-		if (!sg_facts_at_risk(&t) ||
+		if (!sg_facts_work_at_risk(&t) ||
 			already_so(&t, AT_SetTableSpace, ((AlterTableCmd *) linitial(cmds))->name))
 			return;
 		sg_add_finding(findings, rule,
@@ -269,7 +269,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			if (!checked)
 			{
 				checked = true;
-				if (!sg_alter_target(st, &t))
+				if (!sg_alter_target(st, &t) || sg_facts_small(&t))
 					return;
 			}
 			cmd = linitial(cmds);

@@ -263,6 +263,29 @@ sg_facts_at_risk(const SgRelFacts *t)
 		t->populated && !t->is_temp;
 }
 
+/*
+ * Is the table small enough that core's work through it under the lock (a
+ * scan, a rewrite, an index build) is trivial: at most
+ * schemaguard.small_table_size by its real size?  Never for a size lint()
+ * assumes or cannot know, nor for a table whose lock is busy (its size was
+ * not read).
+ */
+extern int	sg_small_table_kb;
+
+static inline bool
+sg_facts_small(const SgRelFacts *t)
+{
+	return t->bytes >= 0 && !t->assumed && !t->unknown && !t->lock_busy &&
+		t->bytes <= (int64) sg_small_table_kb * 1024;
+}
+
+/* At risk, and core's work through it under the lock is not trivial. */
+static inline bool
+sg_facts_work_at_risk(const SgRelFacts *t)
+{
+	return sg_facts_at_risk(t) && !sg_facts_small(t);
+}
+
 struct SgRule;
 
 /* A rule's verdict on one statement. */

@@ -250,7 +250,7 @@ sg_size_phrase(const SgRelFacts *facts)
 		return psprintf("%d partition%s, %s in all", facts->npartitions,
 						facts->npartitions == 1 ? "" : "s", size);
 	if (facts->rows > 0)
-		return psprintf("%s, about %.0f rows", size, facts->rows);
+		return psprintf("%s, about %.0f row%s", size, facts->rows, facts->rows == 1 ? "" : "s");
 	return size;
 }
 
