@@ -12,8 +12,10 @@
  *
  *	- tables, indexes, columns and constraints the script creates;
  *	- which of them the script has written rows into;
- *	- BEGIN ... COMMIT blocks: a table created inside the current block
- *	  counts as created in the current transaction;
+ *	- BEGIN ... COMMIT blocks, and the runner's own transaction (lint()'s
+ *	  runner argument: a file sent as one string, wrapped in BEGIN ...
+ *	  COMMIT, or statement by statement): a table created inside the
+ *	  current block counts as created in the current transaction;
  *	- SET [LOCAL] lock_timeout, and schemaguard.allow() calls;
  *	- NOT VALID constraints and their VALIDATE;
  *	- row-level security: ENABLE/FORCE, CREATE/ALTER/DROP POLICY, and
@@ -282,6 +284,8 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 			out->populated = true;
 			out->assumed = true;
 		}
+		/* production may hold far more than this database */
+		out->assume_large = ls->assume_populated;
 	}
 	else
 	{
@@ -507,6 +511,7 @@ lint_namespace(SgFactSource *self, const char *nspname, bool indexed_only, SgRel
 
 	sg_catalog_namespace_facts(nspname, indexed_only, ls->assume_populated, out);
 	add_script_tables(ls, nspname, out);
+	out->assume_large = ls->assume_populated;
 
 	/*
 	 * A schema neither the catalog nor the script knows: assumed to hold
@@ -532,6 +537,7 @@ lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	if (typ == NULL)
 		return;
 	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, ls->assume_populated, out);
+	out->assume_large = ls->assume_populated;
 	ReleaseSysCache(typ);
 }
 
@@ -1508,7 +1514,8 @@ line_at(const char *s, int *from, int *line, int to)
 }
 
 /*
- * lint(sql text, assume_populated boolean DEFAULT true)
+ * lint(sql text, assume_populated boolean DEFAULT true,
+ *		runner text DEFAULT 'single-transaction')
  *	RETURNS TABLE (statement int, line int, rule text, level text,
  *				   message text, hint text, detail text)
  */

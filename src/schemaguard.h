@@ -98,6 +98,7 @@ typedef struct SgRelFacts
 	const char *example_partition;	/* one leaf, for hints */
 	bool		unknown;		/* lint: neither catalog nor script knows it */
 	bool		assumed;		/* lint: assumed to hold data */
+	bool		assume_large;	/* lint, assume_populated: never small */
 	bool		has_unique_index;	/* a plain unique index (matviews) */
 	bool		lock_busy;		/* a conditional lock was not granted */
 	/* live, when lock_busy: the sessions that hold or await conflicting locks */
@@ -275,8 +276,8 @@ extern int	sg_small_table_kb;
 static inline bool
 sg_facts_small(const SgRelFacts *t)
 {
-	return t->bytes >= 0 && !t->assumed && !t->unknown && !t->lock_busy &&
-		t->bytes <= (int64) sg_small_table_kb * 1024;
+	return t->bytes >= 0 && !t->assumed && !t->assume_large && !t->unknown &&
+		!t->lock_busy && t->bytes <= (int64) sg_small_table_kb * 1024;
 }
 
 /* At risk, and core's work through it under the lock is not trivial. */

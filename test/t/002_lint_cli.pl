@@ -19,7 +19,7 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE users (id bigint PRIMARY KEY);
 	INSERT INTO users SELECT generate_series(1, 1000);
 	CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, note text);
-	INSERT INTO orders SELECT g, g, 'n' FROM generate_series(1, 1000) g;
+	INSERT INTO orders SELECT g, g, 'n' FROM generate_series(1, 5000) g;
 	CREATE TABLE empty_t (id int, note text);
 });
 

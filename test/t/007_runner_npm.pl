@@ -42,7 +42,7 @@ migration('1700000000000_create-users.sql', <<'SQL');
 SET LOCAL lock_timeout = '2s';
 SELECT schemaguard.begin_migration('1700000000000', 'create users', 'c0ffee');
 CREATE TABLE users (id bigint PRIMARY KEY, email text);
-INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 1000) g;
+INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g;
 -- Down Migration
 DROP TABLE users;
 SQL
