@@ -38,6 +38,7 @@
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"

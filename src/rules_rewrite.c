@@ -359,10 +359,14 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
  * and how.  Returns the lock mode, or NoLock if it takes no such lock.
  */
 static LOCKMODE
-strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds)
+strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *recurse)
 {
 	*rvs = NIL;
 	*relkinds = NULL;
+	/* core locks a partitioned table's partitions too (unless ONLY) */
+	*recurse = IsA(parsetree, AlterTableStmt) || IsA(parsetree, TruncateStmt) ||
+		IsA(parsetree, IndexStmt) || IsA(parsetree, LockStmt) ||
+		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, DropStmt);
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
@@ -481,10 +485,11 @@ sg_lock_timeout_applies(Node *parsetree)
 {
 	List	   *rvs;
 	const char *relkinds;
+	bool		recurse;
 
 	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
 		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds) >= ShareLock;
+	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock;
 }
 
 /*
@@ -509,7 +514,8 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 {
 	List	   *rvs;
 	const char *relkinds;
-	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds);
+	bool		recurse;
+	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
 	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
 	ListCell   *lc;
 
@@ -519,7 +525,7 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	foreach(lc, rvs)
 	{
 		RangeVar   *rv = lfirst(lc);
-		SgLockSpec	locks = {mode, NoLock, false, relkinds, true};
+		SgLockSpec	locks = {mode, NoLock, recurse && rv->inh, relkinds, true};
 		SgRelFacts	t;
 		const char *name;
 
