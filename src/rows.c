@@ -376,7 +376,7 @@ int			sg_own_ddl_depth = 0;
 void
 sg_lock_for_own_ddl(List *relids, LOCKMODE mode, const char *function)
 {
-	int			timeout = LockTimeout > 0 ? LockTimeout :
+	volatile int timeout = LockTimeout > 0 ? LockTimeout :
 		sg_default_lock_timeout > 0 ? sg_default_lock_timeout : SG_OWN_LOCK_TIMEOUT_MS;
 	ListCell   *lc;
 
