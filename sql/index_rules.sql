@@ -34,20 +34,21 @@ CREATE INDEX tmp_big_id ON tmp_big (id);
 -- IF NOT EXISTS on an existing index is a no-op in core
 CREATE INDEX IF NOT EXISTS big_v ON big (v);
 
--- a table with one row is populated, but at most schemaguard.small_table_size
--- (64 kB by default) building an index on it is trivial: it passes ...
+-- a table with one row is populated (schemaguard.small_table_size is 0 by
+-- default: every table that holds a row counts) ...
 CREATE TABLE small (id int);
 INSERT INTO small VALUES (1);
+CREATE INDEX small_id ON small (id);
+-- ... but with small_table_size set, building an index on a table at most
+-- that size is trivial: it passes
+SET schemaguard.small_table_size = '64kB';
 BEGIN;
 CREATE INDEX small_id ON small (id);
 ROLLBACK;
--- ... unless the setting is 0 (every table that holds a row counts)
-SET schemaguard.small_table_size = 0;
-CREATE INDEX small_id ON small (id);
+RESET schemaguard.small_table_size;
 -- once its rows are gone it is empty
 DELETE FROM small;
 CREATE INDEX small_id ON small (id);
-RESET schemaguard.small_table_size;
 
 -- fires from a DO block, PL/pgSQL (static and dynamic) and a SQL function
 DO $$ BEGIN CREATE INDEX big_do ON big (v); END $$;

@@ -102,6 +102,14 @@ PREPARE TRANSACTION 'sg_holder';
 ALTER TABLE users ADD COLUMN a int;
 -- every violation in one refusal: the index rule and the lock rule
 CREATE INDEX users_email ON users (email);
+-- a new table whose foreign key references the busy table waits for it too
+-- (SHARE ROW EXCLUSIVE on the referenced table): refused, naming the holder
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));
+-- and lint() counts the referenced table (it did not create it)
+SELECT statement, rule, message FROM schemaguard.lint($$
+CREATE TABLE "Order" ("id" TEXT NOT NULL, "userId" BIGINT NOT NULL, CONSTRAINT "Order_pkey" PRIMARY KEY ("id"));
+ALTER TABLE "Order" ADD CONSTRAINT "Order_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id");
+$$, true, 'prisma') WHERE rule = 'require-lock-timeout';
 -- with a lock_timeout the statement may wait (bounded): core's own timeout
 SET lock_timeout = '50ms';
 ALTER TABLE users ADD COLUMN a int;

@@ -476,6 +476,60 @@ strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *re
 	}
 }
 
+/* Add the tables that the FOREIGN KEY constraints of cons reference. */
+static List *
+fk_targets(List *rvs, List *cons)
+{
+	ListCell   *lc;
+
+	foreach(lc, cons)
+	{
+		if (IsA(lfirst(lc), Constraint) &&
+			((Constraint *) lfirst(lc))->contype == CONSTR_FOREIGN &&
+			((Constraint *) lfirst(lc))->pktable != NULL)
+			rvs = lappend(rvs, ((Constraint *) lfirst(lc))->pktable);
+	}
+	return rvs;
+}
+
+/*
+ * The tables a statement's new foreign keys reference: core locks each with
+ * SHARE ROW EXCLUSIVE (blocking writes) to add the constraint's triggers,
+ * after the table it alters or creates.  This counts for a table the
+ * transaction created as well: Prisma adds the foreign keys of a new table
+ * to existing ones with ALTER TABLE ... ADD CONSTRAINT.
+ */
+static List *
+referenced_tables(Node *parsetree)
+{
+	List	   *rvs = NIL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, CreateStmt))
+	{
+		foreach(lc, ((CreateStmt *) parsetree)->tableElts)
+		{
+			if (IsA(lfirst(lc), ColumnDef))
+				rvs = fk_targets(rvs, ((ColumnDef *) lfirst(lc))->constraints);
+			else
+				rvs = fk_targets(rvs, list_make1(lfirst(lc)));
+		}
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if (cmd->subtype == AT_AddConstraint && cmd->def)
+				rvs = fk_targets(rvs, list_make1(cmd->def));
+			else if (cmd->subtype == AT_AddColumn && cmd->def && IsA(cmd->def, ColumnDef))
+				rvs = fk_targets(rvs, ((ColumnDef *) cmd->def)->constraints);
+		}
+	}
+	return rvs;
+}
+
 /*
  * May the hook apply schemaguard.default_lock_timeout to this statement?
  * Not to VACUUM and CLUSTER, which may commit transactions of their own.
@@ -489,7 +543,8 @@ sg_lock_timeout_applies(Node *parsetree)
 
 	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
 		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock;
+	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
+		referenced_tables(parsetree) != NIL;
 }
 
 /*
@@ -519,13 +574,23 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
 	ListCell   *lc;
 
-	if (mode < ShareLock || st->lock_timeout_ms > 0)
+	List	   *referenced = referenced_tables(st->parsetree);
+	int			nmain;
+
+	if (st->lock_timeout_ms > 0)
 		return;
+	if (mode < ShareLock)
+		rvs = NIL;
+	nmain = list_length(rvs);
+	/* in core's order: the table, then the tables its foreign keys reference */
+	rvs = list_concat(list_copy(rvs), referenced);
 
 	foreach(lc, rvs)
 	{
 		RangeVar   *rv = lfirst(lc);
-		SgLockSpec	locks = {mode, NoLock, recurse && rv->inh, relkinds, true};
+		bool		is_main = foreach_current_index(lc) < nmain;
+		SgLockSpec	locks = {is_main ? mode : ShareRowExclusiveLock, NoLock,
+		is_main && recurse && rv->inh, is_main ? relkinds : "rp", true};
 		SgRelFacts	t;
 		const char *name;
 
@@ -541,17 +606,21 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 		}
 		sg_add_finding(findings, rule,
 					   psprintf("%s lock on %s without lock_timeout violates rule %s",
-								sg_lock_name(mode), name, rule->id),
+								sg_lock_name(locks.table), name, rule->id),
 					   t.lock_busy ?
-					   psprintf("The statement needs %s on %s, and another session is in the way. "
+					   psprintf("The statement needs %s on %s%s, and another session is in the way. "
 								"With lock_timeout = 0 it would wait for it, however long, and "
 								"all queries that arrive meanwhile (%s) would queue behind it.%s%s",
-								sg_lock_phrase(mode), name, sg_lock_blocks(mode),
+								sg_lock_phrase(locks.table), name,
+								is_main ? "" : " (a table its foreign key references)",
+								sg_lock_blocks(locks.table),
 								t.blockers ? "\n" : "", t.blockers ? t.blockers : "") :
-					   psprintf("The statement needs %s on %s (%s). With lock_timeout = 0 it waits "
+					   psprintf("The statement needs %s on %s%s (%s). With lock_timeout = 0 it waits "
 								"for every running query on the table, however long, and all queries "
 								"that arrive meanwhile (%s) queue behind it.",
-								sg_lock_phrase(mode), name, sg_size_phrase(&t), sg_lock_blocks(mode)),
+								sg_lock_phrase(locks.table), name,
+								is_main ? "" : ", which its foreign key references",
+								sg_size_phrase(&t), sg_lock_blocks(locks.table)),
 					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
 								"block), and retry the migration if it times out: %s;",
 								sg_statement_trimmed(st->sql)));
