@@ -434,7 +434,7 @@ batch_flush(AuditBatch *b)
 	b->values[B_ID] = Int64GetDatum(sg_next_id(b->seqid, SG_AUDIT_MAX_ROWS));
 	b->values[B_NROWS] = Int32GetDatum(b->nrows);
 	b->values[B_ROWS] = PointerGetDatum(cstring_to_text_with_len(b->rows.data, b->rows.len));
-	sg_rows_put(b->rel, b->values, b->nulls);
+	sg_rows_append(b->rel, b->values, b->nulls);
 	pfree(DatumGetPointer(b->values[B_ROWS]));
 	resetStringInfo(&b->rows);
 	appendStringInfoChar(&b->rows, '[');

@@ -114,6 +114,17 @@ sg_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot, EState *estate)
 #endif
 }
 
+/* index_insert_cleanup() (17): an access method's insert state (BRIN's). */
+#include "access/genam.h"
+
+static inline void
+sg_index_insert_cleanup(Relation index, IndexInfo *ii)
+{
+#if PG_VERSION_NUM >= 170000
+	index_insert_cleanup(index, ii);
+#endif
+}
+
 /* The backend status array by index (1-based): renamed in 17. */
 #if PG_VERSION_NUM >= 170000
 #define sg_local_beentry(i) pgstat_get_local_beentry_by_index(i)

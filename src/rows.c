@@ -21,6 +21,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -168,6 +169,58 @@ sg_rows_put(Relation rel, Datum *values, bool *nulls)
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
+}
+
+/*
+ * Append one row, as sg_rows_put() does, on the hot path of the audit
+ * trigger: heap_insert() with no executor state, and each index (plain
+ * columns only, as ours are) given its entry through index_insert()
+ * directly.  An index with expressions or a predicate falls back to
+ * sg_rows_put().
+ */
+void
+sg_rows_append(Relation rel, Datum *values, bool *nulls)
+{
+	HeapTuple	tup;
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+		bool		plain = RelationGetIndexExpressions(index) == NIL &&
+			RelationGetIndexPredicate(index) == NIL;
+
+		index_close(index, RowExclusiveLock);
+		if (!plain)
+		{
+			sg_rows_put(rel, values, nulls);
+			return;
+		}
+	}
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(index);
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+
+		for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+		{
+			AttrNumber	att = ii->ii_IndexAttrNumbers[k];
+
+			ivalues[k] = values[att - 1];
+			inulls[k] = nulls[att - 1];
+		}
+		(void) index_insert(index, ivalues, inulls, &tup->t_self, rel,
+							ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false, ii);
+		sg_index_insert_cleanup(index, ii);
+		index_close(index, RowExclusiveLock);
+	}
+	heap_freetuple(tup);
+	list_free(indexes);
 }
 
 /* Insert one row; later lookups in this transaction see it. */

@@ -516,6 +516,7 @@ extern Relation sg_rows_open(const char *relname, const Oid *types, int ntypes,
 							 LOCKMODE lockmode, bool missing_ok);
 extern void sg_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern void sg_rows_put(Relation rel, Datum *values, bool *nulls);
+extern void sg_rows_append(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_delete(Relation rel, ItemPointer tid);
 extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt,
