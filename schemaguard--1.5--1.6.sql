@@ -34,3 +34,16 @@ COMMENT ON FUNCTION schemaguard.lint(text, boolean, text) IS
 CREATE OR REPLACE FUNCTION schemaguard.disable_audit(target regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'sg_disable_audit'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+
+--
+-- current_tenant_as(type_sample): the tenant as a smallint, integer, bigint
+-- or uuid, NULL unless it is the value's canonical spelling.  Policies on
+-- tenant columns of those types compare with it: an index condition,
+-- evaluated once per scan, where 1.5's canonical check ran for every row.
+-- enable_tenant_isolation() rewrites a 1.5 policy when run again.
+--
+CREATE FUNCTION schemaguard.current_tenant_as(type_sample anyelement) RETURNS anyelement
+	AS 'MODULE_PATHNAME', 'sg_current_tenant_as'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION schemaguard.current_tenant_as(anyelement) IS
+	'The current tenant as a value of the sample''s type (smallint, integer, bigint, uuid); NULL when unset or not canonical';

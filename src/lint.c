@@ -660,7 +660,8 @@ raw_tenant_call(Node *n)
 	while (n != NULL && IsA(n, TypeCast))
 		n = ((TypeCast *) n)->arg;
 	return n != NULL && IsA(n, FuncCall) &&
-		strcmp(strVal(llast(((FuncCall *) n)->funcname)), "current_tenant") == 0;
+		(strcmp(strVal(llast(((FuncCall *) n)->funcname)), "current_tenant") == 0 ||
+		 strcmp(strVal(llast(((FuncCall *) n)->funcname)), "current_tenant_as") == 0);
 }
 
 /*

@@ -514,9 +514,20 @@ current_tenant_oid(void)
 						  0, NULL, true);
 }
 
+/* The OID of schemaguard.current_tenant_as(anyelement) (1.6), or InvalidOid. */
+static Oid
+current_tenant_as_oid(void)
+{
+	Oid			argtype = ANYELEMENTOID;
+
+	return LookupFuncName(list_make2(makeString(SG_SCHEMA), makeString("current_tenant_as")),
+						  1, &argtype, true);
+}
+
 typedef struct UsesFuncContext
 {
 	Oid			funcid;
+	Oid			as_funcid;
 } UsesFuncContext;
 
 static bool
@@ -524,7 +535,8 @@ uses_func_walker(Node *node, UsesFuncContext *cxt)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == cxt->funcid)
+	if (IsA(node, FuncExpr) && (((FuncExpr *) node)->funcid == cxt->funcid ||
+								((FuncExpr *) node)->funcid == cxt->as_funcid))
 		return true;
 	return expression_tree_walker(node, uses_func_walker, (void *) cxt);
 }
@@ -565,6 +577,20 @@ is_tenant_call(Node *n, Oid tenant_fn)
 	n = strip_relabel(n);
 	return n != NULL && IsA(n, FuncExpr) && ((FuncExpr *) n)->funcid == tenant_fn &&
 		((FuncExpr *) n)->args == NIL;
+}
+
+/* Is n schemaguard.current_tenant_as(<a constant>)? */
+static bool
+is_tenant_as_call(Node *n)
+{
+	Oid			as_fn;
+
+	n = strip_relabel(n);
+	if (n == NULL || !IsA(n, FuncExpr) || list_length(((FuncExpr *) n)->args) != 1 ||
+		!IsA(linitial(((FuncExpr *) n)->args), Const))
+		return false;
+	as_fn = current_tenant_as_oid();
+	return OidIsValid(as_fn) && ((FuncExpr *) n)->funcid == as_fn;
 }
 
 /* Is n the tenant column of the policy's own table? */
@@ -634,12 +660,18 @@ conjuncts(Node *expr, List *out)
  *		tenant value never cast, so never truncated;
  *	 tenant_column::text = schemaguard.current_tenant()
  *		any type, compared as its canonical text;
+ *	 tenant_column = schemaguard.current_tenant_as(NULL::T)
+ *		for integer and uuid columns (what enable_tenant_isolation() writes
+ *		since 1.6): the function gives the tenant as a T only for its
+ *		canonical spelling (NULL otherwise), so '007' or an upper-case uuid
+ *		never reads tenant 7's rows; with a constant argument it is an index
+ *		condition, evaluated once per scan;
  *	 tenant_column = schemaguard.current_tenant()::T
  *		AND (schemaguard.current_tenant()::T)::text = schemaguard.current_tenant()
- *		for integer and uuid columns (what enable_tenant_isolation() writes):
- *		the second condition holds only for the canonical spelling, so
- *		'007' or an upper-case uuid never reads tenant 7's rows, and is
- *		evaluated once per scan.
+ *		what 1.5 wrote for those columns: the same meaning, but the second
+ *		condition is evaluated for every row (a security qual with casts that
+ *		are not leakproof is not hoisted); enable_tenant_isolation() replaces
+ *		it.
  *
  * Anything else ANDed to it can only narrow what it lets through; an OR at
  * the top does not isolate.
@@ -667,6 +699,11 @@ isolating(Node *expr, AttrNumber attnum, Oid tenant_fn)
 			Node	   *b = list_nth(op->args, 1 - side);
 			Node	   *inner;
 
+			if (is_tenant_var(a, attnum) && is_tenant_as_call(b))
+			{
+				direct = true;
+				continue;
+			}
 			if (!is_tenant_call(b, tenant_fn) && !is_tenant_call(io_cast_arg(b, InvalidOid), tenant_fn))
 				continue;
 			if (is_tenant_call(b, tenant_fn) &&
@@ -736,6 +773,7 @@ catalog_policies(Oid relid, const char *column)
 	AttrNumber	attnum = column ? get_attnum(relid, column) : InvalidAttrNumber;
 
 	cxt.funcid = current_tenant_oid();
+	cxt.as_funcid = current_tenant_as_oid();
 	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
 	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
@@ -750,7 +788,7 @@ catalog_policies(Oid relid, const char *column)
 		p->cmd = form->polcmd;
 		p->permissive = form->polpermissive;
 		p->always_true = constant_true(qual) || constant_true(check);
-		p->uses_current_tenant = OidIsValid(cxt.funcid) &&
+		p->uses_current_tenant = (OidIsValid(cxt.funcid) || OidIsValid(cxt.as_funcid)) &&
 			(uses_func_walker(qual, &cxt) || uses_func_walker(check, &cxt));
 		/* USING filters what is read; WITH CHECK (or USING) what is written */
 		p->isolates = (qual != NULL || check != NULL) &&
@@ -925,10 +963,8 @@ isolation_sql(Oid relid, Form_pg_attribute att, const char *col, char **cond, ch
 							   "different tenants compare equal."),
 					 errhint("Use a text or integer tenant column.")));
 	}
-	*cond = psprintf("%s OPERATOR(pg_catalog.=) (%s.current_tenant())::%s AND "
-					 "((%s.current_tenant())::%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s.current_tenant()",
-					 col, SG_SCHEMA, cast, SG_SCHEMA, cast, SG_SCHEMA);
-	*def = psprintf("(%s.current_tenant())::%s", SG_SCHEMA, cast);
+	*cond = psprintf("%s OPERATOR(pg_catalog.=) %s.current_tenant_as(NULL::%s)", col, SG_SCHEMA, cast);
+	*def = psprintf("%s.current_tenant_as(NULL::%s)", SG_SCHEMA, cast);
 }
 
 /* Isolate one table on column attnum; append the statements run to *done. */

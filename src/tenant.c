@@ -32,6 +32,8 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -56,6 +58,7 @@ PG_FUNCTION_INFO_V1(sg_set_tenant_session);
 PG_FUNCTION_INFO_V1(sg_reset_tenant);
 PG_FUNCTION_INFO_V1(sg_current_tenant);
 PG_FUNCTION_INFO_V1(sg_require_tenant);
+PG_FUNCTION_INFO_V1(sg_current_tenant_as);
 
 /*
  * Check hook of schemaguard.tenant: only this file (and a parallel worker
@@ -269,6 +272,63 @@ sg_current_tenant(PG_FUNCTION_ARGS)
 	if (tenant_value == NULL || tenant_value[0] == '\0')
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
+}
+
+/* current_tenant_as()'s input and output functions, per call site. */
+typedef struct TenantAs
+{
+	Oid			typid;
+	Oid			ioparam;
+	FmgrInfo	in;
+	FmgrInfo	out;
+} TenantAs;
+
+/*
+ * current_tenant_as(type_sample anyelement): the tenant as a value of the
+ * sample's type (smallint, integer, bigint or uuid; the sample is a typed
+ * NULL), for the policies of tenant columns of those types.  NULL when no
+ * tenant is set, and when the tenant is not the canonical spelling of its
+ * value ('007', ' 7', an upper-case uuid): such a tenant matches no row.  An
+ * error when it is no value of the type.  STABLE with a constant argument,
+ * the planner evaluates it once per scan (an index condition); a canonical
+ * check written in the policy itself would be evaluated for every row.
+ */
+Datum
+sg_current_tenant_as(PG_FUNCTION_ARGS)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	TenantAs   *ta = fcinfo->flinfo->fn_extra;
+	Datum		value;
+	char	   *canonical;
+
+	if (ta == NULL || ta->typid != typid)
+	{
+		Oid			base = getBaseType(typid);
+		Oid			infn;
+		Oid			outfn;
+		bool		varlena;
+
+		if (base != INT2OID && base != INT4OID && base != INT8OID && base != UUIDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("current_tenant_as() takes a smallint, integer, bigint or uuid sample, not %s",
+							format_type_be(typid)),
+					 errhint("Compare text tenant columns with schemaguard.current_tenant().")));
+		ta = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TenantAs));
+		getTypeInputInfo(base, &infn, &ta->ioparam);
+		getTypeOutputInfo(base, &outfn, &varlena);
+		fmgr_info_cxt(infn, &ta->in, fcinfo->flinfo->fn_mcxt);
+		fmgr_info_cxt(outfn, &ta->out, fcinfo->flinfo->fn_mcxt);
+		ta->typid = typid;
+		fcinfo->flinfo->fn_extra = ta;
+	}
+	if (tenant_value == NULL || tenant_value[0] == '\0')
+		PG_RETURN_NULL();
+	value = InputFunctionCall(&ta->in, tenant_value, ta->ioparam, -1);
+	canonical = OutputFunctionCall(&ta->out, value);
+	if (strcmp(canonical, tenant_value) != 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(value);
 }
 
 /* require_tenant(): the tenant, or SQLSTATE SG010 when unset. */
