@@ -157,6 +157,25 @@ CREATE TABLE "Booking" ("id" TEXT NOT NULL, "tenantId" TEXT NOT NULL, "at" TIMES
     CONSTRAINT "Booking_pkey" PRIMARY KEY ("id"));
 SELECT rule FROM schemaguard.lint($$CREATE TABLE "Seat" ("id" TEXT NOT NULL, "tenantId" TEXT NOT NULL);$$);
 
+-- current_tenant_as(): the tenant as a value of the sample's type, for the
+-- policies of integer and uuid tenant columns; NULL unless canonical
+SELECT schemaguard.current_tenant_as(NULL::int) IS NULL AS unset;
+BEGIN;
+SELECT schemaguard.set_tenant('7');
+SELECT schemaguard.current_tenant_as(NULL::int2), schemaguard.current_tenant_as(NULL::int),
+       schemaguard.current_tenant_as(NULL::bigint);
+SELECT schemaguard.set_tenant('007');
+SELECT schemaguard.current_tenant_as(NULL::int) IS NULL AS not_canonical;
+SELECT schemaguard.set_tenant('8F14E45F-CEEA-167A-5A36-DEDD4BEA2543');
+SELECT schemaguard.current_tenant_as(NULL::uuid) IS NULL AS upper_case_uuid;
+SELECT schemaguard.set_tenant('8f14e45f-ceea-167a-5a36-dedd4bea2543');
+SELECT schemaguard.current_tenant_as(NULL::uuid);
+SELECT schemaguard.set_tenant('x');
+SELECT schemaguard.current_tenant_as(NULL::int);
+ROLLBACK;
+SELECT schemaguard.current_tenant_as(NULL::text);
+SELECT schemaguard.current_tenant_as(NULL::numeric);
+
 RESET lock_timeout;
 RESET search_path;
 SET schemaguard.mode = off;

@@ -904,6 +904,20 @@ policy_is_ours(Oid relid, AttrNumber attnum)
 		ours = form->polcmd == '*' && form->polpermissive && qual != NULL &&
 			equal(qual, check) && isolating(qual, attnum, current_tenant_oid()) &&
 			policy_foreign_dependency(form->oid, relid) == NULL;
+
+		/*
+		 * For an integer or uuid column, 1.5's shape (a per-row canonical
+		 * check) isolates but is rewritten once current_tenant_as() exists.
+		 */
+		if (ours)
+		{
+			Oid			base = getBaseType(get_atttype(relid, attnum));
+			UsesFuncContext cxt = {InvalidOid, current_tenant_as_oid()};
+
+			if (OidIsValid(cxt.as_funcid) &&
+				(base == INT2OID || base == INT4OID || base == INT8OID || base == UUIDOID))
+				ours = uses_func_walker(qual, &cxt);
+		}
 	}
 	systable_endscan(scan);
 	table_close(pol, AccessShareLock);
@@ -962,6 +976,15 @@ isolation_sql(Oid relid, Form_pg_attribute att, const char *col, char **cond, ch
 							   "(or a domain over one): for other types equal values can be told apart, or "
 							   "different tenants compare equal."),
 					 errhint("Use a text or integer tenant column.")));
+	}
+	if (!OidIsValid(current_tenant_as_oid()))
+	{
+		/* the 1.5 objects, before ALTER EXTENSION UPDATE: 1.5's shape */
+		*cond = psprintf("%s OPERATOR(pg_catalog.=) (%s.current_tenant())::%s AND "
+						 "((%s.current_tenant())::%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s.current_tenant()",
+						 col, SG_SCHEMA, cast, SG_SCHEMA, cast, SG_SCHEMA);
+		*def = psprintf("(%s.current_tenant())::%s", SG_SCHEMA, cast);
+		return;
 	}
 	*cond = psprintf("%s OPERATOR(pg_catalog.=) %s.current_tenant_as(NULL::%s)", col, SG_SCHEMA, cast);
 	*def = psprintf("%s.current_tenant_as(NULL::%s)", SG_SCHEMA, cast);

@@ -206,8 +206,23 @@ $node->safe_psql('upgrade', q{
 is($node->safe_psql('upgrade', q{SELECT op || ' ' || table_name FROM schemaguard.audit_log WHERE table_name = 'parted_after'}),
 	'INSERT parted_after', 'a write to a partition is audited after the upgrade');
 
-# 1.5 to 1.6: lint() takes the runner; disable_audit() is C.
+# 1.5 to 1.6: lint() takes the runner; disable_audit() is C; policies of
+# uuid and integer tenant columns compare with current_tenant_as().  A
+# table isolated by 1.5 (its policy shape) stays isolated.
+$node->safe_psql('upgrade', q{
+	SET lock_timeout = '2s';
+	BEGIN;
+	CREATE TABLE tenants_15 (id int PRIMARY KEY, tenant_id uuid NOT NULL);
+	SELECT count(*) FROM schemaguard.enable_tenant_isolation('tenants_15');
+	COMMIT;});
+like($node->safe_psql('upgrade', q{SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'tenants_15'::regclass}),
+	qr/::text = schemaguard\.current_tenant\(\)/, 'before the update, the 1.5 objects get the 1.5 policy');
 $node->safe_psql('upgrade', 'ALTER EXTENSION schemaguard UPDATE');
+is($node->safe_psql('upgrade', q{SELECT problems FROM schemaguard.tenant_report() WHERE table_name = 'tenants_15'::regclass}),
+	'{}', 'after the update the 1.5 policy still isolates');
+$node->safe_psql('upgrade', q{SET lock_timeout = '2s'; SELECT count(*) FROM schemaguard.enable_tenant_isolation('tenants_15')});
+is($node->safe_psql('upgrade', q{SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'tenants_15'::regclass}),
+	'(tenant_id = schemaguard.current_tenant_as(NULL::uuid))', 'enable_tenant_isolation() rewrites it to the 1.6 shape');
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
 	'1.6', 'ALTER EXTENSION UPDATE reaches 1.6');
 is($node->safe_psql('upgrade', q{SELECT string_agg(rule, ',') FROM schemaguard.lint(
