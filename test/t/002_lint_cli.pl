@@ -213,6 +213,7 @@ $node->safe_psql('upgrade', q{
 	SET lock_timeout = '2s';
 	BEGIN;
 	CREATE TABLE tenants_15 (id int PRIMARY KEY, tenant_id uuid NOT NULL);
+	CREATE INDEX ON tenants_15 (tenant_id);
 	SELECT count(*) FROM schemaguard.enable_tenant_isolation('tenants_15');
 	COMMIT;});
 like($node->safe_psql('upgrade', q{SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'tenants_15'::regclass}),
