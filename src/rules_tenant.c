@@ -579,18 +579,14 @@ is_tenant_call(Node *n, Oid tenant_fn)
 		((FuncExpr *) n)->args == NIL;
 }
 
-/* Is n schemaguard.current_tenant_as(<a constant>)? */
+/* Is n schemaguard.current_tenant_as(<a constant>) (as_fn)? */
 static bool
-is_tenant_as_call(Node *n)
+is_tenant_as_call(Node *n, Oid as_fn)
 {
-	Oid			as_fn;
-
 	n = strip_relabel(n);
-	if (n == NULL || !IsA(n, FuncExpr) || list_length(((FuncExpr *) n)->args) != 1 ||
-		!IsA(linitial(((FuncExpr *) n)->args), Const))
-		return false;
-	as_fn = current_tenant_as_oid();
-	return OidIsValid(as_fn) && ((FuncExpr *) n)->funcid == as_fn;
+	return OidIsValid(as_fn) && n != NULL && IsA(n, FuncExpr) &&
+		((FuncExpr *) n)->funcid == as_fn && list_length(((FuncExpr *) n)->args) == 1 &&
+		IsA(linitial(((FuncExpr *) n)->args), Const);
 }
 
 /* Is n the tenant column of the policy's own table? */
@@ -682,10 +678,12 @@ isolating(Node *expr, AttrNumber attnum, Oid tenant_fn)
 	bool		direct = false;
 	bool		via_cast = false;
 	bool		canonical = false;
+	Oid			as_fn;
 	ListCell   *lc;
 
 	if (expr == NULL || !OidIsValid(tenant_fn) || attnum <= 0)
 		return false;
+	as_fn = current_tenant_as_oid();
 	foreach(lc, conjuncts(expr, NIL))
 	{
 		OpExpr	   *op = lfirst(lc);
@@ -699,7 +697,7 @@ isolating(Node *expr, AttrNumber attnum, Oid tenant_fn)
 			Node	   *b = list_nth(op->args, 1 - side);
 			Node	   *inner;
 
-			if (is_tenant_var(a, attnum) && is_tenant_as_call(b))
+			if (is_tenant_var(a, attnum) && is_tenant_as_call(b, as_fn))
 			{
 				direct = true;
 				continue;
