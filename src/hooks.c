@@ -348,12 +348,6 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		r.st.lock_timeout_ms = LockTimeout;
 
 		/*
-		 * With lock_timeout 0 no lookup waits: a busy lock is what rule
-		 * require-lock-timeout refuses, before the statement queues.
-		 */
-		r.st.facts = sg_live_fact_source(LockTimeout == 0);
-
-		/*
 		 * schemaguard.default_lock_timeout: the statement, and our lookups
 		 * after the lock rule's, run under it when lock_timeout is 0.  It is
 		 * set as a function's SET clause is (a GUC nest level of its own),
@@ -368,6 +362,13 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			(void) set_config_option("lock_timeout", psprintf("%d", sg_default_lock_timeout),
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		}
+
+		/*
+		 * With lock_timeout still 0 no lookup waits: a busy lock is what
+		 * rule require-lock-timeout refuses, before the statement queues
+		 * (that rule asks conditionally in any case).
+		 */
+		r.st.facts = sg_live_fact_source(LockTimeout == 0);
 		sg_staged_judged_reset();
 		verdict = sg_evaluate(&r.st);
 		sg_report(&r.st, verdict);
