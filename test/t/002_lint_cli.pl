@@ -116,6 +116,13 @@ is($rc, 2, 'an unknown runner exits 2');
 is($rc, 2, 'a missing file exits 2');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);
 is($rc, 2, 'a connection failure exits 2');
+like($err, qr/failed: psql: error: connection to server/, 'it says so in psql\'s words');
+unlike($err, qr/installed/, 'without guessing that schemaguard is missing');
+$node->safe_psql('postgres', 'CREATE DATABASE noext');
+($rc, $out, $err) = run('', '-h', $node->host, '-p', $node->port, '-d', 'noext', $clean);
+is($rc, 2, 'a database without schemaguard exits 2');
+like($err, qr/hint: schemaguard 1\.6 or later is not installed in that database: CREATE EXTENSION schemaguard;/,
+	'and the hint says to create the extension');
 ($rc, $out, $err) = run('', @conn);
 is($rc, 2, 'no file exits 2');
 ($rc, $out, $err) = run('', @conn, '--format=xml', $clean);
