@@ -155,6 +155,47 @@ SELECT op, new ? 'deleted' AS has_count, new->>'older_than' AS older_than FROM s
 SELECT schemaguard.purge_audit(NULL);
 SELECT schemaguard.purge_audit('-1 day');
 
+-- What the trigger keeps between statements (a table's columns, its
+-- names, the roles' names) follows every change, in the same session.
+-- (The guard is off here: its rules about these changes are tested elsewhere.)
+SET schemaguard.mode = 'off';
+CREATE SCHEMA sgc;
+CREATE TABLE sgc.kept (id int PRIMARY KEY, a int, b text);
+SELECT schemaguard.enable_audit('sgc.kept');
+INSERT INTO sgc.kept VALUES (1, 1, 'one');
+ALTER TABLE sgc.kept ADD COLUMN c int;
+INSERT INTO sgc.kept VALUES (2, 2, 'two', 2);
+ALTER TABLE sgc.kept RENAME COLUMN a TO aa;
+ALTER TABLE sgc.kept ALTER COLUMN aa TYPE text;
+INSERT INTO sgc.kept VALUES (3, '3', 'three', 3);
+ALTER TABLE sgc.kept DROP COLUMN b;
+UPDATE sgc.kept SET c = 30 WHERE id = 3;
+ALTER TABLE sgc.kept RENAME TO kept2;
+ALTER SCHEMA sgc RENAME TO sgc2;
+INSERT INTO sgc2.kept2 VALUES (4, '4', 4);
+SELECT schemaguard.enable_audit('sgc2.kept2', '{c}');
+INSERT INTO sgc2.kept2 VALUES (5, '5', 5);
+CREATE ROLE sg_audit_renamed;
+GRANT USAGE ON SCHEMA sgc2 TO sg_audit_renamed;
+GRANT INSERT ON sgc2.kept2 TO sg_audit_renamed;
+SET ROLE sg_audit_renamed;
+INSERT INTO sgc2.kept2 VALUES (6, '6', 6);
+RESET ROLE;
+ALTER ROLE sg_audit_renamed RENAME TO sg_audit_renamed2;
+SET ROLE sg_audit_renamed2;
+INSERT INTO sgc2.kept2 VALUES (7, '7', 7);
+RESET ROLE;
+SELECT op, schema_name, table_name, row_key, old, new, actor FROM schemaguard.audit_log
+ WHERE table_oid = 'sgc2.kept2'::regclass ORDER BY id;
+-- a partition's rows follow its root's name
+ALTER TABLE events RENAME TO events_renamed;
+INSERT INTO events_2026 VALUES (9, '2026-09-09', 'after the rename');
+SELECT table_name, new FROM schemaguard.audit_log ORDER BY id DESC LIMIT 1;
+ALTER TABLE events_renamed RENAME TO events;
+DROP SCHEMA sgc2 CASCADE;
+DROP ROLE sg_audit_renamed2;
+RESET schemaguard.mode;
+
 -- Bad input.
 SELECT schemaguard.enable_audit(NULL);
 SELECT schemaguard.enable_audit('acct', NULL);

@@ -56,6 +56,9 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/xid8.h"
 #include "utils/jsonb.h"
 #include "utils/json.h"
@@ -106,14 +109,15 @@ typedef struct AuditCol
 	AttrNumber	attnum;
 	AuditColKind kind;
 	Oid			typid;			/* base type */
+	bool		byval;			/* of the column's own type, for comparing values */
+	int16		len;
 	char	   *key;			/* "name": */
 	FmgrInfo	fn;				/* output function, or to_json */
 } AuditCol;
 
-/* A table's columns as the log shows them: one per statement. */
+/* A table's columns as the log shows them (kept across statements: see below). */
 typedef struct AuditShape
 {
-	TupleDesc	desc;
 	int			ncols;
 	AuditCol   *cols;			/* included columns */
 	int			nkeys;
@@ -180,6 +184,8 @@ init_column(AuditCol *col, Form_pg_attribute att)
 	}
 	col->attnum = att->attnum;
 	col->typid = typid;
+	col->byval = att->attbyval;
+	col->len = att->attlen;
 	col->kind = kind;
 	initStringInfo(&key);
 	escape_json(&key, NameStr(att->attname));
@@ -210,7 +216,6 @@ audit_shape(Relation rel, Trigger *trigger)
 	AuditShape *shape = palloc0(sizeof(AuditShape));
 	Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
 
-	shape->desc = desc;
 	shape->cols = palloc(sizeof(AuditCol) * desc->natts);
 	shape->keys = palloc(sizeof(AuditCol *) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
@@ -320,13 +325,12 @@ append_changes(StringInfo olds, StringInfo news, AuditShape *shape,
 	for (int i = 0; i < shape->ncols; i++)
 	{
 		AuditCol   *col = &shape->cols[i];
-		Form_pg_attribute att = TupleDescAttr(shape->desc, col->attnum - 1);
 		bool		onull,
 					nnull;
 		Datum		ov = slot_getattr(oslot, col->attnum, &onull);
 		Datum		nv = slot_getattr(nslot, col->attnum, &nnull);
 
-		if (onull == nnull && (onull || datumIsEqual(ov, nv, att->attbyval, att->attlen)))
+		if (onull == nnull && (onull || datumIsEqual(ov, nv, col->byval, col->len)))
 			continue;
 		append_column(olds, col, ov, onull);
 		append_column(news, col, nv, nnull);
@@ -335,6 +339,173 @@ append_changes(StringInfo olds, StringInfo news, AuditShape *shape,
 	appendStringInfoChar(olds, '}');
 	appendStringInfoChar(news, '}');
 	return changed;
+}
+
+/* ---------- what the trigger keeps between statements ---------- */
+
+/*
+ * A table's AuditShape and the names its batches carry are the same for
+ * every statement until the table, its trigger, its partition root or a
+ * schema changes.  They are kept per trigger (by OID: the excluded columns
+ * are its arguments) in CacheMemoryContext.  The relcache and syscache
+ * callbacks only mark entries stale: a stale entry's memory moves to
+ * audit_stale_cxt, which is emptied at the end of the transaction, so that a
+ * statement still using it (an output function that writes to another
+ * audited table) never reads freed memory.
+ */
+typedef struct AuditCacheEntry
+{
+	Oid			tgoid;			/* hash key */
+	Oid			relid;			/* the table the trigger is on */
+	Oid			logged;			/* the table its rows are logged under */
+	bool		valid;
+	MemoryContext cxt;
+	AuditShape *shape;
+	Datum		nsp;			/* text: logged's schema and name */
+	Datum		name;
+} AuditCacheEntry;
+
+static HTAB *audit_cache = NULL;
+static MemoryContext audit_stale_cxt = NULL;
+static uint64 audit_cache_generation = 0;	/* counts invalidations */
+
+/* The role names batches carry, one cached name per role. */
+typedef struct RoleNameCache
+{
+	Oid			roleid;
+	Datum		name;			/* text, in TopMemoryContext */
+} RoleNameCache;
+
+static RoleNameCache actor_cache;
+static RoleNameCache session_cache;
+
+static void
+audit_cache_inval(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	AuditCacheEntry *e;
+
+	audit_cache_generation++;
+	if (audit_cache == NULL)
+		return;
+	hash_seq_init(&seq, audit_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (!OidIsValid(relid) || e->relid == relid || e->logged == relid)
+			e->valid = false;
+	}
+}
+
+static void
+audit_names_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	audit_cache_inval(arg, InvalidOid);
+}
+
+static void
+audit_roles_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	actor_cache.roleid = session_cache.roleid = InvalidOid;
+}
+
+/* Transaction end: the memory of entries made stale during it goes. */
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	if (audit_stale_cxt != NULL &&
+		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		 event == XACT_EVENT_PARALLEL_ABORT))
+		MemoryContextReset(audit_stale_cxt);
+}
+
+/* Register the callbacks; called from _PG_init. */
+void
+sg_audit_init(void)
+{
+	CacheRegisterRelcacheCallback(audit_cache_inval, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, audit_names_inval, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, audit_roles_inval, (Datum) 0);
+	RegisterXactCallback(audit_xact_callback, NULL);
+}
+
+static Datum
+role_name(RoleNameCache *c, Oid roleid)
+{
+	if (c->roleid != roleid || !OidIsValid(roleid))
+	{
+		char	   *name = GetUserNameFromId(roleid, false);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		if (OidIsValid(c->roleid))
+			pfree(DatumGetPointer(c->name));
+		c->roleid = InvalidOid;
+		c->name = CStringGetTextDatum(name);
+		c->roleid = roleid;
+		MemoryContextSwitchTo(old);
+	}
+	return c->name;
+}
+
+static Oid logged_table(Relation rel);
+
+/* The cached shape and names of rel's audit trigger, made on first use. */
+static AuditCacheEntry *
+audit_cache_entry(Relation rel, Trigger *trigger)
+{
+	AuditCacheEntry *e;
+	bool		found;
+	MemoryContext cxt;
+	MemoryContext old;
+	AuditShape *shape;
+	Oid			logged;
+	char	   *nsp;
+	char	   *name;
+	Datum		nspd;
+	Datum		named;
+	uint64		generation = audit_cache_generation;
+
+	if (audit_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(AuditCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		audit_cache = hash_create("schemaguard audit shapes", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		audit_stale_cxt = AllocSetContextCreate(CacheMemoryContext, "schemaguard stale audit shapes",
+												ALLOCSET_SMALL_SIZES);
+	}
+	e = hash_search(audit_cache, &trigger->tgoid, HASH_FIND, NULL);
+	if (e != NULL && e->valid && e->relid == RelationGetRelid(rel))
+		return e;
+
+	/* build in a context of our own, kept only once it is complete */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard audit shape",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	shape = audit_shape(rel, trigger);
+	logged = logged_table(rel);
+	nsp = get_namespace_name(get_rel_namespace(logged));
+	name = get_rel_name(logged);
+	nspd = CStringGetTextDatum(nsp ? nsp : "?");
+	named = CStringGetTextDatum(name ? name : "?");
+	MemoryContextSwitchTo(old);
+
+	e = hash_search(audit_cache, &trigger->tgoid, HASH_ENTER, &found);
+	if (found)
+		MemoryContextSetParent(e->cxt, audit_stale_cxt);
+	MemoryContextSetParent(cxt, CacheMemoryContext);
+	e->relid = RelationGetRelid(rel);
+	e->logged = logged;
+	e->cxt = cxt;
+	e->shape = shape;
+	e->nsp = nspd;
+	e->name = named;
+	/* valid unless something changed while it was built (used once, then) */
+	e->valid = generation == audit_cache_generation;
+	return e;
 }
 
 /* ---------- writing the log ---------- */
@@ -388,28 +559,26 @@ logged_table(Relation rel)
 	return RelationGetRelid(rel);
 }
 
-/* Start a batch: what every row of the statement shares. */
+/* Start a batch: what every row of the statement shares (nsp, name: text). */
 static void
-batch_begin(AuditBatch *b, Oid relid, const char *op)
+batch_begin(AuditBatch *b, Oid relid, Datum nsp, Datum name, const char *op)
 {
 	const char *tenant = sg_tenant();
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
-	char	   *name = get_rel_name(relid);
 
 	b->rel = NULL;
 	memset(b->nulls, 0, sizeof(b->nulls));
 	b->values[B_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	b->values[B_XID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	b->values[B_TABLE_OID] = ObjectIdGetDatum(relid);
-	b->values[B_SCHEMA] = CStringGetTextDatum(nsp ? nsp : "?");
-	b->values[B_TABLE] = CStringGetTextDatum(name ? name : "?");
+	b->values[B_SCHEMA] = nsp;
+	b->values[B_TABLE] = name;
 	b->values[B_OP] = CStringGetTextDatum(op);
 	if (tenant)
 		b->values[B_TENANT] = CStringGetTextDatum(tenant);
 	else
 		b->nulls[B_TENANT] = true;
-	b->values[B_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	b->values[B_SESSION_USER] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	b->values[B_ACTOR] = role_name(&actor_cache, GetUserId());
+	b->values[B_SESSION_USER] = role_name(&session_cache, GetSessionUserId());
 	if (application_name && application_name[0])
 		b->values[B_APPLICATION] = CStringGetTextDatum(application_name);
 	else
@@ -469,8 +638,11 @@ log_marker(Oid relid, const char *op, const char *new_json)
 {
 	AuditBatch	b;
 	StringInfo	row;
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *name = get_rel_name(relid);
 
-	batch_begin(&b, relid, op);
+	batch_begin(&b, relid, CStringGetTextDatum(nsp ? nsp : "?"),
+				CStringGetTextDatum(name ? name : "?"), op);
 	row = batch_row(&b);
 	if (new_json)
 		appendStringInfo(row, "\"n\":%s", new_json);
@@ -491,6 +663,7 @@ audit_statement(TriggerData *td)
 	Tuplestorestate *news = td->tg_newtable;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	const char *op = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" : is_update ? "UPDATE" : "DELETE";
+	AuditCacheEntry *entry;
 	AuditShape *shape;
 	TupleTableSlot *oslot;
 	TupleTableSlot *nslot;
@@ -509,12 +682,13 @@ audit_statement(TriggerData *td)
 				 errhint("Recreate it with SELECT schemaguard.enable_audit('%s');",
 						 RelationGetRelationName(rel))));
 
-	shape = audit_shape(rel, td->tg_trigger);
+	entry = audit_cache_entry(rel, td->tg_trigger);
+	shape = entry->shape;
 	oslot = olds ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
 	nslot = news ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
 	initStringInfo(&oldbuf);
 	initStringInfo(&newbuf);
-	batch_begin(&b, logged_table(rel), op);
+	batch_begin(&b, entry->logged, entry->nsp, entry->name, op);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard audit row",
 								   ALLOCSET_DEFAULT_SIZES);
 	outer = CurrentMemoryContext;

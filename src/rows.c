@@ -181,29 +181,34 @@ sg_rows_put(Relation rel, Datum *values, bool *nulls)
 void
 sg_rows_append(Relation rel, Datum *values, bool *nulls)
 {
+	List	   *indexoids = RelationGetIndexList(rel);
+	int			nindexes = list_length(indexoids);
+	Relation   *indexes = palloc(sizeof(Relation) * Max(nindexes, 1));
+	bool		plain = true;
 	HeapTuple	tup;
-	List	   *indexes = RelationGetIndexList(rel);
+	int			i = 0;
 	ListCell   *lc;
 
-	foreach(lc, indexes)
+	/* each index opened once, under the lock the executor would take */
+	foreach(lc, indexoids)
 	{
-		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-		bool		plain = RelationGetIndexExpressions(index) == NIL &&
-			RelationGetIndexPredicate(index) == NIL;
-
-		index_close(index, RowExclusiveLock);
-		if (!plain)
-		{
-			sg_rows_put(rel, values, nulls);
-			return;
-		}
+		indexes[i] = index_open(lfirst_oid(lc), RowExclusiveLock);
+		plain &= RelationGetIndexExpressions(indexes[i]) == NIL &&
+			RelationGetIndexPredicate(indexes[i]) == NIL;
+		i++;
+	}
+	if (!plain)
+	{
+		for (i = 0; i < nindexes; i++)
+			index_close(indexes[i], RowExclusiveLock);
+		sg_rows_put(rel, values, nulls);
+		return;
 	}
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
-	foreach(lc, indexes)
+	for (i = 0; i < nindexes; i++)
 	{
-		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(index);
+		IndexInfo  *ii = BuildIndexInfo(indexes[i]);
 		Datum		ivalues[INDEX_MAX_KEYS];
 		bool		inulls[INDEX_MAX_KEYS];
 
@@ -214,13 +219,14 @@ sg_rows_append(Relation rel, Datum *values, bool *nulls)
 			ivalues[k] = values[att - 1];
 			inulls[k] = nulls[att - 1];
 		}
-		(void) index_insert(index, ivalues, inulls, &tup->t_self, rel,
+		(void) index_insert(indexes[i], ivalues, inulls, &tup->t_self, rel,
 							ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false, ii);
-		sg_index_insert_cleanup(index, ii);
-		index_close(index, RowExclusiveLock);
+		sg_index_insert_cleanup(indexes[i], ii);
+		index_close(indexes[i], RowExclusiveLock);
 	}
 	heap_freetuple(tup);
-	list_free(indexes);
+	pfree(indexes);
+	list_free(indexoids);
 }
 
 /* Insert one row; later lookups in this transaction see it. */

@@ -103,6 +103,7 @@ _PG_init(void)
 	sg_tenant_init();
 	sg_staged_init();
 	sg_migrations_init();
+	sg_audit_init();
 
 	MarkGUCPrefixReserved("schemaguard");
 

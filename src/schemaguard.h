@@ -538,6 +538,7 @@ extern struct TriggerData *sg_own_trigger_data(FunctionCallInfo fcinfo, const ch
 											   int timing);
 
 /* audit.c */
+extern void sg_audit_init(void);
 extern void sg_audit_partitions(Oid relid);
 
 /* migrations.c */
