@@ -615,8 +615,10 @@ sequence_reserve(Oid seqid, int64 last)
 
 /*
  * The next id of sequence seqid (which steps by step), without touching
- * lastval().  The sequence's own lock is taken before the LWLock, so that
- * setval() under the LWLock never waits for a heavyweight lock.
+ * lastval(), from a block of ids reserved in shared memory.  Only when the
+ * block is used up is the sequence itself locked and advanced; its lock is
+ * taken before the LWLock, so that setval() under the LWLock never waits
+ * for a heavyweight lock.
  */
 int64
 sg_next_id(Oid seqid, int64 step)
@@ -626,6 +628,19 @@ sg_next_id(Oid seqid, int64 step)
 
 	if (id_shared == NULL)
 		return nextval_internal(seqid, false);
+	/* the common case: the block reserved earlier still has ids */
+	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
+	slot = find_slot(seqid);
+	if (slot != NULL && slot->next < slot->limit)
+	{
+		id = slot->next;
+		slot->next += step;
+		LWLockRelease(id_shared->lock);
+		return id;
+	}
+	LWLockRelease(id_shared->lock);
+
+	/* the sequence is read or advanced: lock it as nextval() does */
 	LockRelationOid(seqid, RowExclusiveLock);
 	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
 	slot = find_slot(seqid);
