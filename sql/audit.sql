@@ -187,6 +187,15 @@ INSERT INTO sgc2.kept2 VALUES (7, '7', 7);
 RESET ROLE;
 SELECT op, schema_name, table_name, row_key, old, new, actor FROM schemaguard.audit_log
  WHERE table_oid = 'sgc2.kept2'::regclass ORDER BY id;
+-- a time is written in the session's time zone of the moment
+CREATE TABLE sgc2.times (id int PRIMARY KEY, t timestamptz);
+SELECT schemaguard.enable_audit('sgc2.times');
+SET TimeZone = 'UTC';
+INSERT INTO sgc2.times VALUES (1, '2026-01-01 00:00:00+00'), (2, '2026-01-01 00:00:00+00');
+SET TimeZone = 'Asia/Tokyo';
+INSERT INTO sgc2.times VALUES (3, '2026-01-01 00:00:00+00');
+RESET TimeZone;
+SELECT new FROM schemaguard.audit_log WHERE table_oid = 'sgc2.times'::regclass ORDER BY id;
 -- a partition's rows follow its root's name
 ALTER TABLE events RENAME TO events_renamed;
 INSERT INTO events_2026 VALUES (9, '2026-09-09', 'after the rename');

@@ -41,6 +41,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "parser/parse_func.h"
+#include "pgtime.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "catalog/pg_trigger.h"
@@ -114,6 +115,10 @@ typedef struct AuditCol
 	bool		byval;			/* of the column's own type, for comparing values */
 	int16		len;
 	char	   *key;			/* "name": */
+	/* COL_DATETIME: the last value written, its text, and the time zone it is in */
+	Datum		last_value;
+	pg_tz	   *last_tz;
+	char		last_text[MAXDATELEN + 1];
 	FmgrInfo	fn;				/* output function, or to_json */
 } AuditCol;
 
@@ -188,6 +193,7 @@ init_column(AuditCol *col, Form_pg_attribute att)
 	col->typid = typid;
 	col->byval = att->attbyval;
 	col->len = att->attlen;
+	col->last_tz = NULL;
 	col->kind = kind;
 	initStringInfo(&key);
 	escape_json(&key, NameStr(att->attname));
@@ -260,8 +266,16 @@ append_value(StringInfo buf, AuditCol *col, Datum value)
 			escape_json(buf, TextDatumGetCString(value));
 			return;
 		case COL_DATETIME:
+			/* a statement's rows often share a time (now()): it is printed once */
+			if (col->last_tz != session_timezone || col->last_value != value)
+			{
+				strlcpy(col->last_text, JsonEncodeDateTime(dt, value, col->typid, NULL),
+						sizeof(col->last_text));
+				col->last_value = value;
+				col->last_tz = session_timezone;
+			}
 			appendStringInfoChar(buf, '"');
-			appendStringInfoString(buf, JsonEncodeDateTime(dt, value, col->typid, NULL));
+			appendStringInfoString(buf, col->last_text);
 			appendStringInfoChar(buf, '"');
 			return;
 		case COL_NUMBER:

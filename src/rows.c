@@ -222,7 +222,8 @@ sg_rows_append(Relation rel, Datum *values, bool *nulls)
 		(void) index_insert(indexes[i], ivalues, inulls, &tup->t_self, rel,
 							ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false, ii);
 		sg_index_insert_cleanup(indexes[i], ii);
-		index_close(indexes[i], RowExclusiveLock);
+		/* the lock is kept to the end of the transaction, as the executor keeps it */
+		index_close(indexes[i], NoLock);
 	}
 	heap_freetuple(tup);
 	pfree(indexes);
