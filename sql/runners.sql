@@ -173,6 +173,25 @@ SELECT schemaguard.current_tenant_as(NULL::uuid);
 SELECT schemaguard.set_tenant('x');
 SELECT schemaguard.current_tenant_as(NULL::int);
 ROLLBACK;
+-- what it keeps between calls follows the tenant and the type
+CREATE DOMAIN run.tenant_no AS int CHECK (VALUE > 0);
+BEGIN;
+SELECT schemaguard.set_tenant('x');
+SAVEPOINT s;
+SELECT schemaguard.current_tenant_as(NULL::int);
+ROLLBACK TO s;
+SELECT schemaguard.current_tenant_as(NULL::int);
+ROLLBACK TO s;
+SELECT schemaguard.set_tenant('42');
+SELECT schemaguard.current_tenant_as(NULL::int) AS as_int, schemaguard.current_tenant_as(NULL::run.tenant_no) AS as_domain,
+       schemaguard.current_tenant_as(NULL::bigint) AS as_bigint, schemaguard.current_tenant_as(NULL::int) AS as_int_again;
+SELECT schemaguard.set_tenant('43');
+SELECT schemaguard.current_tenant_as(NULL::int) AS after_a_new_tenant;
+SELECT schemaguard.current_tenant_as(NULL::uuid);
+ROLLBACK;
+BEGIN;
+SELECT schemaguard.current_tenant_as(NULL::int) IS NULL AS unset_again;
+ROLLBACK;
 SELECT schemaguard.current_tenant_as(NULL::text);
 SELECT schemaguard.current_tenant_as(NULL::numeric);
 

@@ -35,6 +35,9 @@
 #include "catalog/pg_type.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
 #include "utils/varlena.h"
 
 #include "schemaguard.h"
@@ -274,14 +277,59 @@ sg_current_tenant(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
 }
 
-/* current_tenant_as()'s input and output functions, per call site. */
-typedef struct TenantAs
+/*
+ * What current_tenant_as() worked out last, per backend: the sample type's
+ * base type, and the value of the tenant it last read.  A policy calls it
+ * once per scan, and for the same tenant across a transaction's statements,
+ * so the common call is one string comparison.  Reset when a type changes.
+ */
+static struct
 {
-	Oid			typid;
-	Oid			ioparam;
-	FmgrInfo	in;
-	FmgrInfo	out;
-} TenantAs;
+	Oid			typid;			/* the sample's type; InvalidOid = nothing cached */
+	Oid			base;
+	bool		have_value;		/* value/isnull are those of tenant text */
+	char		tenant[SG_TENANT_MAXLEN + 1];
+	bool		isnull;			/* not the canonical spelling */
+	Datum		value;			/* by value, or pointing at uuid */
+	pg_uuid_t	uuid;
+} tenant_as;
+
+static void
+tenant_as_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	tenant_as.typid = InvalidOid;
+	tenant_as.have_value = false;
+}
+
+/* The tenant as a value of base (int2, int4, int8, uuid); isnull unless canonical. */
+static Datum
+tenant_as_value(Oid base, const char *tenant, bool *isnull)
+{
+	Datum		value;
+	char	   *canonical;
+
+	switch (base)
+	{
+		case INT2OID:
+			value = DirectFunctionCall1(int2in, CStringGetDatum(tenant));
+			canonical = DatumGetCString(DirectFunctionCall1(int2out, value));
+			break;
+		case INT4OID:
+			value = DirectFunctionCall1(int4in, CStringGetDatum(tenant));
+			canonical = DatumGetCString(DirectFunctionCall1(int4out, value));
+			break;
+		case INT8OID:
+			value = DirectFunctionCall1(int8in, CStringGetDatum(tenant));
+			canonical = DatumGetCString(DirectFunctionCall1(int8out, value));
+			break;
+		default:
+			value = DirectFunctionCall1(uuid_in, CStringGetDatum(tenant));
+			canonical = DatumGetCString(DirectFunctionCall1(uuid_out, value));
+			break;
+	}
+	*isnull = strcmp(canonical, tenant) != 0;
+	return value;
+}
 
 /*
  * current_tenant_as(type_sample anyelement): the tenant as a value of the
@@ -297,16 +345,16 @@ Datum
 sg_current_tenant_as(PG_FUNCTION_ARGS)
 {
 	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	TenantAs   *ta = fcinfo->flinfo->fn_extra;
-	Datum		value;
-	char	   *canonical;
+	static bool registered = false;
 
-	if (ta == NULL || ta->typid != typid)
+	if (!registered)
+	{
+		CacheRegisterSyscacheCallback(TYPEOID, tenant_as_inval, (Datum) 0);
+		registered = true;
+	}
+	if (tenant_as.typid != typid || !OidIsValid(typid))
 	{
 		Oid			base = getBaseType(typid);
-		Oid			infn;
-		Oid			outfn;
-		bool		varlena;
 
 		if (base != INT2OID && base != INT4OID && base != INT8OID && base != UUIDOID)
 			ereport(ERROR,
@@ -314,21 +362,41 @@ sg_current_tenant_as(PG_FUNCTION_ARGS)
 					 errmsg("current_tenant_as() takes a smallint, integer, bigint or uuid sample, not %s",
 							format_type_be(typid)),
 					 errhint("Compare text tenant columns with schemaguard.current_tenant().")));
-		ta = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TenantAs));
-		getTypeInputInfo(base, &infn, &ta->ioparam);
-		getTypeOutputInfo(base, &outfn, &varlena);
-		fmgr_info_cxt(infn, &ta->in, fcinfo->flinfo->fn_mcxt);
-		fmgr_info_cxt(outfn, &ta->out, fcinfo->flinfo->fn_mcxt);
-		ta->typid = typid;
-		fcinfo->flinfo->fn_extra = ta;
+		tenant_as.typid = InvalidOid;
+		tenant_as.have_value = false;
+		tenant_as.base = base;
+		tenant_as.typid = typid;
 	}
 	if (tenant_value == NULL || tenant_value[0] == '\0')
 		PG_RETURN_NULL();
-	value = InputFunctionCall(&ta->in, tenant_value, ta->ioparam, -1);
-	canonical = OutputFunctionCall(&ta->out, value);
-	if (strcmp(canonical, tenant_value) != 0)
+	if (!tenant_as.have_value || strcmp(tenant_as.tenant, tenant_value) != 0)
+	{
+		bool		isnull;
+		Datum		value = tenant_as_value(tenant_as.base, tenant_value, &isnull);
+
+		/* (an error above leaves the cache as it was) */
+		tenant_as.have_value = false;
+		strlcpy(tenant_as.tenant, tenant_value, sizeof(tenant_as.tenant));
+		tenant_as.isnull = isnull;
+		if (tenant_as.base == UUIDOID)
+		{
+			memcpy(&tenant_as.uuid, DatumGetUUIDP(value), sizeof(pg_uuid_t));
+			tenant_as.value = UUIDPGetDatum(&tenant_as.uuid);
+		}
+		else
+			tenant_as.value = value;
+		tenant_as.have_value = true;
+	}
+	if (tenant_as.isnull)
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(value);
+	if (tenant_as.base == UUIDOID)
+	{
+		pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+		memcpy(copy, &tenant_as.uuid, sizeof(pg_uuid_t));
+		PG_RETURN_UUID_P(copy);
+	}
+	PG_RETURN_DATUM(tenant_as.value);
 }
 
 /* require_tenant(): the tenant, or SQLSTATE SG010 when unset. */
