@@ -94,6 +94,13 @@ SELECT count(*) AS logged, count(DISTINCT id) AS distinct_ids,
 SELECT count(*) > 1 AS several_batches, max(nrows) <= 1024 AS batches_bounded
   FROM schemaguard.audit_batch WHERE table_name = 'bulk' AND op = 'INSERT';
 SELECT length(new->>'v') AS wide_value FROM schemaguard.audit_log WHERE table_name = 'bulk' AND op = 'UPDATE';
+-- batches from 512 bytes of JSON on are stored LZ4-compressed, small ones
+-- as they are; a wide value of hex digits comes back whole
+UPDATE bulk SET v = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 400) g) WHERE id = 8;
+SELECT length(new->>'v') AS incompressible_value, new->>'v' = (SELECT v FROM bulk WHERE id = 8) AS same
+  FROM schemaguard.audit_log WHERE table_name = 'bulk' AND op = 'UPDATE' AND row_key->>'id' = '8';
+SELECT op, pg_column_compression(rows) AS compression, count(*) AS batches, sum(nrows) AS rows
+  FROM schemaguard.audit_batch WHERE table_name = 'bulk' GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT op, new->>'v' AS v FROM schemaguard.row_history('bulk', '{"id": 2999}');
 
 -- Rows of a renamed or dropped table stay readable by schema and name.
