@@ -385,11 +385,12 @@ static HTAB *audit_cache = NULL;
 static MemoryContext audit_stale_cxt = NULL;
 static uint64 audit_cache_generation = 0;	/* counts invalidations */
 
-/* The role names batches carry, one cached name per role. */
+/* The role names batches carry: the last role's name, kept until pg_authid changes. */
 typedef struct RoleNameCache
 {
 	Oid			roleid;
-	Datum		name;			/* text, in TopMemoryContext */
+	bool		valid;
+	text	   *name;			/* in TopMemoryContext */
 } RoleNameCache;
 
 static RoleNameCache actor_cache;
@@ -421,7 +422,7 @@ audit_names_inval(Datum arg, int cacheid, uint32 hashvalue)
 static void
 audit_roles_inval(Datum arg, int cacheid, uint32 hashvalue)
 {
-	actor_cache.roleid = session_cache.roleid = InvalidOid;
+	actor_cache.valid = session_cache.valid = false;
 }
 
 /* Transaction end: the memory of entries made stale during it goes. */
@@ -445,22 +446,28 @@ sg_audit_init(void)
 	RegisterXactCallback(audit_xact_callback, NULL);
 }
 
+/*
+ * roleid's name as text, a copy in the current memory context: a statement
+ * that runs while this one's batch is open (under another role) may replace
+ * the cached one.
+ */
 static Datum
 role_name(RoleNameCache *c, Oid roleid)
 {
-	if (c->roleid != roleid || !OidIsValid(roleid))
+	if (!c->valid || c->roleid != roleid)
 	{
 		char	   *name = GetUserNameFromId(roleid, false);
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		text	   *t = MemoryContextAlloc(TopMemoryContext, VARHDRSZ + strlen(name));
 
-		if (OidIsValid(c->roleid))
-			pfree(DatumGetPointer(c->name));
-		c->roleid = InvalidOid;
-		c->name = CStringGetTextDatum(name);
+		SET_VARSIZE(t, VARHDRSZ + strlen(name));
+		memcpy(VARDATA(t), name, strlen(name));
+		if (c->name != NULL)
+			pfree(c->name);
+		c->name = t;
 		c->roleid = roleid;
-		MemoryContextSwitchTo(old);
+		c->valid = true;
 	}
-	return c->name;
+	return PointerGetDatum(DatumGetTextPCopy(PointerGetDatum(c->name)));
 }
 
 static Oid logged_table(Relation rel);
