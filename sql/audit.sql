@@ -203,6 +203,20 @@ SET TimeZone = 'Asia/Tokyo';
 INSERT INTO sgc2.times VALUES (3, '2026-01-01 00:00:00+00');
 RESET TimeZone;
 SELECT new FROM schemaguard.audit_log WHERE table_oid = 'sgc2.times'::regclass ORDER BY id;
+-- a statement that runs inside the trigger (a cast to json in PL/pgSQL)
+-- and changes the table under it: the outer statement keeps what it read
+CREATE TYPE sgc2.mood AS ENUM ('ok', 'sad');
+CREATE TABLE sgc2.nested (id int PRIMARY KEY, m sgc2.mood);
+CREATE FUNCTION sgc2.mood_json(m sgc2.mood) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+	GRANT SELECT ON sgc2.nested TO PUBLIC;	-- a relcache invalidation of the table
+	INSERT INTO sgc2.nested SELECT coalesce(max(id), 0) + 100, NULL FROM sgc2.nested WHERE id < 1000;
+	RETURN to_json(m::text);
+END $$;
+CREATE CAST (sgc2.mood AS json) WITH FUNCTION sgc2.mood_json(sgc2.mood);
+SELECT schemaguard.enable_audit('sgc2.nested');
+INSERT INTO sgc2.nested VALUES (1, 'ok'), (2, 'sad');
+SELECT row_key, new FROM schemaguard.audit_log WHERE table_oid = 'sgc2.nested'::regclass ORDER BY id;
 -- a partition's rows follow its root's name
 ALTER TABLE events RENAME TO events_renamed;
 INSERT INTO events_2026 VALUES (9, '2026-09-09', 'after the rename');

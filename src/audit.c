@@ -364,10 +364,11 @@ append_changes(StringInfo olds, StringInfo news, AuditShape *shape,
  * every statement until the table, its trigger, its partition root or a
  * schema changes.  They are kept per trigger (by OID: the excluded columns
  * are its arguments) in CacheMemoryContext.  The relcache and syscache
- * callbacks only mark entries stale: a stale entry's memory moves to
- * audit_stale_cxt, which is emptied at the end of the transaction, so that a
- * statement still using it (an output function that writes to another
- * audited table) never reads freed memory.
+ * callbacks only mark entries stale; the next statement rebuilds one.  The
+ * old memory is freed then if that statement is the only audit statement
+ * running, else it moves to audit_stale_cxt, emptied at the end of the
+ * transaction, so that a statement still using it (an output function that
+ * writes to another audited table) never reads freed memory.
  */
 typedef struct AuditCacheEntry
 {
@@ -384,6 +385,7 @@ typedef struct AuditCacheEntry
 static HTAB *audit_cache = NULL;
 static MemoryContext audit_stale_cxt = NULL;
 static uint64 audit_cache_generation = 0;	/* counts invalidations */
+static int	audit_depth = 0;	/* audit statements running; reset at transaction end */
 
 /* The role names batches carry: the last role's name, kept until pg_authid changes. */
 typedef struct RoleNameCache
@@ -429,11 +431,14 @@ audit_roles_inval(Datum arg, int cacheid, uint32 hashvalue)
 static void
 audit_xact_callback(XactEvent event, void *arg)
 {
-	if (audit_stale_cxt != NULL &&
-		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		 event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
-		 event == XACT_EVENT_PARALLEL_ABORT))
-		MemoryContextReset(audit_stale_cxt);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		audit_depth = 0;
+		if (audit_stale_cxt != NULL)
+			MemoryContextReset(audit_stale_cxt);
+	}
 }
 
 /* Register the callbacks; called from _PG_init. */
@@ -518,7 +523,13 @@ audit_cache_entry(Relation rel, Trigger *trigger)
 
 	e = hash_search(audit_cache, &trigger->tgoid, HASH_ENTER, &found);
 	if (found)
-		MemoryContextSetParent(e->cxt, audit_stale_cxt);
+	{
+		/* no other statement can hold it when this is the only one running */
+		if (audit_depth <= 1)
+			MemoryContextDelete(e->cxt);
+		else
+			MemoryContextSetParent(e->cxt, audit_stale_cxt);
+	}
 	MemoryContextSetParent(cxt, CacheMemoryContext);
 	e->relid = RelationGetRelid(rel);
 	e->logged = logged;
@@ -726,6 +737,7 @@ audit_statement(TriggerData *td)
 				 errhint("Recreate it with SELECT schemaguard.enable_audit('%s');",
 						 RelationGetRelationName(rel))));
 
+	audit_depth++;			/* not decremented on error: then stale entries wait for transaction end */
 	entry = audit_cache_entry(rel, td->tg_trigger);
 	shape = entry->shape;
 	oslot = olds ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
@@ -790,6 +802,7 @@ audit_statement(TriggerData *td)
 		ExecDropSingleTupleTableSlot(oslot);
 	if (nslot)
 		ExecDropSingleTupleTableSlot(nslot);
+	audit_depth--;
 }
 
 /*
