@@ -462,10 +462,10 @@ role_name(RoleNameCache *c, Oid roleid)
 	if (!c->valid || c->roleid != roleid)
 	{
 		char	   *name = GetUserNameFromId(roleid, false);
-		text	   *t = MemoryContextAlloc(TopMemoryContext, VARHDRSZ + strlen(name));
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		text	   *t = cstring_to_text(name);
 
-		SET_VARSIZE(t, VARHDRSZ + strlen(name));
-		memcpy(VARDATA(t), name, strlen(name));
+		MemoryContextSwitchTo(old);
 		if (c->name != NULL)
 			pfree(c->name);
 		c->name = t;
@@ -477,6 +477,17 @@ role_name(RoleNameCache *c, Oid roleid)
 
 static Oid logged_table(Relation rel);
 
+/* The schema and name of relid, as text ("?" for one dropped meanwhile). */
+static void
+rel_names(Oid relid, Datum *nsp, Datum *name)
+{
+	char	   *n = get_namespace_name(get_rel_namespace(relid));
+	char	   *r = get_rel_name(relid);
+
+	*nsp = CStringGetTextDatum(n ? n : "?");
+	*name = CStringGetTextDatum(r ? r : "?");
+}
+
 /* The cached shape and names of rel's audit trigger, made on first use. */
 static AuditCacheEntry *
 audit_cache_entry(Relation rel, Trigger *trigger)
@@ -487,8 +498,6 @@ audit_cache_entry(Relation rel, Trigger *trigger)
 	MemoryContext old;
 	AuditShape *shape;
 	Oid			logged;
-	char	   *nsp;
-	char	   *name;
 	Datum		nspd;
 	Datum		named;
 	uint64		generation = audit_cache_generation;
@@ -515,10 +524,7 @@ audit_cache_entry(Relation rel, Trigger *trigger)
 	old = MemoryContextSwitchTo(cxt);
 	shape = audit_shape(rel, trigger);
 	logged = logged_table(rel);
-	nsp = get_namespace_name(get_rel_namespace(logged));
-	name = get_rel_name(logged);
-	nspd = CStringGetTextDatum(nsp ? nsp : "?");
-	named = CStringGetTextDatum(name ? name : "?");
+	rel_names(logged, &nspd, &named);
 	MemoryContextSwitchTo(old);
 
 	e = hash_search(audit_cache, &trigger->tgoid, HASH_ENTER, &found);
@@ -693,11 +699,11 @@ log_marker(Oid relid, const char *op, const char *new_json)
 {
 	AuditBatch	b;
 	StringInfo	row;
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
-	char	   *name = get_rel_name(relid);
+	Datum		nsp;
+	Datum		name;
 
-	batch_begin(&b, relid, CStringGetTextDatum(nsp ? nsp : "?"),
-				CStringGetTextDatum(name ? name : "?"), op);
+	rel_names(relid, &nsp, &name);
+	batch_begin(&b, relid, nsp, name, op);
 	row = batch_row(&b);
 	if (new_json)
 		appendStringInfo(row, "\"n\":%s", new_json);

@@ -63,6 +63,8 @@ PG_FUNCTION_INFO_V1(sg_current_tenant);
 PG_FUNCTION_INFO_V1(sg_require_tenant);
 PG_FUNCTION_INFO_V1(sg_current_tenant_as);
 
+static void tenant_as_inval(Datum arg, int cacheid, uint32 hashvalue);
+
 /*
  * Check hook of schemaguard.tenant: only this file (and a parallel worker
  * copying its leader's state) may set it.
@@ -132,6 +134,8 @@ sg_tenant_init(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   check_tenant_columns, assign_tenant_columns, NULL);
+
+	CacheRegisterSyscacheCallback(TYPEOID, tenant_as_inval, (Datum) 0);
 }
 
 /*
@@ -345,13 +349,7 @@ Datum
 sg_current_tenant_as(PG_FUNCTION_ARGS)
 {
 	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	static bool registered = false;
 
-	if (!registered)
-	{
-		CacheRegisterSyscacheCallback(TYPEOID, tenant_as_inval, (Datum) 0);
-		registered = true;
-	}
 	if (tenant_as.typid != typid || !OidIsValid(typid))
 	{
 		Oid			base = getBaseType(typid);
@@ -362,7 +360,6 @@ sg_current_tenant_as(PG_FUNCTION_ARGS)
 					 errmsg("current_tenant_as() takes a smallint, integer, bigint or uuid sample, not %s",
 							format_type_be(typid)),
 					 errhint("Compare text tenant columns with schemaguard.current_tenant().")));
-		tenant_as.typid = InvalidOid;
 		tenant_as.have_value = false;
 		tenant_as.base = base;
 		tenant_as.typid = typid;
