@@ -26,6 +26,11 @@ $node->safe_psql('postgres', q{
 my $bindir = $node->config_data('--bindir');
 my $lint = "$bindir/schemaguard-lint";
 ok(-x $lint, 'schemaguard-lint is installed with the extension');
+{
+	my ($ctl) = do { local (@ARGV, $/) = ("$ENV{SG_SRC}/schemaguard.control"); <> } =~ /default_version = '([^']+)'/;
+	my $v = `$lint --version`;
+	is($v, "schemaguard-lint (schemaguard) $ctl\n", '--version prints the extension version');
+}
 my @conn = ('-h', $node->host, '-p', $node->port, '-d', 'postgres');
 my $dir = tempdir(CLEANUP => 1);
 
@@ -58,7 +63,7 @@ my $ignored = write_file('ignored.sql', "SET lock_timeout = '2s';\n"
 
 my ($rc, $out, $err) = run('', @conn, $clean);
 is($rc, 0, 'a clean file exits 0');
-like($err, qr/0 errors, 0 warnings in 1 file/, 'a summary goes to stderr');
+like($out, qr/\Aschemaguard-lint: 0 errors, 0 warnings in 1 file\n\z/, 'the summary goes to stdout');
 
 ($rc, $out, $err) = run('', @conn, $warn);
 is($rc, 0, 'warnings only exit 0');
@@ -68,6 +73,8 @@ like($out, qr/^\Q$warn\E:2: warning: fk-without-index: /m, 'a warning is printed
 is($rc, 1, 'an error-level finding exits 1');
 like($out, qr/^\Q$bad\E:3: error: set-not-null-without-check: SET NOT NULL on public\.orders\.note/m,
 	'the error names file, line, rule and message');
+like($out, qr/\n  hint: [^\n]*(?:\n    [^\n]*)*\nschemaguard-lint: 1 error, 0 warnings in 2 files\n\z/,
+	'the summary comes last, after the findings, in the same stream');
 like($out, qr/^  hint: Four steps: ALTER TABLE public\.orders ADD CONSTRAINT orders_note_not_null/m,
 	'text output carries the hint');
 
