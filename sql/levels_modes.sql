@@ -115,6 +115,19 @@ CREATE INDEX other_id ON app_t (id);
 DROP INDEX app_t_id;
 RESET ROLE;
 
+-- schemaguard.hint_in_message: for clients that print only the message
+-- (dbmate on lib/pq): the detail and hint follow it, and are still sent
+SET schemaguard.hint_in_message = on;
+CREATE INDEX lm_id ON lm (id);
+-- several rules refusing one statement: one message, then every detail and hint
+ALTER TABLE lm ADD COLUMN c int NOT NULL, ADD CONSTRAINT lm_pos CHECK (id > 0);
+RESET schemaguard.hint_in_message;
+-- any role may set it: it weakens nothing
+SET ROLE regress_sg_other;
+SET schemaguard.hint_in_message = on;
+RESET schemaguard.hint_in_message;
+RESET ROLE;
+
 -- cleanup: never staged (staged-drop is tested in staged_drops.sql)
 BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');

@@ -41,6 +41,14 @@ SELECT count(*) FROM schemaguard.lint($$
 -- migrate:up transaction:false
 CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 $$, true, 'dbmate');
+-- ... which dbmate sends as one multi-statement string (an implicit
+-- transaction): the statement must be alone in it (seen with dbmate 2.36,
+-- test/t/010)
+SELECT statement, rule FROM schemaguard.lint($$
+-- migrate:up transaction:false
+SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+$$, true, 'dbmate') WHERE rule = 'concurrently-in-transaction';
 -- the default runner is single-transaction (a file as one string, as Prisma
 -- and Flyway run it): the setting that protects the most users
 SELECT statement, rule FROM schemaguard.lint($$

@@ -764,13 +764,27 @@ find_allowance(const SgRule *rule)
 	return NULL;
 }
 
+/*
+ * The message a refusal is sent with: itself, or with schemaguard.hint_in_message
+ * its detail and hint after it, for clients that print nothing else.
+ */
+static const char *
+refusal_message(const char *msg, const char *detail, const char *hint)
+{
+	if (!sg_hint_in_message)
+		return msg;
+	return psprintf("%s%s%s%s%s", msg,
+					detail ? "\nDETAIL:  " : "", detail ? detail : "",
+					hint ? "\nHINT:  " : "", hint ? hint : "");
+}
+
 /* Emit one finding at elevel. */
 static void
 emit_finding(int elevel, const SgFinding *f)
 {
 	ereport(elevel,
 			(errcode(elevel >= ERROR ? ERRCODE_SG_BLOCKED : ERRCODE_WARNING),
-			 errmsg_internal("%s", f->message),
+			 errmsg_internal("%s", elevel >= ERROR ? refusal_message(f->message, f->detail, f->hint) : f->message),
 			 f->detail ? errdetail_internal("%s", f->detail) : 0,
 			 f->hint ? errhint("%s", f->hint) : 0));
 }
@@ -815,7 +829,8 @@ emit_refusal(List *errors)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_SG_BLOCKED),
-			 errmsg_internal("%s", msg.data),
+			 errmsg_internal("%s", refusal_message(msg.data, detail.len > 0 ? detail.data : NULL,
+												   hint.len > 0 ? hint.data : NULL)),
 			 detail.len > 0 ? errdetail_internal("%s", detail.data) : 0,
 			 hint.len > 0 ? errhint("%s", hint.data) : 0));
 }

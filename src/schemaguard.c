@@ -32,6 +32,7 @@ int			sg_mode = SG_MODE_ENFORCE;
 int			sg_default_lock_timeout = 0;
 int			sg_small_table_kb = 0;
 bool		sg_honor_ignore_comments = true;
+bool		sg_hint_in_message = false;
 
 /* Was the library loaded by shared_preload_libraries? */
 bool		sg_preloaded = false;
@@ -97,6 +98,17 @@ _PG_init(void)
 							 &sg_honor_ignore_comments,
 							 true,
 							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("schemaguard.hint_in_message",
+							 "Repeats a refusal's detail and hint in its message.",
+							 "For clients that print only the error message (dbmate and other "
+							 "Go programs on lib/pq, for example); they are sent as DETAIL and "
+							 "HINT as well.",
+							 &sg_hint_in_message,
+							 false,
+							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
 

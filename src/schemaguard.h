@@ -350,6 +350,7 @@ extern int	sg_mode;
 extern bool sg_preloaded;
 extern int	sg_default_lock_timeout;
 extern bool sg_honor_ignore_comments;
+extern bool sg_hint_in_message;
 extern char *sg_tenant_columns;
 
 /* engine.c */

@@ -304,8 +304,9 @@ static const SgRunner runners[] = {
 	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)", .resumes = true},
 	{"flyway", SG_RUN_STRING, "Flyway refuses a script that mixes it with transactional statements: put it "
 	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)", .resumes = true},
-	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction: put it alone in a migration of "
-	 "its own that starts with \"-- migrate:up transaction:false\"", .resumes = true},
+	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction, and one marked transaction:false "
+	 "as one multi-statement string: put it alone in a migration of its own that starts with "
+	 "\"-- migrate:up transaction:false\"", .resumes = true},
 	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
 	 "a migration of its own that calls pgm.noTransaction()", .resumes = true},
 	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
@@ -386,7 +387,7 @@ sg_no_xact_hint(const char *command, const char *runner)
 	return psprintf("%s cannot share a transaction with other statements. "
 					"Put it in a migration of its own that runs outside BEGIN ... COMMIT "
 					"(Prisma: a migration file holding only this statement; "
-					"dbmate: \"-- migrate:up transaction:false\"; "
+					"dbmate: alone, under \"-- migrate:up transaction:false\"; "
 					"Flyway: executeInTransaction=false), and keep the rest of the "
 					"migration in a separate, transactional one.",
 					command);

@@ -40,21 +40,38 @@ install_deps() {
 # npm is unavailable (the test that uses it then skips).
 NODE_PG_MIGRATE_VERSION=7.9.1
 PG_NODE_VERSION=8.23.1
+DBMATE_VERSION=2.36.0
 install_runner() {
+	# Under root the servers run as postgres, which cannot always reach the
+	# checkout (under /root, say): the runners then live in a cache that
+	# every user can read.
 	local dir=$SRC/.build/npm-runner
+	[ "$(id -u)" = 0 ] && dir=/var/cache/schemaguard-test/npm-runner
 	SG_RUNNER=
-	if [ ! -x "$dir/node_modules/.bin/node-pg-migrate" ]; then
+	SG_DBMATE=
+	SG_SQITCH=
+	# sqitch from Debian (its pg engine drives psql and DBD::Pg)
+	command -v sqitch >/dev/null && perl -MDBD::Pg -e1 2>/dev/null ||
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-pg-perl >/dev/null 2>&1 || true
+	command -v sqitch >/dev/null && SG_SQITCH=$(command -v sqitch)
+	# node-pg-migrate and dbmate (its npm package ships the Go binary) from npm
+	if [ ! -x "$dir/node_modules/.bin/node-pg-migrate" ] || [ ! -x "$dir/node_modules/.bin/dbmate" ]; then
 		command -v npm >/dev/null ||
 			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 				nodejs npm >/dev/null 2>&1 || true
-		command -v npm >/dev/null || return 0
-		mkdir -p "$dir"
-		(cd "$dir" && npm install --no-audit --no-fund --silent \
-			"node-pg-migrate@$NODE_PG_MIGRATE_VERSION" "pg@$PG_NODE_VERSION" >/dev/null 2>&1) || return 0
+		if command -v npm >/dev/null; then
+			mkdir -p "$dir"
+			(cd "$dir" && npm install --no-audit --no-fund --silent \
+				"node-pg-migrate@$NODE_PG_MIGRATE_VERSION" "pg@$PG_NODE_VERSION" \
+				"dbmate@$DBMATE_VERSION" >/dev/null 2>&1) || true
+		fi
 	fi
-	chmod -R a+rX "$SRC/.build/npm-runner"
-	SG_RUNNER=$dir/node_modules/.bin/node-pg-migrate
-	export SG_RUNNER
+	if [ -d "$dir" ]; then
+		chmod -R a+rX "$dir"
+	fi
+	[ -x "$dir/node_modules/.bin/node-pg-migrate" ] && SG_RUNNER=$dir/node_modules/.bin/node-pg-migrate
+	[ -x "$dir/node_modules/.bin/dbmate" ] && SG_DBMATE=$dir/node_modules/.bin/dbmate
+	export SG_RUNNER SG_DBMATE SG_SQITCH
 }
 
 # Build warning-free (-Werror) and install the extension.
