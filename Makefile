@@ -14,6 +14,13 @@ TESTS = $(sort $(wildcard sql/*.sql))
 REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=. --load-extension=schemaguard
 
+# make installcheck: pg_regress and the isolation tester against a running
+# server (PGHOST, PGPORT) that preloads schemaguard.  make prove_installcheck:
+# the TAP tests (test/t), each on servers of its own made with the installed
+# binaries.  (Not TAP_TESTS = 1, which would run them inside installcheck.)
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+export SG_SRC ?= $(CURDIR)
+
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --load-extension=schemaguard
 
@@ -24,10 +31,16 @@ ifeq ($(SG_WERROR),1)
 PG_CFLAGS += -Werror
 endif
 
-EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results
+EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results tmp_check
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): $(wildcard src/*.h)
+
+.PHONY: prove_installcheck
+prove_installcheck:
+	rm -rf '$(CURDIR)'/tmp_check
+	$(MKDIR_P) '$(CURDIR)'/tmp_check
+	$(prove_installcheck)

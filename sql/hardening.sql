@@ -336,8 +336,8 @@ DROP OPERATOR public.= (varchar, varchar);
 DROP FUNCTION public.sg_h_true(varchar, varchar);
 REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_h_app;
 DROP ROLE sg_h_app, sg_h_other, sg_h_long_role_name;
-DELETE FROM schemaguard.audit_batch WHERE schema_name = 'h';
-VACUUM schemaguard.audit_batch;
+-- the log as a fresh database has it (index_rules.sql counts populated tables)
+TRUNCATE schemaguard.audit_batch;
 RESET schemaguard.mode;
 RESET search_path;
 RESET schemaguard.small_table_size;

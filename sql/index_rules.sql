@@ -96,7 +96,29 @@ REINDEX INDEX big_pkey;
 REINDEX TABLE big;
 REINDEX (VERBOSE) TABLE public.big;
 REINDEX SCHEMA public;
-REINDEX DATABASE contrib_regression;
+-- REINDEX DATABASE judges every table of the database, schemaguard's own
+-- DDL log included: in a database of its own, so that its sizes do not
+-- depend on what the suites before this one logged
+SET schemaguard.mode = off;
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS sg_reindex_db;
+RESET client_min_messages;
+CREATE DATABASE sg_reindex_db;
+\c sg_reindex_db
+SET client_min_messages = warning;
+CREATE EXTENSION schemaguard;
+RESET client_min_messages;
+SET lock_timeout = '5s';
+BEGIN;
+CREATE TABLE big (id int PRIMARY KEY);
+INSERT INTO big SELECT generate_series(1, 20000);
+COMMIT;
+REINDEX DATABASE sg_reindex_db;
+\c contrib_regression
+SET lock_timeout = '5s';
+SET schemaguard.mode = off;	-- ban-drop-database
+DROP DATABASE sg_reindex_db;
+RESET schemaguard.mode;
 REINDEX TABLE CONCURRENTLY big;
 REINDEX INDEX CONCURRENTLY big_pkey;
 REINDEX TABLE empty_t;

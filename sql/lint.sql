@@ -1,71 +1,10 @@
 -- lint(): the same rule engine over a script, without running it.
--- This file also creates the fixture and the live-versus-lint helper that
--- the rules_*.sql files use (pg_regress runs the files in this order).
+-- The fixture and the live-versus-lint helper sg_case() are in
+-- sql/fixtures/rules.sql, shared with the rules_*.sql files.
 SET lock_timeout = '5s';
-SET client_min_messages = warning;
-
-CREATE TABLE users (id bigint PRIMARY KEY, email text);
-INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 2000) g;
-CREATE TABLE pop (id bigint PRIMARY KEY, user_id bigint, note varchar(20),
-                  amount numeric(10,2), at timestamptz, big bigint);
-INSERT INTO pop SELECT g, g, 'n' || g, g, '2026-01-01', g FROM generate_series(1, 2000) g;
-CREATE TABLE emp (LIKE pop INCLUDING ALL);
-ANALYZE users, pop, emp;
-RESET client_min_messages;
-
--- The fixture lives until rules_rewrite.sql, whose cases drop populated
--- tables and columns that were never staged: staged-drop (tested in
--- staged_drops.sql) is off until then.
-SELECT schemaguard.set_rule_level('staged-drop', 'off');
-
--- sg_case(label, setup, stmt): run setup and stmt live in a subtransaction
--- that is always rolled back, and lint the same script with the real state.
--- live: the rules of the refusal (it names every rule the statement
--- breaks), 'none', or 'core <SQLSTATE>' when core itself refused it.  lint:
--- every error-level rule lint() reports, in order.  agree: the same rules
--- (a core refusal counts as none).  lint cannot see the lock queue, so its
--- require-lock-timeout counts only where live reports it too: live, the
--- lock is free here (test/isolation/specs/lock_queue.spec holds it).
-CREATE FUNCTION sg_case(label text, setup text, stmt text,
-                        OUT "case" text, OUT live text, OUT lint text, OUT agree boolean)
-LANGUAGE plpgsql AS $f$
-DECLARE
-	msg text;
-BEGIN
-	"case" := label;
-	SELECT string_agg(l.rule, ', ' ORDER BY l.n)
-	  INTO lint
-	  FROM schemaguard.lint('BEGIN; ' || coalesce(setup || '; ', '') || stmt || '; COMMIT;', false)
-	       WITH ORDINALITY AS l(statement, line, rule, level, message, hint, detail, n)
-	 WHERE l.level = 'error';
-	lint := coalesce(lint, 'none');
-	BEGIN
-		IF setup IS NOT NULL THEN
-			EXECUTE setup;
-		END IF;
-		EXECUTE stmt;
-		live := 'none';
-		RAISE EXCEPTION USING ERRCODE = 'SGX00', MESSAGE = 'roll back';
-	EXCEPTION
-		WHEN SQLSTATE 'SGX00' THEN NULL;
-		WHEN SQLSTATE 'SG001' THEN
-			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-			live := substring(msg FROM 'rule ([a-z-]+)');
-			IF msg ~ 'and [0-9]+ more rules?:' THEN
-				live := live || ', ' || substring(msg FROM 'more rules?: (.*)$');
-			END IF;
-		WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS msg = RETURNED_SQLSTATE;
-			live := 'core ' || msg;
-	END;
-	agree := (SELECT coalesce(array_agg(x ORDER BY x), '{}')
-	            FROM unnest(string_to_array(live, ', ')) x
-	           WHERE x <> 'none' AND x NOT LIKE 'core %')
-	       = (SELECT coalesce(array_agg(x ORDER BY x), '{}')
-	            FROM unnest(string_to_array(lint, ', ')) x
-	           WHERE x <> 'none' AND (x <> 'require-lock-timeout' OR live LIKE '%require-lock-timeout%'));
-END
-$f$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
 
 -- one row per finding: statement, 1-based line, rule, level, message, hint
 SELECT statement, line, rule, level, message, hint

@@ -2,6 +2,9 @@
 -- with its hint), and stays silent on the safe form, a new table and an
 -- empty table; sg_case() (lint.sql) runs every case live and through lint().
 SET lock_timeout = '5s';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
 \set new_table 'CREATE TABLE fresh (LIKE pop INCLUDING ALL); INSERT INTO fresh SELECT * FROM pop'
 
 -- constraint-missing-not-valid

@@ -1,6 +1,9 @@
 -- Destruction (see rules_constraint.sql for the pattern).  ban-drop-database
 -- is shown in transparency.sql (DROP DATABASE cannot run in a function).
 SET lock_timeout = '5s';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
 SELECT rule, message FROM schemaguard.lint('DROP DATABASE production');
 
 -- ban-truncate-cascade

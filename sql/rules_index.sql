@@ -1,5 +1,8 @@
 -- The index family (shown live in index_rules.sql), live and through lint().
 SET lock_timeout = '5s';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
 \set new_table 'CREATE TABLE fresh (LIKE pop INCLUDING ALL); INSERT INTO fresh SELECT * FROM pop'
 SELECT c.* FROM (VALUES
 	('create index on populated', NULL, 'CREATE INDEX pop_note_idx ON pop (note)'),

@@ -1,5 +1,8 @@
 -- Rewrites and locks (see rules_constraint.sql for the pattern).
 SET lock_timeout = '5s';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
 \set new_table 'CREATE TABLE fresh (LIKE pop INCLUDING ALL); INSERT INTO fresh SELECT * FROM pop'
 
 -- table-rewrite

@@ -3,6 +3,10 @@
 -- tracking, and rule staged-drop.
 --
 SET lock_timeout = '5s';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/sql/fixtures/rules.sql'
+\i :fixture
+SELECT schemaguard.set_rule_level('staged-drop', 'default');
 SET DateStyle = ISO;
 
 -- Refusals, with their timestamps and small durations masked.

@@ -27,7 +27,7 @@ my $bindir = $node->config_data('--bindir');
 my $lint = "$bindir/schemaguard-lint";
 ok(-x $lint, 'schemaguard-lint is installed with the extension');
 {
-	my ($ctl) = do { local (@ARGV, $/) = ("$ENV{SG_SRC}/schemaguard.control"); <> } =~ /default_version = '([^']+)'/;
+	my ($ctl) = do { local (@ARGV, $/) = (($ENV{SG_SRC} // ".") . "/schemaguard.control"); <> } =~ /default_version = '([^']+)'/;
 	my $v = `$lint --version`;
 	is($v, "schemaguard-lint (schemaguard) $ctl\n", '--version prints the extension version');
 }
