@@ -494,7 +494,7 @@ sg_lock_for_own_ddl(List *relids, LOCKMODE mode, const char *function)
  * not transactional, and setval() leaves lastval() alone), so after a
  * restart ids continue above every block ever handed out.  Without the
  * shared memory (library not preloaded) nextval() is used, and lastval()
- * can show our ids: the README says so.
+ * can show our ids: docs/rules.md says so.
  */
 #define SG_ID_SLOTS		128
 #define SG_ID_BLOCK		1000

@@ -34,7 +34,7 @@
 
 /*
  * SQLSTATEs.  Class SG is ours (classes I-Z are implementation-defined).
- * They are documented in the README; never renumber one.
+ * They are documented in docs/reference.md; never renumber one.
  */
 #define ERRCODE_SG_BLOCKED			MAKE_SQLSTATE('S','G','0','0','1')
 #define ERRCODE_SG_TENANT_NOT_SET	MAKE_SQLSTATE('S','G','0','1','0')
