@@ -19,6 +19,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=schemaguard
 # the TAP tests (test/t), each on servers of its own made with the installed
 # binaries.  (Not TAP_TESTS = 1, which would run them inside installcheck.)
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+PROVE_FLAGS += -I test/lib
 export SG_SRC ?= $(CURDIR)
 
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))

@@ -71,3 +71,26 @@ BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE tr;
 COMMIT;
+
+-- Our own reads take no predicate lock in a SERIALIZABLE transaction: the
+-- staged-drop cache a new backend loads for its first query (core's tidscan
+-- test once saw the extra SIReadLock on drop_stages) ...
+CREATE TABLE ser_t (id int);
+INSERT INTO ser_t VALUES (1);
+\c
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT * FROM ser_t WHERE ctid = '(0,1)';
+SELECT locktype, relation::regclass FROM pg_locks
+ WHERE pid = pg_backend_pid() AND mode = 'SIReadLock' ORDER BY 1, 2;
+ROLLBACK;
+-- ... and the emptiness test of a DDL statement's table (its pages hold
+-- only dead rows, so the guard reads it)
+INSERT INTO ser_t VALUES (2);
+DELETE FROM ser_t;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL lock_timeout = '5s';
+CREATE INDEX ser_t_id ON ser_t (id);
+SELECT locktype, relation::regclass FROM pg_locks
+ WHERE pid = pg_backend_pid() AND mode = 'SIReadLock' ORDER BY 1, 2;
+ROLLBACK;
+DROP TABLE ser_t;

@@ -18,6 +18,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
@@ -38,6 +41,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "compat.h"
 #include "schemaguard.h"
@@ -381,11 +385,20 @@ sg_extension_installed(void)
 	return OidIsValid(relid);
 }
 
-/* Read schemaguard.rule_levels into the cache. */
+/*
+ * Read schemaguard.rule_levels into the cache: a heap scan with SnapshotSelf
+ * (every committed row, and our own), as a catalog read.  Not SPI: a query
+ * under the transaction's snapshot would take a predicate lock on
+ * rule_levels in a SERIALIZABLE transaction, which the user's DDL never
+ * asked for.
+ */
 static void
 load_levels(void)
 {
-	int			spi_level;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
 	for (int i = 0; i < sg_nrules; i++)
 		levels[i] = sg_rules[i].default_level;
 
@@ -395,23 +408,22 @@ load_levels(void)
 		return;
 	}
 
-	spi_level = sg_spi_connect();
-	/* read_only = false: take a snapshot even where the caller has none */
-	if (SPI_execute("SELECT rule, level FROM schemaguard.rule_levels",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read schemaguard.rule_levels");
-	for (uint64 r = 0; r < SPI_processed; r++)
+	rel = table_open(levels_relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		char	   *id = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		char	   *lv = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
-		const SgRule *rule = id ? sg_rule_by_id(id) : NULL;
-		int			level = lv ? level_from_name(lv) : -1;
+		bool		isnull[2];
+		Datum		id = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+		Datum		lv = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+		const SgRule *rule = isnull[0] ? NULL : sg_rule_by_id(TextDatumGetCString(id));
+		int			level = isnull[1] ? -1 : level_from_name(TextDatumGetCString(lv));
 
 		/* Rows for rules of a newer version are ignored, not fatal. */
 		if (rule && level >= 0)
 			levels[rule - sg_rules] = (SgLevel) level;
 	}
-	sg_spi_finish(spi_level);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	levels_valid = true;
 }
 

@@ -88,7 +88,7 @@ bool
 sg_rel_is_empty(Relation rel)
 {
 	BlockNumber nblocks;
-	Snapshot	snap;
+	SnapshotData dirty;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 	bool		found;
@@ -101,13 +101,18 @@ sg_rel_is_empty(Relation rel)
 	if (nblocks > SG_EMPTY_SCAN_BLOCKS)
 		return false;
 
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snap, 0, NULL);
+	/*
+	 * A dirty snapshot: rows of transactions still in progress count as
+	 * rows (the conservative answer), and, not being an MVCC snapshot, it
+	 * takes no predicate lock on the user's table in a SERIALIZABLE
+	 * transaction.
+	 */
+	InitDirtySnapshot(dirty);
+	scan = table_beginscan(rel, &dirty, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
-	UnregisterSnapshot(snap);
 	return !found;
 }
 

@@ -54,6 +54,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -285,12 +286,16 @@ namespace_inval(Datum arg, int cacheid, uint32 hashvalue)
  * Read drop_stages into the cache array; returns the number of rows.  A
  * plain heap scan, not SPI: it runs for the first query of a backend, as
  * whatever role runs it, and must need no privilege and no executor.
+ * SnapshotSelf (every committed row, and our own), as a catalog read: an MVCC
+ * snapshot would take a predicate lock on drop_stages in a SERIALIZABLE
+ * transaction, which the user's query never asked for (core's tidscan test
+ * saw the extra SIReadLock).
  */
 static int
 read_stages(void)
 {
 	Relation	rel = table_open(stages_relid, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
 	HeapTuple	tup;
 	List	   *rows = NIL;
 	int			n = 0;

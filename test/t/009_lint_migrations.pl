@@ -5,13 +5,13 @@
 # sarif, github and gitlab formats, errors, and nothing left behind.
 use strict;
 use warnings;
-use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SgTest qw(put);
 
 # A server only to find the installed binaries and make a dump.
 my $node = PostgreSQL::Test::Cluster->new('migr');
@@ -27,15 +27,6 @@ my $tmp = "$root/tmp";
 mkdir $tmp;
 $ENV{TMPDIR} = $tmp;	# where the throwaway servers live: checked empty at the end
 
-sub put
-{
-	my ($path, $text) = @_;
-	make_path(($path =~ m{^(.*)/[^/]+$})[0]);
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return $path;
-}
 
 sub run
 {
@@ -157,8 +148,19 @@ like($out, qr/^\Q$inv\E:2: error: staged-drop: /m,
 
 # --- formats -------------------------------------------------------------------
 my $corpus = $ENV{SG_SRC} && -d "$ENV{SG_SRC}/corpus" ? "$ENV{SG_SRC}/corpus" : undef;
-print "# part skipped: TAP 009 on the practice corpus (../shared/corpus is not beside the checkout)\n"
+# (diag: PostgreSQL::Test::Utils sends plain prints to the test's log)
+diag('part skipped: TAP 009 on the practice corpus (../shared/corpus is not beside the checkout)')
   unless $corpus;
+if ($corpus)
+{
+	my @files = sort glob("$corpus/*.sql");
+	my $t1 = time;
+	my ($crc, $cout) = run(@pg, '--migrations', $corpus, '--changed', $files[-1]);
+	diag(sprintf('the corpus: %d files replayed, the last linted, in %.1f s', @files - 1, time - $t1));
+	is($crc, 1, 'the practice corpus: its last migration would be refused');
+	like($cout, qr/^\Q$files[-1]\E:2: error: require-lock-timeout: ACCESS EXCLUSIVE lock on public\."PublishedDocs" without lock_timeout/m,
+		'for taking ACCESS EXCLUSIVE on "PublishedDocs" without lock_timeout');
+}
 my $hist = $corpus // $plain;
 my ($rc_t, $out_t) = run(@pg, '--migrations', $hist);
 my $count = () = $out_t =~ /^\S+:\d+: (?:error|warning): /mg;

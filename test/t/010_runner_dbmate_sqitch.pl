@@ -6,10 +6,10 @@
 # runner's output carries schemaguard's message and hint intact.
 use strict;
 use warnings;
-use File::Path qw(make_path);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use SgTest qw(put);
 
 my ($dbmate, $sqitch) = ($ENV{SG_DBMATE} // '', $ENV{SG_SQITCH} // '');
 plan skip_all => ($ENV{PG_MAJOR} // '15') ne '15'
@@ -25,14 +25,6 @@ $node->safe_psql('postgres', 'CREATE EXTENSION schemaguard');
 my $user = (getpwuid($<))[0];
 my $base = $node->basedir;
 
-sub put
-{
-	my ($path, $text) = @_;
-	make_path(($path =~ m{^(.*)/[^/]+$})[0]);
-	open(my $fh, '>', $path) or die "$path: $!";
-	print $fh $text;
-	close $fh;
-}
 
 sub history
 {
