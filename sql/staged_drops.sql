@@ -24,6 +24,22 @@ EXCEPTION WHEN others THEN
 		'\m\d+ seconds?', 'N seconds', 'g');
 END $$;
 
+-- The timestamps a refusal's detail names, each as the distance from the
+-- first one (every timestamp its own, not one repeated).
+CREATE FUNCTION try_times(sql text) RETURNS interval[] LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	t timestamptz[];
+BEGIN
+	EXECUTE sql;
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	SELECT array_agg(m[1]::timestamptz ORDER BY n) INTO t
+	  FROM regexp_matches(d, '(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?[+-]\d\d)', 'g') WITH ORDINALITY AS r(m, n);
+	RETURN (SELECT array_agg(x - t[1] ORDER BY i) FROM unnest(t) WITH ORDINALITY AS u(x, i));
+END $$;
+
 -- What the view shows, without the moving parts.
 CREATE VIEW staged AS
 SELECT object, column_name, staged_by, reason, use_count, last_used_by, state,
@@ -64,6 +80,8 @@ SELECT count(*) AS rows_left FROM schemaguard.drop_stages WHERE relid::text = 'm
 -- drop_delay: waiting, then droppable.
 SET schemaguard.drop_delay = '1 hour';
 SELECT try('ALTER TABLE members DROP COLUMN legacy');
+-- tracked since T, droppable at T + 1 hour
+SELECT try_times('ALTER TABLE members DROP COLUMN legacy');
 SELECT object, column_name, state FROM schemaguard.staged_drops ORDER BY object::text, column_name;
 
 -- A staged column that is still read: refused, naming the reader.
@@ -74,6 +92,9 @@ SELECT legacy FROM members WHERE id = 1;
 RESET ROLE;
 RESET application_name;
 SELECT try('ALTER TABLE members DROP COLUMN legacy');
+-- used since T, last used at U, droppable at U + 1 hour
+SELECT t[3] - t[2] AS wait_after_last_use, t[2] > t[1] AS used_after_tracking
+  FROM try_times('ALTER TABLE members DROP COLUMN legacy') t;
 SELECT object, column_name, use_count, last_used_by, state FROM schemaguard.staged_drops
 ORDER BY object::text, column_name;
 -- SELECT * reaches it too, and a write is reported as a write.
@@ -188,4 +209,5 @@ SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE members;
 COMMIT;
 DROP FUNCTION try(text);
+DROP FUNCTION try_times(text);
 DROP ROLE sg_app;

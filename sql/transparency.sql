@@ -93,4 +93,20 @@ CREATE INDEX ser_t_id ON ser_t (id);
 SELECT locktype, relation::regclass FROM pg_locks
  WHERE pid = pg_backend_pid() AND mode = 'SIReadLock' ORDER BY 1, 2;
 ROLLBACK;
+-- ... and the staging row a DROP COLUMN of a staged column is judged by
+ALTER TABLE ser_t ADD COLUMN old int;
+INSERT INTO ser_t VALUES (3, 3);
+SELECT schemaguard.stage_drop('ser_t', 'old', 'transparency test');
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SET LOCAL lock_timeout = '5s';
+SET LOCAL schemaguard.drop_delay = '1h';	-- refused: only the read happens
+SAVEPOINT s;
+\set VERBOSITY sqlstate
+ALTER TABLE ser_t DROP COLUMN old;
+\set VERBOSITY default
+ROLLBACK TO s;
+SELECT locktype, relation::regclass FROM pg_locks
+ WHERE pid = pg_backend_pid() AND mode = 'SIReadLock' ORDER BY 1, 2;
+ROLLBACK;
+SELECT schemaguard.unstage_drop('ser_t', 'old');
 DROP TABLE ser_t;

@@ -696,7 +696,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 							   DatumGetInt32(row.values[H_HOLDER_PID]),
 							   row_text(&row, H_APPLIED_BY),
 							   row.nulls[H_APPLICATION_NAME] ? "" : row_text(&row, H_APPLICATION_NAME),
-							   timestamptz_to_str(DatumGetTimestampTz(row.values[H_STARTED_AT]))),
+							   sg_timestamp_text(DatumGetTimestampTz(row.values[H_STARTED_AT]))),
 					 errhint("Wait for it, or raise schemaguard.migration_lock_timeout.")));
 		table_close(rel, NoLock);
 		if (!held)
@@ -723,7 +723,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_SG_MIGRATION_APPLIED),
 						 errmsg("migration %s is already applied", version),
 						 errdetail("Applied at %s by %s.",
-								   timestamptz_to_str(DatumGetTimestampTz(row.values[H_FINISHED_AT])),
+								   sg_timestamp_text(DatumGetTimestampTz(row.values[H_FINISHED_AT])),
 								   row_text(&row, H_APPLIED_BY))));
 			ereport(ERROR,
 					(errcode(ERRCODE_SG_MIGRATION_CHECKSUM),

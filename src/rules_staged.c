@@ -191,13 +191,13 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 								"use was at %s. It may be dropped after %s without use, at %s at the "
 								"earliest.", object, sg_span_phrase(now - sf.staged_at),
 								(long long) sf.use_count, sf.use_count == 1 ? "" : "s",
-								timestamptz_to_str(sf.tracking_since),
-								timestamptz_to_str(sf.last_used), delay,
-								timestamptz_to_str(sf.droppable_at)),
+								sg_timestamp_text(sf.tracking_since),
+								sg_timestamp_text(sf.last_used), delay,
+								sg_timestamp_text(sf.droppable_at)),
 					   psprintf("Find the code that still uses it (the server log has a line "
 								"\"schemaguard: staged ... is still used\" for each backend that used it), "
 								"change and deploy it, then drop it after %s.",
-								timestamptz_to_str(sf.droppable_at)));
+								sg_timestamp_text(sf.droppable_at)));
 		return;
 	}
 	if (sf.state == SG_STAGED_WAITING)
@@ -209,11 +209,11 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 								sg_span_phrase(now - sf.staged_at), rule->id),
 					   psprintf("schemaguard.drop_delay is %s, and use of %s has been tracked since %s%s: "
 								"it becomes droppable at %s if nothing uses it until then.",
-								delay, object, timestamptz_to_str(sf.tracking_since),
+								delay, object, sg_timestamp_text(sf.tracking_since),
 								sf.tracking_since > sf.staged_at ? " (the server restarted after it was staged)" : "",
-								timestamptz_to_str(sf.droppable_at)),
+								sg_timestamp_text(sf.droppable_at)),
 					   psprintf("Drop it in a migration after %s; SELECT * FROM schemaguard.staged_drops; "
-								"shows its state.", timestamptz_to_str(sf.droppable_at)));
+								"shows its state.", sg_timestamp_text(sf.droppable_at)));
 	}
 }
 

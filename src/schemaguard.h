@@ -502,6 +502,7 @@ extern bool sg_relation_staged(Oid relid);
 extern void sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf);
 extern void sg_staged_after_statement(Node *parsetree);
 extern char *sg_span_phrase(int64 usecs);
+extern char *sg_timestamp_text(TimestampTz t);
 extern const char *sg_staged_state_name(SgStagedState state);
 
 /* rows.c: direct row access to schemaguard's history tables */

@@ -459,6 +459,17 @@ sg_span_phrase(int64 usecs)
 	return psprintf("%lld days", (long long) (s / 86400));
 }
 
+/*
+ * A timestamp for messages, in a string of its own: core's
+ * timestamptz_to_str() returns a static buffer, so two of its results in one
+ * psprintf() both showed the last one.
+ */
+char *
+sg_timestamp_text(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
 /* Fill in tracking, droppable_at and state from the row and the counters. */
 static void
 judge(SgStagedFacts *sf)
@@ -506,37 +517,39 @@ read_usage(Oid relid, int attnum, SgStagedFacts *sf)
 	LWLockRelease(sg_shared->lock);
 }
 
-/* What the catalog and the counters say about a staged relation or column. */
+/*
+ * What the catalog and the counters say about a staged relation or column.
+ * The staging row is read as read_stages() reads it (a heap scan with
+ * SnapshotSelf, no predicate lock); its xmin tells whether this transaction
+ * staged it.
+ */
 void
 sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 {
-	int			spi_level;
-	Oid			argtypes[2] = {OIDOID, INT2OID};
-	Datum		values[2];
 	int			attnum = column ? get_attnum(relid, column) : 0;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
 
 	memset(sf, 0, sizeof(SgStagedFacts));
-	if (attnum < 0 || !sg_relation_staged(relid))
+	if (attnum < 0 || !sg_relation_staged(relid) || !OidIsValid(stages_relid))
 		return;
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = Int16GetDatum(attnum);
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args("SELECT staged_at, xmin::text::bigint FROM schemaguard.drop_stages "
-							  "WHERE relid = $1 AND attnum = $2",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read schemaguard.drop_stages");
-	if (SPI_processed == 1)
+	rel = table_open(stages_relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
 
+		if (DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull)) != relid ||
+			DatumGetInt16(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull)) != attnum)
+			continue;
 		sf->staged = true;
-		sf->staged_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-		sf->this_xact = TransactionIdIsCurrentTransactionId(
-			(TransactionId) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-														SPI_tuptable->tupdesc, 2, &isnull)));
+		sf->staged_at = DatumGetTimestampTz(heap_getattr(tup, 4, RelationGetDescr(rel), &isnull));
+		sf->this_xact = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+		break;
 	}
-	sg_spi_finish(spi_level);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	if (!sf->staged)
 		return;
 	read_usage(relid, attnum, sf);
