@@ -89,6 +89,12 @@ COMMIT;
 }), "\n1:acme,3:acme", 'the tenant sees its rows only, and new rows get its tenant_id');
 is($node->safe_psql('postgres', 'SET ROLE app; SELECT count(*) FROM notes'), '0', 'with no tenant set: none');
 
+# the versions the docs show are the current one
+my ($ctl) = do { local (@ARGV, $/) = ("$src/schemaguard.control"); <> } =~ /default_version = '([^']+)'/;
+my $ref = do { local (@ARGV, $/) = ("$src/docs/reference.md"); <> } // '';
+like($ref, qr/\| enforce \| \Q$ctl\E +\| \Q$ctl\E\n/, "docs/reference.md shows status() at $ctl");
+like($readme, qr/_\Q$ctl\E-1_amd64\.deb/, "the README installs the $ctl package");
+
 # docs/rules.md anchors, for SARIF's helpUri
 my $rules = do { local (@ARGV, $/) = ("$src/docs/rules.md"); <> } // '';
 my %anchor = map { $_ => 1 } $rules =~ /<a id="([a-z-]+)"><\/a>/g;
