@@ -99,6 +99,8 @@ typedef struct StagedKey
 {
 	Oid			relid;
 	int32		attnum;
+	TimestampTz staged_at;
+	TransactionId xmin;			/* of the staging row: staged in this xact? */
 	bool		logged;			/* this backend has logged a use */
 } StagedKey;
 
@@ -308,6 +310,8 @@ read_stages(void)
 
 		sk->relid = DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
 		sk->attnum = DatumGetInt16(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull));
+		sk->staged_at = DatumGetTimestampTz(heap_getattr(tup, 4, RelationGetDescr(rel), &isnull));
+		sk->xmin = HeapTupleHeaderGetXmin(tup->t_data);
 		rows = lappend(rows, sk);
 	}
 	systable_endscan(scan);
@@ -518,38 +522,27 @@ read_usage(Oid relid, int attnum, SgStagedFacts *sf)
 }
 
 /*
- * What the catalog and the counters say about a staged relation or column.
- * The staging row is read as read_stages() reads it (a heap scan with
- * SnapshotSelf, no predicate lock); its xmin tells whether this transaction
- * staged it.
+ * What the catalog and the counters say about a staged relation or column:
+ * its staging row as the cache holds it (read_stages(); any change to
+ * drop_stages invalidates the cache), and its use counters.
  */
 void
 sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 {
 	int			attnum = column ? get_attnum(relid, column) : 0;
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
 
 	memset(sf, 0, sizeof(SgStagedFacts));
-	if (attnum < 0 || !sg_relation_staged(relid) || !OidIsValid(stages_relid))
+	if (attnum < 0 || !sg_relation_staged(relid))
 		return;
-	rel = table_open(stages_relid, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	for (int i = 0; i < nstaged; i++)
 	{
-		bool		isnull;
-
-		if (DatumGetObjectId(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull)) != relid ||
-			DatumGetInt16(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull)) != attnum)
+		if (staged[i].relid != relid || staged[i].attnum != attnum)
 			continue;
 		sf->staged = true;
-		sf->staged_at = DatumGetTimestampTz(heap_getattr(tup, 4, RelationGetDescr(rel), &isnull));
-		sf->this_xact = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+		sf->staged_at = staged[i].staged_at;
+		sf->this_xact = TransactionIdIsCurrentTransactionId(staged[i].xmin);
 		break;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	if (!sf->staged)
 		return;
 	read_usage(relid, attnum, sf);
