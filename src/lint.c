@@ -1593,15 +1593,7 @@ sg_lint(PG_FUNCTION_ARGS)
 		stmts = end > 0 ? parse_script(pnstrdup(sql, end), &edata2) : NIL;
 	}
 
-	/*
-	 * dbmate sends a migration marked transaction:false as one
-	 * multi-statement string (one Exec through lib/pq): an implicit
-	 * transaction when it holds more than one statement, as Prisma's files.
-	 */
-	if (strcmp(runner, "dbmate") == 0 && strstr(sql, "migrate:up transaction:false") != NULL)
-		ls.single = sg_runner_single("single-transaction", list_length(stmts));
-	else
-		ls.single = sg_runner_single(runner, list_length(stmts));
+	ls.single = sg_runner_single(runner, list_length(stmts), sql);
 	if (ls.single)
 		begin_implicit(&ls);
 

@@ -126,7 +126,7 @@ sg_check_no_xact_in_block(const SgStatement *st, const SgRule *rule, List **find
 							"inside a transaction block\"), so the migration fails when it gets here%s",
 							command, command,
 							st->facts->runner == NULL ? "." :
-							sg_runner_single(st->facts->runner, -1) ?
+							sg_runner_single(st->facts->runner, -1, NULL) ?
 							psprintf(": runner %s runs the whole file in one transaction.", st->facts->runner) :
 							": it is between BEGIN and COMMIT."),
 				   pstrdup(sg_no_xact_hint(command, st->facts->runner)));

@@ -415,7 +415,7 @@ extern char *sg_rangevar_name(const RangeVar *rv);
 extern const char *sg_no_xact_hint(const char *command, const char *runner);
 extern bool sg_runner_known(const char *name);
 extern const char *sg_runner_names(void);
-extern bool sg_runner_single(const char *name, int nstmts);
+extern bool sg_runner_single(const char *name, int nstmts, const char *sql);
 extern bool sg_runner_resumes(const char *name);
 extern char *sg_statement_trimmed(const char *sql);
 extern char *sg_clause_text(const char *sql, int location);

@@ -296,6 +296,13 @@ typedef struct SgRunner
 	 * time.
 	 */
 	bool		resumes;
+	/*
+	 * A marker in the file with which a wrapping runner sends the file as one
+	 * multi-statement string instead: dbmate's "transaction:false" is one
+	 * Exec through lib/pq, an implicit transaction for more than one
+	 * statement (seen with dbmate 2.36, test/t/010).
+	 */
+	const char *as_string;
 } SgRunner;
 
 static const SgRunner runners[] = {
@@ -306,7 +313,7 @@ static const SgRunner runners[] = {
 	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)", .resumes = true},
 	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction, and one marked transaction:false "
 	 "as one multi-statement string: put it alone in a migration of its own that starts with "
-	 "\"-- migrate:up transaction:false\"", .resumes = true},
+	 "\"-- migrate:up transaction:false\"", .resumes = true, .as_string = "migrate:up transaction:false"},
 	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
 	 "a migration of its own that calls pgm.noTransaction()", .resumes = true},
 	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
@@ -350,16 +357,19 @@ sg_runner_names(void)
 
 /*
  * Does the runner run a file of nstmts statements in one transaction?  (-1:
- * does it ever?)
+ * does it ever?)  sql, when given, is the file, for the runner's markers.
  */
 bool
-sg_runner_single(const char *name, int nstmts)
+sg_runner_single(const char *name, int nstmts, const char *sql)
 {
 	const SgRunner *r = find_runner(name);
+	bool		wrapped;
 
 	if (r == NULL || r->mode == SG_RUN_STATEMENTS)
 		return false;
-	return r->mode == SG_RUN_WRAPPED || nstmts < 0 || nstmts > 1;
+	wrapped = r->mode == SG_RUN_WRAPPED &&
+		!(r->as_string != NULL && sql != NULL && strstr(sql, r->as_string) != NULL);
+	return wrapped || nstmts < 0 || nstmts > 1;
 }
 
 /* After the file's own COMMIT, is the rest of it in a transaction again? */
