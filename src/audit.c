@@ -73,6 +73,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "citus.h"
 #include "schemaguard.h"
 
 /* Set while purge_audit() deletes, so that the protection lets it. */
@@ -1223,6 +1224,25 @@ check_trigger_target(Oid relid, const char *what)
 				 errmsg("\"%s\" belongs to schemaguard", get_rel_name(relid))));
 }
 
+/*
+ * The rows of a Citus table live in its shards, on the workers: a trigger
+ * on the coordinator's shell never sees them, and one on the shards would
+ * write each worker's own log.
+ */
+static void
+refuse_distributed(Oid relid, const char *what)
+{
+	if (sg_citus_is_distributed(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not support Citus table \"%s\"", what, get_rel_name(relid)),
+				 errdetail("Its rows are stored in shards on the workers, where changes are made "
+						   "without passing through the coordinator's table."),
+				 errhint("Stream the changes of distributed tables with Citus's change data "
+						 "capture (citus.enable_change_data_capture = on, then logical "
+						 "decoding); %s works on the coordinator's local tables.", what)));
+}
+
 /* A quoted, comma-separated list of SQL string literals. */
 static char *
 literal_list(List *names)
@@ -1403,6 +1423,7 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 				 errhint("Pass '{}' to exclude no column.")));
 	relid = PG_GETARG_OID(0);
 	check_trigger_target(relid, "enable_audit()");
+	refuse_distributed(relid, "enable_audit()");
 	check_owner(relid);
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
@@ -1477,6 +1498,7 @@ sg_enable_timestamps(PG_FUNCTION_ARGS)
 	sg_require_arg(fcinfo, 0, "target");
 	relid = PG_GETARG_OID(0);
 	check_trigger_target(relid, "enable_timestamps()");
+	refuse_distributed(relid, "enable_timestamps()");
 	check_owner(relid);
 	rel = table_open(relid, AccessShareLock);
 	for (int i = 0; i < 3; i++)

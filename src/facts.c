@@ -54,6 +54,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_type.h"
 
+#include "citus.h"
 #include "compat.h"
 #include "schemaguard.h"
 
@@ -116,11 +117,17 @@ sg_rel_is_empty(Relation rel)
 	return !found;
 }
 
-/* Add one table's size and emptiness to the facts. */
+/*
+ * Add one table's size and emptiness to the facts: its shards', for a table
+ * Citus distributes (its local shell is empty).
+ */
 static void
 add_table(Relation rel, SgRelFacts *out)
 {
 	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		return;
+	if (sg_citus_add_shards(RelationGetRelid(rel),
+							rel->rd_createSubid != InvalidSubTransactionId, out))
 		return;
 	out->bytes += (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ;
 	if (rel->rd_rel->reltuples > 0)
@@ -423,6 +430,8 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 {
 	int			spi_level;
 	MemoryContext caller = CurrentMemoryContext;
+	SPITupleTable *tuples;
+	uint64		ntuples;
 
 	sg_init_facts(out);
 	out->exists = true;
@@ -433,23 +442,38 @@ tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 	if (SPI_execute_with_args(query, nargs, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables: %s", query);
 
-	for (uint64 r = 0; r < SPI_processed; r++)
+	tuples = SPI_tuptable;
+	ntuples = SPI_processed;
+	for (uint64 r = 0; r < ntuples; r++)
 	{
 		bool		isnull;
-		int64		size = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-													   SPI_tuptable->tupdesc, 2, &isnull));
+		int64		size = DatumGetInt64(SPI_getbinval(tuples->vals[r], tuples->tupdesc, 2, &isnull));
+		Oid			relid;
 
-		if (isnull || (size <= 0 && !assume_populated))
+		if (isnull)
 			continue;
-		if (created_in_xact(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
-														   SPI_tuptable->tupdesc, 3, &isnull))))
+		relid = DatumGetObjectId(SPI_getbinval(tuples->vals[r], tuples->tupdesc, 3, &isnull));
+		if (size == 0 && sg_citus_loaded())
+		{
+			/* A distributed table's shell is empty: its shards hold the rows. */
+			SgRelFacts	shards;
+
+			sg_init_facts(&shards);
+			shards.bytes = 0;
+			if (sg_citus_add_shards(relid, created_in_xact(relid), &shards) && shards.populated)
+			{
+				size = Max(shards.bytes, 1);
+				out->nshards += shards.nshards;
+			}
+		}
+		if (size <= 0 && !assume_populated)
+			continue;
+		if (created_in_xact(relid))
 			continue;
 		if (size <= 0)
 			out->assumed = true;
 		if (out->qualname == NULL)
-			out->qualname = MemoryContextStrdup(caller,
-												SPI_getvalue(SPI_tuptable->vals[r],
-															 SPI_tuptable->tupdesc, 1));
+			out->qualname = MemoryContextStrdup(caller, SPI_getvalue(tuples->vals[r], tuples->tupdesc, 1));
 		out->populated = true;
 		out->ntables++;
 		out->bytes += size;

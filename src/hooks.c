@@ -40,6 +40,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "citus.h"
 #include "compat.h"
 #include "schemaguard.h"
 
@@ -82,6 +83,9 @@ should_check(Node *parsetree, ProcessUtilityContext context)
 		return false;
 	/* schemaguard's own functions lock first and run fixed DDL (rows.c) */
 	if (sg_own_ddl_depth > 0)
+		return false;
+	/* Citus's own commands: shards, metadata, moves (citus.c) */
+	if (sg_citus_internal())
 		return false;
 	/* Parts of a statement that was itself checked as a whole. */
 	if (context == PROCESS_UTILITY_SUBCOMMAND)
@@ -195,7 +199,7 @@ static bool
 guard_on(void)
 {
 	return sg_mode != SG_MODE_OFF && !IsBinaryUpgrade && !creating_extension &&
-		IsTransactionState() && sg_extension_installed();
+		IsTransactionState() && !sg_citus_internal() && sg_extension_installed();
 }
 
 /*
@@ -335,8 +339,13 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		if (IsTransactionState())
 		{
 			after_statement(&r);
-			/* ddl_log: every DDL statement, checked or not (not its sub-commands). */
-			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL)
+
+			/*
+			 * ddl_log: every DDL statement, checked or not (not its
+			 * sub-commands), but not Citus's: those are derived from a
+			 * statement of the user's, logged once where it ran.
+			 */
+			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL && !sg_citus_internal())
 				sg_migrations_log_ddl(parsetree, statement_of(&r)->sql, NULL);
 		}
 		return;
@@ -592,7 +601,9 @@ sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 static void
 sg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	sg_staged_note_query(queryDesc, eflags);
+	/* Citus copying or moving a shard is not a use of it. */
+	if (!sg_citus_internal())
+		sg_staged_note_query(queryDesc, eflags);
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else

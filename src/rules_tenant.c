@@ -56,6 +56,7 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+#include "citus.h"
 #include "schemaguard.h"
 
 #define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
@@ -1002,6 +1003,8 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	bool		rls,
 				force,
 				hasdef;
+	NameData	attname;
+	char	   *dist;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
@@ -1018,6 +1021,7 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	col = quote_identifier(pstrdup(NameStr(((Form_pg_attribute) GETSTRUCT(att))->attname)));
 	isolation_sql(relid, (Form_pg_attribute) GETSTRUCT(att), col, &cond, &def);
 	hasdef = ((Form_pg_attribute) GETSTRUCT(att))->atthasdef;
+	namestrcpy(&attname, NameStr(((Form_pg_attribute) GETSTRUCT(att))->attname));
 	ReleaseSysCache(att);
 
 	if (!rls || !force)
@@ -1034,7 +1038,18 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 					 "USING (%s) WITH CHECK (%s)", SG_TENANT_POLICY, qual, cond, cond), iso);
 	}
 
-	if (!hasdef)
+	/*
+	 * Citus refuses to change the default of a distribution column; its
+	 * INSERTs name the tenant, and the policy's WITH CHECK holds them to it.
+	 */
+	if (!hasdef && (dist = sg_citus_distribution_column(relid)) != NULL &&
+		strcmp(dist, NameStr(attname)) == 0)
+		ereport(NOTICE,
+				(errmsg("column %s of %s keeps no default: it is the table's Citus distribution column",
+						col, qual),
+				 errdetail("Citus does not allow the default of a distribution column to change."),
+				 errhint("INSERTs must name %s; the policy refuses any value but the current tenant's.", col)));
+	else if (!hasdef)
 		run(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", qual, col, def), iso);
 }
 

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "compat.h"
+#include "citus.h"
 #include "schemaguard.h"
 
 SG_MODULE_MAGIC;
@@ -122,6 +123,7 @@ _PG_init(void)
 	/* Install hooks. */
 	sg_engine_init();
 	sg_hooks_install();
+	sg_citus_init();
 }
 
 /*

@@ -94,6 +94,8 @@ typedef struct SgRelFacts
 	int64		bytes;			/* heap size; -1 when unknown */
 	double		rows;			/* planner estimate; < 0 when unknown */
 	int			npartitions;	/* leaf partitions, for a partitioned table */
+	int			nshards;		/* Citus: shards of a distributed table (citus.c) */
+	bool		reference;		/* Citus: a reference table, on every node */
 	int			ntables;		/* populated tables, for a schema or database */
 	const char *example_partition;	/* one leaf, for hints */
 	bool		unknown;		/* lint: neither catalog nor script knows it */

@@ -229,7 +229,7 @@ sg_lock_blocks(LOCKMODE mode)
 	}
 }
 
-/* "3544 kB, about 100000 rows", "3 partitions, 12 MB in all", ... */
+/* "3544 kB, about 100000 rows", "3 partitions, 12 MB in all", "15 MB over 32 shards" ... */
 char *
 sg_size_phrase(const SgRelFacts *facts)
 {
@@ -245,6 +245,14 @@ sg_size_phrase(const SgRelFacts *facts)
 		return pstrdup("size unknown");
 	size = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
 															  Int64GetDatum(facts->bytes))));
+	if (facts->reference)
+		return psprintf("%s, a reference table on every node", size);
+	if (facts->nshards > 0 && facts->npartitions > 0)
+		return psprintf("%d partition%s, %s over %d shards in all", facts->npartitions,
+						facts->npartitions == 1 ? "" : "s", size, facts->nshards);
+	if (facts->nshards > 0)
+		return psprintf("%s over %d shard%s", size, facts->nshards,
+						facts->nshards == 1 ? "" : "s");
 	if (facts->relkind == RELKIND_PARTITIONED_TABLE ||
 		facts->relkind == RELKIND_PARTITIONED_INDEX)
 		return psprintf("%d partition%s, %s in all", facts->npartitions,

@@ -23,6 +23,19 @@
  * The unset state is the empty string; current_tenant() returns NULL for it,
  * so a policy "tenant_id = current_tenant()::type" matches no row.
  *
+ * On a Citus cluster the policy runs on the workers, where the shard
+ * queries run, so the tenant must travel with the transaction.  When
+ * schemaguard.tenant_key is set, set_tenant() on the coordinator also signs
+ * the tenant: an HMAC-SHA256, under that key, over the tenant, the role the
+ * queries run as, the database and an expiry.  The token rides in
+ * schemaguard.tenant_token, a SET LOCAL that Citus sends to every node of the
+ * transaction (citus.c).  Any client may SET the token, but only a token
+ * signed with the key is accepted, and on a node with no tenant of its own
+ * current_tenant() answers with the token's tenant only while it is unexpired
+ * and for the role and database it was signed for.  So a client that
+ * reaches a worker directly can present a token only as the role it was
+ * minted for: one that may call set_tenant() anyway.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,10 +53,24 @@
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "common/hmac.h"
+#include "miscadmin.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "citus.h"
 #include "schemaguard.h"
 
 /* Longest tenant id accepted, in bytes. */
 #define SG_TENANT_MAXLEN	256
+
+/* Shortest schemaguard.tenant_key accepted, in bytes. */
+#define SG_TENANT_KEY_MINLEN	32
+
+/* An HMAC-SHA256. */
+#define SG_MAC_LEN			32
 
 /* GUC variables */
 static char *tenant_value = NULL;	/* schemaguard.tenant; "" = unset */
@@ -53,8 +80,26 @@ char	   *sg_tenant_columns = NULL;	/* schemaguard.tenant_columns */
 static List *tenant_cols = NIL;
 static bool tenant_cols_valid = false;
 
-/* True only while this file writes schemaguard.tenant. */
+/* True only while this file writes schemaguard.tenant or tenant_token. */
 static bool tenant_writing = false;
+
+/* Signed tenants for the nodes of a Citus cluster (see the file header). */
+static char *tenant_key = NULL;	/* schemaguard.tenant_key */
+static char *tenant_token = NULL;	/* schemaguard.tenant_token; "" = none */
+static int	tenant_token_lifetime = 3600;	/* seconds */
+
+/*
+ * The last token current_tenant() verified: the answer holds for the same
+ * token, role and transaction.
+ */
+static struct
+{
+	char	   *token;			/* TopMemoryContext; NULL = nothing cached */
+	Oid			user;
+	TimestampTz xact_start;
+	bool		valid;
+	char		tenant[SG_TENANT_MAXLEN + 1];
+} token_cache;
 
 PG_FUNCTION_INFO_V1(sg_set_tenant);
 PG_FUNCTION_INFO_V1(sg_set_tenant_session);
@@ -109,6 +154,288 @@ assign_tenant_columns(const char *newval, void *extra)
 	tenant_cols_valid = false;
 }
 
+/* ---------- signed tenants (Citus) ---------- */
+
+/* Check hook of schemaguard.tenant_key: empty, or long enough. */
+static bool
+check_tenant_key(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' || strlen(*newval) >= SG_TENANT_KEY_MINLEN)
+		return true;
+	GUC_check_errdetail("The key has %zu bytes; it needs at least %d.",
+						strlen(*newval), SG_TENANT_KEY_MINLEN);
+	return false;
+}
+
+static void
+hex_append(StringInfo buf, const uint8 *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++)
+	{
+		appendStringInfoChar(buf, digits[data[i] >> 4]);
+		appendStringInfoChar(buf, digits[data[i] & 0xf]);
+	}
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Decode the hex field that starts at *p and ends at the next ':' (or the
+ * end), into out (at most maxlen bytes); advances *p past the ':'.  Returns
+ * the length, or -1 when the field is malformed or too long.
+ */
+static int
+hex_field(const char **p, uint8 *out, int maxlen)
+{
+	int			n = 0;
+
+	while (**p != '\0' && **p != ':')
+	{
+		int			hi = hex_digit((*p)[0]);
+		int			lo = hi < 0 ? -1 : hex_digit((*p)[1]);
+
+		if (lo < 0 || n >= maxlen)
+			return -1;
+		out[n++] = (uint8) (hi << 4 | lo);
+		*p += 2;
+	}
+	if (**p == ':')
+		(*p)++;
+	return n;
+}
+
+/* A hex field holding text (no NUL byte), NUL-terminated into out. */
+static bool
+text_field(const char **p, char *out, int maxlen)
+{
+	int			n = hex_field(p, (uint8 *) out, maxlen);
+
+	if (n < 0)
+		return false;
+	out[n] = '\0';
+	return strlen(out) == (size_t) n;
+}
+
+/*
+ * The MAC of a token's fields under schemaguard.tenant_key.  False when
+ * there is no key, or no resource owner for the HMAC.
+ */
+static bool
+token_mac(const char *db, const char *role, int64 expiry, const char *tenant, uint8 *mac)
+{
+	StringInfoData msg;
+	pg_hmac_ctx *ctx;
+	bool		ok;
+
+	if (tenant_key == NULL || tenant_key[0] == '\0' || CurrentResourceOwner == NULL)
+		return false;
+	initStringInfo(&msg);
+	appendStringInfo(&msg, "schemaguard tenant token 1");
+	appendStringInfoChar(&msg, '\0');
+	appendStringInfoString(&msg, db);
+	appendStringInfoChar(&msg, '\0');
+	appendStringInfoString(&msg, role);
+	appendStringInfoChar(&msg, '\0');
+	appendStringInfo(&msg, INT64_FORMAT, expiry);
+	appendStringInfoChar(&msg, '\0');
+	appendStringInfoString(&msg, tenant);
+	ctx = pg_hmac_create(PG_SHA256);
+	ok = ctx != NULL &&
+		pg_hmac_init(ctx, (const uint8 *) tenant_key, strlen(tenant_key)) == 0 &&
+		pg_hmac_update(ctx, (const uint8 *) msg.data, msg.len) == 0 &&
+		pg_hmac_final(ctx, mac, SG_MAC_LEN) == 0;
+	pg_hmac_free(ctx);
+	pfree(msg.data);
+	return ok;
+}
+
+/* "1:<expiry>:<db>:<role>:<tenant>:<mac>", the text fields in hex. */
+static char *
+make_token(const char *tenant)
+{
+	const char *db = get_database_name(MyDatabaseId);
+	const char *role = GetUserNameFromId(GetOuterUserId(), false);
+	int64		expiry = (int64) timestamptz_to_time_t(GetCurrentTimestamp()) + tenant_token_lifetime;
+	uint8		mac[SG_MAC_LEN];
+	StringInfoData buf;
+
+	if (!token_mac(db, role, expiry, tenant, mac))
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "1:" INT64_FORMAT ":", expiry);
+	hex_append(&buf, (const uint8 *) db, strlen(db));
+	appendStringInfoChar(&buf, ':');
+	hex_append(&buf, (const uint8 *) role, strlen(role));
+	appendStringInfoChar(&buf, ':');
+	hex_append(&buf, (const uint8 *) tenant, strlen(tenant));
+	appendStringInfoChar(&buf, ':');
+	hex_append(&buf, mac, SG_MAC_LEN);
+	return buf.data;
+}
+
+/* A token's fields, as read by parse_token(). */
+typedef struct SgToken
+{
+	int64		expiry;
+	char		db[NAMEDATALEN];
+	char		role[NAMEDATALEN];
+	char		tenant[SG_TENANT_MAXLEN + 1];
+} SgToken;
+
+/*
+ * Parse and authenticate a token: NULL when it was signed with this node's
+ * key, else why not.  Never raises.
+ */
+static const char *
+parse_token(const char *token, SgToken *t)
+{
+	const char *p = token;
+	char	   *end;
+	uint8		mac[SG_MAC_LEN];
+	uint8		want[SG_MAC_LEN];
+	int			diff = 0;
+
+	if (tenant_key == NULL || tenant_key[0] == '\0')
+		return "this server has no schemaguard.tenant_key";
+	if (strncmp(p, "1:", 2) != 0)
+		return "it is not a schemaguard tenant token";
+	p += 2;
+	t->expiry = strtoi64(p, &end, 10);
+	if (end == p || *end != ':')
+		return "it is not a schemaguard tenant token";
+	p = end + 1;
+	if (!text_field(&p, t->db, NAMEDATALEN - 1) ||
+		!text_field(&p, t->role, NAMEDATALEN - 1) ||
+		!text_field(&p, t->tenant, SG_TENANT_MAXLEN) || t->tenant[0] == '\0' ||
+		hex_field(&p, mac, SG_MAC_LEN) != SG_MAC_LEN || *p != '\0')
+		return "it is not a schemaguard tenant token";
+	if (!token_mac(t->db, t->role, t->expiry, t->tenant, want))
+		return "it cannot be verified here";
+	for (int i = 0; i < SG_MAC_LEN; i++)
+		diff |= mac[i] ^ want[i];
+	if (diff != 0)
+		return "it was not signed with this server's schemaguard.tenant_key";
+	return NULL;
+}
+
+/*
+ * Check hook of schemaguard.tenant_token: only a token signed with this
+ * node's key may be set (a forged one is refused loudly).
+ */
+static bool
+check_tenant_token(char **newval, void **extra, GucSource source)
+{
+	SgToken		t;
+	const char *why;
+
+	if (tenant_writing || InitializingParallelWorker || source == PGC_S_DEFAULT)
+		return true;
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (!IsTransactionState())
+		why = "it can only be set inside a transaction";
+	else
+		why = parse_token(*newval, &t);
+	if (why == NULL)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("schemaguard.tenant_token is not a valid tenant token");
+	GUC_check_errdetail("The token was refused: %s.", why);
+	GUC_check_errhint("The tenant comes from schemaguard.set_tenant() on the coordinator.");
+	return false;
+}
+
+/*
+ * The tenant of the token, when it is authentic, unexpired at the start of
+ * this transaction, and for this role and database; else NULL.  Never
+ * raises (current_tenant() is LEAKPROOF).
+ */
+static const char *
+token_tenant(void)
+{
+	TimestampTz xact_start;
+	SgToken		t;
+	bool		valid;
+	const char *role;
+	const char *db;
+
+	if (!IsTransactionState())
+		return NULL;
+	xact_start = GetCurrentTransactionStartTimestamp();
+	if (token_cache.token != NULL && token_cache.user == GetUserId() &&
+		token_cache.xact_start == xact_start && strcmp(token_cache.token, tenant_token) == 0)
+		return token_cache.valid ? token_cache.tenant : NULL;
+
+	role = GetUserNameFromId(GetUserId(), true);
+	db = get_database_name(MyDatabaseId);
+	valid = parse_token(tenant_token, &t) == NULL && role != NULL && db != NULL &&
+		strcmp(t.role, role) == 0 && strcmp(t.db, db) == 0 &&
+		(int64) timestamptz_to_time_t(xact_start) <= t.expiry;
+
+	if (token_cache.token)
+		pfree(token_cache.token);
+	token_cache.token = MemoryContextStrdup(TopMemoryContext, tenant_token);
+	token_cache.user = GetUserId();
+	token_cache.xact_start = xact_start;
+	token_cache.valid = valid;
+	if (valid)
+		strlcpy(token_cache.tenant, t.tenant, sizeof(token_cache.tenant));
+	return valid ? token_cache.tenant : NULL;
+}
+
+/*
+ * The tenant this node acts for: its own (set_tenant() here), else the one
+ * the coordinator signed for this transaction; NULL when neither.
+ */
+static const char *
+effective_tenant(void)
+{
+	if (tenant_value != NULL && tenant_value[0] != '\0')
+		return tenant_value;
+	if (tenant_token == NULL || tenant_token[0] == '\0')
+		return NULL;
+	return token_tenant();
+}
+
+/*
+ * On a Citus coordinator: send the tenant, signed, to the nodes of this
+ * transaction (NULL: no tenant).  Without a key nothing is signed, and the
+ * workers see no tenant.
+ */
+static void
+propagate_tenant(const char *tenant)
+{
+	char	   *token;
+
+	if (!sg_citus_loaded() || !IsTransactionBlock())
+		return;
+	token = tenant ? make_token(tenant) : NULL;
+	if (token == NULL && (tenant_token == NULL || tenant_token[0] == '\0'))
+		return;
+	if (token == NULL)
+		token = "";
+	tenant_writing = true;
+	PG_TRY();
+	{
+		sg_citus_set_local("schemaguard.tenant_token", token);
+	}
+	PG_FINALLY();
+	{
+		tenant_writing = false;
+	}
+	PG_END_TRY();
+}
+
 /* Define the tenant GUCs; called from _PG_init. */
 void
 sg_tenant_init(void)
@@ -134,6 +461,37 @@ sg_tenant_init(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   check_tenant_columns, assign_tenant_columns, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_key",
+							   "The key that signs tenants for the other nodes of a Citus cluster.",
+							   "At least 32 bytes, the same on every node; empty: set_tenant() "
+							   "does not sign, and workers see no tenant (no rows).",
+							   &tenant_key,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   check_tenant_key, NULL, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_token",
+							   "The signed tenant of the current transaction, from the coordinator.",
+							   "Set by schemaguard.set_tenant() on a Citus coordinator and sent by "
+							   "Citus to the workers; only a token signed with "
+							   "schemaguard.tenant_key is accepted.",
+							   &tenant_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   check_tenant_token, NULL, NULL);
+
+	DefineCustomIntVariable("schemaguard.tenant_token_lifetime",
+							"How long a signed tenant stays valid on the other nodes.",
+							"Counted from set_tenant() to the start of the transaction "
+							"that reads it on a worker.",
+							&tenant_token_lifetime,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	CacheRegisterSyscacheCallback(TYPEOID, tenant_as_inval, (Datum) 0);
 }
@@ -240,6 +598,7 @@ sg_set_tenant(PG_FUNCTION_ARGS)
 				 errhint("Use BEGIN; SELECT schemaguard.set_tenant('%s'); ... COMMIT; or, "
 						 "for the whole session, schemaguard.set_tenant_session().", tenant)));
 	write_tenant(tenant, GUC_ACTION_LOCAL);
+	propagate_tenant(tenant);
 	PG_RETURN_VOID();
 }
 
@@ -251,6 +610,8 @@ Datum
 sg_set_tenant_session(PG_FUNCTION_ARGS)
 {
 	write_tenant(tenant_arg(fcinfo), GUC_ACTION_SET);
+	/* not carried to the workers: they see no tenant (README, Citus) */
+	propagate_tenant(NULL);
 	PG_RETURN_VOID();
 }
 
@@ -259,6 +620,7 @@ Datum
 sg_reset_tenant(PG_FUNCTION_ARGS)
 {
 	write_tenant("", GUC_ACTION_SET);
+	propagate_tenant(NULL);
 	PG_RETURN_VOID();
 }
 
@@ -270,15 +632,17 @@ sg_reset_tenant(PG_FUNCTION_ARGS)
 const char *
 sg_tenant(void)
 {
-	return (tenant_value == NULL || tenant_value[0] == '\0') ? NULL : tenant_value;
+	return effective_tenant();
 }
 
 Datum
 sg_current_tenant(PG_FUNCTION_ARGS)
 {
-	if (tenant_value == NULL || tenant_value[0] == '\0')
+	const char *tenant = effective_tenant();
+
+	if (tenant == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
+	PG_RETURN_TEXT_P(cstring_to_text(tenant));
 }
 
 /*
@@ -349,6 +713,7 @@ Datum
 sg_current_tenant_as(PG_FUNCTION_ARGS)
 {
 	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	const char *tenant;
 
 	if (tenant_as.typid != typid || !OidIsValid(typid))
 	{
@@ -364,16 +729,16 @@ sg_current_tenant_as(PG_FUNCTION_ARGS)
 		tenant_as.base = base;
 		tenant_as.typid = typid;
 	}
-	if (tenant_value == NULL || tenant_value[0] == '\0')
+	if ((tenant = effective_tenant()) == NULL)
 		PG_RETURN_NULL();
-	if (!tenant_as.have_value || strcmp(tenant_as.tenant, tenant_value) != 0)
+	if (!tenant_as.have_value || strcmp(tenant_as.tenant, tenant) != 0)
 	{
 		bool		isnull;
-		Datum		value = tenant_as_value(tenant_as.base, tenant_value, &isnull);
+		Datum		value = tenant_as_value(tenant_as.base, tenant, &isnull);
 
 		/* (an error above leaves the cache as it was) */
 		tenant_as.have_value = false;
-		strlcpy(tenant_as.tenant, tenant_value, sizeof(tenant_as.tenant));
+		strlcpy(tenant_as.tenant, tenant, sizeof(tenant_as.tenant));
 		tenant_as.isnull = isnull;
 		if (tenant_as.base == UUIDOID)
 		{
@@ -400,10 +765,12 @@ sg_current_tenant_as(PG_FUNCTION_ARGS)
 Datum
 sg_require_tenant(PG_FUNCTION_ARGS)
 {
-	if (tenant_value == NULL || tenant_value[0] == '\0')
+	const char *tenant = effective_tenant();
+
+	if (tenant == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SG_TENANT_NOT_SET),
 				 errmsg("no tenant is set"),
 				 errhint("Call SELECT schemaguard.set_tenant('...') at the start of the transaction.")));
-	PG_RETURN_TEXT_P(cstring_to_text(tenant_value));
+	PG_RETURN_TEXT_P(cstring_to_text(tenant));
 }
