@@ -61,6 +61,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 
 #include "citus.h"
@@ -217,7 +218,7 @@ citus_installed(void)
  * shards, and (when size) the main forks of its shards summed.
  */
 static bool
-citus_row(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
+citus_query(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
 {
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
@@ -250,6 +251,53 @@ citus_row(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
 	return found;
 }
 
+/*
+ * citus_query(), with the size when Citus can tell it.  Its size functions
+ * refuse to run in a transaction that already made multi-shard changes
+ * (SQLSTATE 25001: an earlier statement of the same migration, say), and
+ * fail when a worker cannot be reached or the caller may not read the
+ * table (lint() by a non-owner).  Then the size is unknown (-1), which the
+ * rules take as data; only a cancel goes on up.
+ */
+static bool
+citus_row(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	bool		found = false;
+
+	if (!size)
+		return citus_query(relid, false, reference, nshards, bytes);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		found = citus_query(relid, true, reference, nshards, bytes);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		found = citus_query(relid, false, reference, nshards, bytes);
+		*bytes = -1;
+	}
+	PG_END_TRY();
+	return found;
+}
+
 bool
 sg_citus_is_distributed(Oid relid)
 {
@@ -279,7 +327,9 @@ sg_citus_add_shards(Oid relid, bool created, SgRelFacts *out)
 	out->rows = -1;
 	if (created)
 		return true;
-	if (bytes > 0)
+	if (bytes < 0)
+		out->bytes = -1;		/* unknown stays unknown */
+	else if (out->bytes >= 0)
 		out->bytes += bytes;
 	/* A size it could not read counts as data. */
 	if (bytes != 0)

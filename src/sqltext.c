@@ -241,6 +241,9 @@ sg_size_phrase(const SgRelFacts *facts)
 		return pstrdup("another session holds or awaits a conflicting lock on it");
 	if (facts->assumed)
 		return pstrdup("assumed to hold data");
+	if (facts->bytes < 0 && facts->nshards > 0)
+		return psprintf("%d shard%s, whose size Citus could not read here, so assumed to hold data",
+						facts->nshards, facts->nshards == 1 ? "" : "s");
 	if (facts->bytes < 0)
 		return pstrdup("size unknown");
 	size = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
