@@ -70,21 +70,30 @@
 /* Citus was loaded before us (its GUCs exist). */
 static bool citus_loaded = false;
 
-/* How many Citus C functions are running in this backend now. */
+/* What a function is to us. */
+typedef enum SgFnKind
+{
+	SG_FN_OTHER = 0,
+	SG_FN_CITUS,				/* a Citus C function */
+	SG_FN_CITUS_GIVEN_SQL		/* one that runs SQL text it is given */
+} SgFnKind;
+
+/* How many Citus C functions of each kind are running in this backend now. */
 static int	citus_depth = 0;
+static int	given_sql_depth = 0;
 
 /* The last function needs_fmgr_hook was asked about, and its answer. */
 static Oid	last_fn = InvalidOid;
-static bool last_is_citus = false;
+static SgFnKind last_kind = SG_FN_OTHER;
 
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static fmgr_hook_type prev_fmgr_hook = NULL;
 
 /*
- * Citus functions that run SQL text their caller wrote: DDL sent through
- * them by hand is the user's, not Citus's.
+ * Citus functions that run SQL text they are given: DDL a user sends
+ * through them is the user's, not Citus's (but see hooks.c, citus_work()).
  */
-static const char *const runs_callers_sql[] = {
+static const char *const runs_given_sql[] = {
 	"worker_apply_",
 	"worker_create_or_replace_object",
 	"worker_execute_sql_task",
@@ -96,15 +105,15 @@ static const char *const runs_callers_sql[] = {
 	"broadcast_intermediate_result",
 };
 
-/* Is fn a C function of the citus library that runs no caller-written SQL? */
-static bool
-is_citus_function(Oid fn)
+/* What is fn: a C function of the citus library, and of which kind? */
+static SgFnKind
+function_kind(Oid fn)
 {
 	HeapTuple	tup;
-	bool		result = false;
+	SgFnKind	kind = SG_FN_OTHER;
 
 	if (fn == last_fn)
-		return last_is_citus;
+		return last_kind;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (HeapTupleIsValid(tup))
 	{
@@ -119,21 +128,22 @@ is_citus_function(Oid fn)
 			{
 				char	   *path = TextDatumGetCString(bin);
 
-				result = strcmp(path, "$libdir/citus") == 0;
+				if (strcmp(path, "$libdir/citus") == 0)
+					kind = SG_FN_CITUS;
 				pfree(path);
 			}
 		}
-		for (int i = 0; result && i < lengthof(runs_callers_sql); i++)
+		for (int i = 0; kind == SG_FN_CITUS && i < lengthof(runs_given_sql); i++)
 		{
-			if (strncmp(NameStr(proc->proname), runs_callers_sql[i],
-						strlen(runs_callers_sql[i])) == 0)
-				result = false;
+			if (strncmp(NameStr(proc->proname), runs_given_sql[i],
+						strlen(runs_given_sql[i])) == 0)
+				kind = SG_FN_CITUS_GIVEN_SQL;
 		}
 		ReleaseSysCache(tup);
 	}
 	last_fn = fn;
-	last_is_citus = result;
-	return result;
+	last_kind = kind;
+	return kind;
 }
 
 static bool
@@ -141,25 +151,30 @@ sg_needs_fmgr(Oid fn)
 {
 	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
 		return true;
-	return is_citus_function(fn);
+	return function_kind(fn) != SG_FN_OTHER;
 }
 
 static void
 sg_fmgr(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
+	SgFnKind	kind;
+	int		   *depth;
+
 	if (prev_fmgr_hook)
 		prev_fmgr_hook(event, flinfo, private);
-	if (!is_citus_function(flinfo->fn_oid))
+	kind = function_kind(flinfo->fn_oid);
+	if (kind == SG_FN_OTHER)
 		return;
+	depth = kind == SG_FN_CITUS ? &citus_depth : &given_sql_depth;
 	switch (event)
 	{
 		case FHET_START:
-			citus_depth++;
+			(*depth)++;
 			break;
 		case FHET_END:
 		case FHET_ABORT:
-			if (citus_depth > 0)
-				citus_depth--;
+			if (*depth > 0)
+				(*depth)--;
 			break;
 	}
 }
@@ -169,7 +184,7 @@ static void
 citus_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		citus_depth = 0;
+		citus_depth = given_sql_depth = 0;
 }
 
 void
@@ -189,6 +204,12 @@ bool
 sg_citus_loaded(void)
 {
 	return citus_loaded;
+}
+
+bool
+sg_citus_running_given_sql(void)
+{
+	return given_sql_depth > 0;
 }
 
 bool

@@ -30,6 +30,12 @@ extern bool sg_citus_loaded(void);
 extern bool sg_citus_internal(void);
 
 /*
+ * Is a Citus function that runs SQL text it is given running now
+ * (worker_apply_shard_ddl_command(), run_command_on_workers() ...)?
+ */
+extern bool sg_citus_running_given_sql(void);
+
+/*
  * For a table Citus knows (pg_dist_partition lists it, in a database with
  * the citus extension), add its shards to the facts: their count, and the
  * size and emptiness of their main forks (citus_relation_size()) in place

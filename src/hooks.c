@@ -68,14 +68,36 @@ typedef struct SgRunning
 	PlannedStmt *pstmt;			/* for statement_of() */
 	const char *query;
 	bool		have_text;		/* st's texts are filled in */
+	bool		citus;			/* Citus's own work: see citus_work() */
 	struct SgRunning *outer;
 } SgRunning;
 
 static SgRunning *running = NULL;
 
+/*
+ * Is the statement about to run Citus's own work (citus.c), or one that
+ * Citus derived from the DDL statement running around it?  Citus applies a
+ * DDL statement to the coordinator's own placements (a reference table's)
+ * by running worker_apply_shard_ddl_command() locally: a function that
+ * runs SQL it is given, so a user's own call of it is judged, but inside a
+ * DDL statement it is the statement's propagation.
+ */
+static bool
+citus_work(void)
+{
+	if (!sg_citus_loaded())
+		return false;
+	if (running != NULL && running->citus)
+		return true;
+	if (sg_citus_internal())
+		return true;
+	return running != NULL && sg_citus_running_given_sql() &&
+		GetCommandLogLevel(running->st.parsetree) == LOGSTMT_DDL;
+}
+
 /* Should this statement be checked at all?  Cheapest tests first. */
 static bool
-should_check(Node *parsetree, ProcessUtilityContext context)
+should_check(Node *parsetree, ProcessUtilityContext context, bool citus)
 {
 	if (sg_mode == SG_MODE_OFF)
 		return false;
@@ -85,7 +107,7 @@ should_check(Node *parsetree, ProcessUtilityContext context)
 	if (sg_own_ddl_depth > 0)
 		return false;
 	/* Citus's own commands: shards, metadata, moves (citus.c) */
-	if (sg_citus_internal())
+	if (citus)
 		return false;
 	/* Parts of a statement that was itself checked as a whole. */
 	if (context == PROCESS_UTILITY_SUBCOMMAND)
@@ -194,12 +216,12 @@ statement_of(SgRunning *r)
 	return &r->st;
 }
 
-/* Is the guard on for this database now (for what the object access hook sees)? */
+/* Is the guard on for this statement now (for what the object access hook sees)? */
 static bool
-guard_on(void)
+guard_on(SgRunning *r)
 {
 	return sg_mode != SG_MODE_OFF && !IsBinaryUpgrade && !creating_extension &&
-		IsTransactionState() && !sg_citus_internal() && sg_extension_installed();
+		IsTransactionState() && !r->citus && sg_extension_installed();
 }
 
 /*
@@ -288,7 +310,7 @@ after_statement(SgRunning *r)
 			}
 		}
 	}
-	if ((r->changed != NIL || r->sealed != NIL) && guard_on())
+	if ((r->changed != NIL || r->sealed != NIL) && guard_on(r))
 		sg_tenant_after_statement(statement_of(r), r->sealed, r->changed);
 }
 
@@ -323,7 +345,8 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	r.query = queryString;
 	r.st.parsetree = parsetree;
 	r.outer = running;
-	checked = should_check(parsetree, context);
+	r.citus = citus_work();
+	checked = should_check(parsetree, context, r.citus);
 	if (!checked)
 	{
 		running = &r;
@@ -345,7 +368,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			 * sub-commands), but not Citus's: those are derived from a
 			 * statement of the user's, logged once where it ran.
 			 */
-			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL && !sg_citus_internal())
+			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL && !r.citus)
 				sg_migrations_log_ddl(parsetree, statement_of(&r)->sql, NULL);
 		}
 		return;
@@ -482,7 +505,7 @@ judge_drop(SgRunning *r, Oid relid, int subid, int flags)
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
 		get_rel_namespace(relid) == get_namespace_oid(SG_SCHEMA, true))
 		return;
-	if (dropping_schemaguard(r->st.parsetree) || !guard_on())
+	if (dropping_schemaguard(r->st.parsetree) || !guard_on(r))
 		return;
 	rule = sg_rule_by_id("staged-drop");
 	if (sg_rule_level(rule) == SG_LEVEL_OFF)
@@ -536,7 +559,7 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 				Oid			relid = policy_table(objectId);
 				MemoryContext old;
 
-				if (!OidIsValid(relid) || list_member_oid(running->sealed, relid) || !guard_on())
+				if (!OidIsValid(relid) || list_member_oid(running->sealed, relid) || !guard_on(running))
 					break;
 				old = MemoryContextSwitchTo(running->cxt);
 				if (sg_tenant_sealed(relid))
