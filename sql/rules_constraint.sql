@@ -41,6 +41,7 @@ ALTER TABLE pop DROP CONSTRAINT pop_user_positive;
 
 -- unique-constraint-without-index
 ALTER TABLE pop ADD CONSTRAINT pop_note_key UNIQUE (note);
+ALTER TABLE pop ADD CONSTRAINT pop_id_note_key UNIQUE (id, note);
 ALTER TABLE pop ADD COLUMN code int UNIQUE;
 CREATE UNIQUE INDEX CONCURRENTLY pop_note_uidx ON pop (note);
 SELECT c.* FROM (VALUES

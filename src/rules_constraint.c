@@ -283,7 +283,7 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 						"then %s ADD CONSTRAINT %s %s USING INDEX %s;%s",
 						ac->column ? psprintf("%s ADD COLUMN %s; then ", sg_alter_prefix(&t),
 											  column_without(st, ac)) : "",
-						name, t.qualname, sg_name_list(keys),
+						name, t.qualname, sg_column_list(keys),
 						sg_alter_prefix(&t), name, pk ? "PRIMARY KEY" : "UNIQUE", name,
 						pk ? " The key columns must already be NOT NULL (see rule set-not-null-without-check)." : "");
 		sg_add_finding(findings, rule,
@@ -395,14 +395,14 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 		pk = sg_referenced_table(st, ac->con);
 		f = sg_add_finding(findings, rule,
 						   psprintf("foreign key on %s (%s) has no index leading with its columns: rule %s",
-									t.qualname, sg_name_list(cols), rule->id),
+									t.qualname, sg_column_list(cols), rule->id),
 						   psprintf("Every DELETE from %s, and every UPDATE of its key, must find the referencing "
 									"rows of %s (%s); without an index that is a scan of the whole table, "
 									"under a lock, for each row changed.",
 									pk->qualname, t.qualname, sg_size_phrase(&t)),
 						   psprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block.",
 									sg_default_name(stmt->relation->relname, cols, "idx"),
-									t.qualname, sg_name_list(cols)));
+									t.qualname, sg_column_list(cols)));
 		f->deferred = true;
 		f->target = t;
 		f->columns = cols;

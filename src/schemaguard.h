@@ -424,6 +424,7 @@ extern char *sg_clause_text(const char *sql, int location);
 extern int	sg_last_statement_end(const char *sql, int before);
 extern List *sg_ignore_comments(const char *sql);
 extern char *sg_name_list(List *names);
+extern char *sg_column_list(List *names);
 extern bool sg_name_ok(List *names);
 extern RangeVar *sg_rangevar_from_names(List *names);
 extern int	sg_first_token_offset(const char *sql);

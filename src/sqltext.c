@@ -727,3 +727,17 @@ sg_name_list(List *names)
 						 quote_identifier(strVal(lfirst(lc))));
 	return buf.data;
 }
+
+/* Column names given as a list of String: "a, \"B\"", quoted as needed. */
+char *
+sg_column_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	return buf.data;
+}
