@@ -200,6 +200,26 @@ SELECT count(*) AS a_rows_in_parallel FROM accounts;
 COMMIT;
 RESET ROLE;
 
+-- The signed tenant a Citus coordinator sends its workers
+-- (schemaguard.tenant_token; test/citus has the cluster).  On a server
+-- without schemaguard.tenant_key no token is accepted, and none can be
+-- forged: a SET of one is refused, superusers included.
+SET ROLE sg_tenant_reporting;
+BEGIN;
+SET LOCAL schemaguard.tenant_token = 'b';
+ROLLBACK;
+BEGIN;
+SET LOCAL schemaguard.tenant_token = '1:99999999999:706f737467726573:617070:7433:00';
+ROLLBACK;
+SELECT set_config('schemaguard.tenant_token', 'x', true);
+-- clearing it is always allowed, and leaves no tenant
+SET schemaguard.tenant_token = '';
+SELECT schemaguard.current_tenant() IS NULL AS no_tenant;
+RESET ROLE;
+SET schemaguard.tenant_token = '1:1:00:00:7433:00';
+SET schemaguard.tenant_token_lifetime = 0;
+SHOW schemaguard.tenant_token_lifetime;
+
 -- cleanup: never staged (staged-drop is tested in staged_drops.sql)
 BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');
