@@ -25,8 +25,10 @@
  *	  marks the functions whose pg_proc row points at $libdir/citus, and the
  *	  fmgr_hook counts how deep we are inside them.  The few Citus functions
  *	  that run SQL text their caller wrote (worker_apply_shard_ddl_command(),
- *	  run_command_on_workers(), ...) are left out, so DDL sent through them by
- *	  hand is judged like any other.
+ *	  run_command_on_workers(), ...) are counted apart: DDL sent through them
+ *	  by hand is judged like any other, and only inside a DDL statement that
+ *	  Citus is propagating (a reference table's coordinator placement) are
+ *	  they Citus's work (hooks.c, citus_work()).
  *
  * Never "the caller is a superuser".  A client that sets application_name
  * to Citus's prefix is treated as Citus, as Citus itself treats it; the
@@ -34,7 +36,7 @@
  * workers.
  *
  * Distributed facts.  On the coordinator a distributed table is an empty
- * shell; its rows live in shards on the workers.  sg_citus_table_facts()
+ * shell; its rows live in shards on the workers.  sg_citus_add_shards()
  * replaces the shell's size with the sum over its shards
  * (citus_relation_size()), so the rules judge the table by its data.  All of
  * it is read through SQL, schema-qualified, and only in a database where the
@@ -280,42 +282,46 @@ citus_query(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
  * table (lint() by a non-owner).  Then the size is unknown (-1), which the
  * rules take as data; only a cancel goes on up.
  */
+typedef struct SizeQuery
+{
+	Oid			relid;
+	bool		found;
+	bool		reference;
+	int			nshards;
+	int64		bytes;
+} SizeQuery;
+
+static void
+size_query(void *arg)
+{
+	SizeQuery  *q = arg;
+
+	q->found = citus_query(q->relid, true, &q->reference, &q->nshards, &q->bytes);
+}
+
 static bool
 citus_row(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	bool		found = false;
+	SizeQuery	q = {.relid = relid};
+	ErrorData  *edata;
+	bool		found;
 
 	if (!size)
 		return citus_query(relid, false, reference, nshards, bytes);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	edata = sg_try_in_subxact(size_query, &q);
+	if (edata == NULL)
 	{
-		found = citus_query(relid, true, reference, nshards, bytes);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		*reference = q.reference;
+		*nshards = q.nshards;
+		*bytes = q.bytes;
+		return q.found;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		found = citus_query(relid, false, reference, nshards, bytes);
-		*bytes = -1;
-	}
-	PG_END_TRY();
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	found = citus_query(relid, false, reference, nshards, bytes);
+	*bytes = -1;
 	return found;
 }
 

@@ -1431,64 +1431,54 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		flush_deferred(ls);
 }
 
+/* What parse_script() and safe_last_end() run in a subtransaction. */
+typedef struct ScanStep
+{
+	const char *sql;
+	int			before;
+	List	   *parsed;
+	int			end;
+} ScanStep;
+
+static void
+parse_step(void *arg)
+{
+	ScanStep   *s = arg;
+
+	s->parsed = raw_parser(s->sql, RAW_PARSE_DEFAULT);
+}
+
+static void
+last_end_step(void *arg)
+{
+	ScanStep   *s = arg;
+
+	s->end = sg_last_statement_end(s->sql, s->before);
+}
+
 /* Parse sql, catching a syntax error: NIL and *edata set on failure. */
 static List *
 parse_script(const char *sql, ErrorData **edata)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	List	   *volatile result = NIL;
+	ScanStep	s = {.sql = sql};
 
-	*edata = NULL;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		result = raw_parser(sql, RAW_PARSE_DEFAULT);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		*edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		result = NIL;
-	}
-	PG_END_TRY();
-	return result;
+	*edata = sg_try_in_subxact(parse_step, &s);
+	return *edata ? NIL : s.parsed;
 }
 
 /* sg_last_statement_end(), catching a scanner error (then 0). */
 static int
 safe_last_end(const char *sql, int before)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile int end = 0;
+	ScanStep	s = {.sql = sql, .before = before};
+	ErrorData  *edata = sg_try_in_subxact(last_end_step, &s);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	if (edata != NULL)
 	{
-		end = sg_last_statement_end(sql, before);
-		ReleaseCurrentSubTransaction();
+		FreeErrorData(edata);
+		return 0;
 	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		end = 0;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return end;
+	return s.end;
 }
 
 /* Byte offset of the (1-based) character position pos. */

@@ -540,49 +540,41 @@ report_lock_holder(Oid histrel)
  * Waits until deadline, in a subtransaction so that the timeout can be
  * reported as SG030 with the holder's name.
  */
+typedef struct HistoryLock
+{
+	Oid			histrel;
+	TimestampTz deadline;
+} HistoryLock;
+
+/* The wait of lock_history(), with lock_timeout set to what is left. */
+static void
+wait_for_history(void *arg)
+{
+	HistoryLock *h = arg;
+	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), h->deadline);
+
+	LockTimeout = (int) Max(1, Min(ms, INT_MAX));
+	LockRelationOid(h->histrel, ShareRowExclusiveLock);
+}
+
 static void
 lock_history(Oid histrel, TimestampTz deadline)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	int			save_timeout = LockTimeout;
-	volatile bool timed_out = false;
+	HistoryLock h = {histrel, deadline};
+	ErrorData  *edata;
 
 	if (ConditionalLockRelationOid(histrel, ShareRowExclusiveLock))
 		return;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-
-		LockTimeout = (int) Max(1, Min(ms, INT_MAX));
-		LockRelationOid(histrel, ShareRowExclusiveLock);
-		LockTimeout = save_timeout;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		LockTimeout = save_timeout;
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		timed_out = true;
-	}
-	PG_END_TRY();
-	if (timed_out)
-		report_lock_holder(histrel);
+	edata = sg_try_in_subxact(wait_for_history, &h);
+	LockTimeout = save_timeout;
+	if (edata == NULL)
+		return;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	report_lock_holder(histrel);
 }
 
 /* ---- the SQL functions ---- */

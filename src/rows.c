@@ -350,6 +350,41 @@ sg_spi_connect(void)
 	return level;
 }
 
+/*
+ * Run fn(arg) in an internal subtransaction, for a step whose error the
+ * caller turns into something else (a lint row, an unknown size, SG030).
+ * NULL when fn returned; else the error it raised, copied into the
+ * caller's memory context, after the subtransaction was rolled back.  The
+ * caller restores what fn changed, then rethrows what it must not swallow
+ * (ReThrowError(); a query cancel at least).
+ */
+ErrorData *
+sg_try_in_subxact(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
+}
+
 /* End what sg_spi_connect() began. */
 void
 sg_spi_finish(int level)

@@ -531,6 +531,7 @@ extern void sg_rows_end(SgRowScan *scan);
 extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 extern int	sg_spi_connect(void);
 extern void sg_spi_finish(int level);
+extern ErrorData *sg_try_in_subxact(void (*fn) (void *arg), void *arg);
 extern Oid	sg_extension_owner(void);
 extern int64 sg_next_id(Oid seqid, int64 step);
 extern void sg_ids_shmem_request(void);

@@ -714,30 +714,30 @@ sg_rangevar_from_names(List *names)
 	return sg_name_ok(names) ? makeRangeVarFromNameList(names) : NULL;
 }
 
-/* A qualified name given as a list of String, quoted as needed. */
-char *
-sg_name_list(List *names)
+/* A list of String as identifiers, quoted as needed, joined by sep. */
+static char *
+joined_identifiers(List *names, const char *sep)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
 	initStringInfo(&buf);
 	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? "." : "",
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? sep : "",
 						 quote_identifier(strVal(lfirst(lc))));
 	return buf.data;
 }
 
-/* Column names given as a list of String: "a, \"B\"", quoted as needed. */
+/* A qualified name given as a list of String: schema."Table". */
+char *
+sg_name_list(List *names)
+{
+	return joined_identifiers(names, ".");
+}
+
+/* Column names given as a list of String: a, "B". */
 char *
 sg_column_list(List *names)
 {
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "",
-						 quote_identifier(strVal(lfirst(lc))));
-	return buf.data;
+	return joined_identifiers(names, ", ");
 }

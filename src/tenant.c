@@ -53,7 +53,6 @@
 #include "utils/uuid.h"
 #include "utils/varlena.h"
 
-#include "access/xact.h"
 #include "commands/dbcommands.h"
 #include "common/hmac.h"
 #include "miscadmin.h"
