@@ -132,4 +132,12 @@ sg_index_insert_cleanup(Relation index, IndexInfo *ii)
 #define sg_local_beentry(i) pgstat_fetch_stat_local_beentry(i)
 #endif
 
+/* This backend's local transaction id: in PGPROC.vxid from 17. */
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#define sg_my_lxid() (MyProc->vxid.lxid)
+#else
+#define sg_my_lxid() (MyProc->lxid)
+#endif
+
 #endif							/* SCHEMAGUARD_COMPAT_H */

@@ -31,8 +31,9 @@
  * schemaguard.tenant_token, a SET LOCAL that Citus sends to every node of the
  * transaction (citus.c).  Any client may SET the token, but only a token
  * signed with the key is accepted, and on a node with no tenant of its own
- * current_tenant() answers with the token's tenant only while it is unexpired
- * and for the role and database it was signed for.  So a client that
+ * current_tenant() answers with the token's tenant only while it is unexpired,
+ * for the role and database it was signed for, and in the transaction that
+ * set it.  So a client that
  * reaches a worker directly can present a token only as the role it was
  * minted for: one that may call set_tenant() anyway.
  *
@@ -60,6 +61,7 @@
 #include "utils/timestamp.h"
 
 #include "citus.h"
+#include "compat.h"
 #include "schemaguard.h"
 
 /* Longest tenant id accepted, in bytes. */
@@ -86,6 +88,14 @@ static bool tenant_writing = false;
 static char *tenant_key = NULL;	/* schemaguard.tenant_key */
 static char *tenant_token = NULL;	/* schemaguard.tenant_token; "" = none */
 static int	tenant_token_lifetime = 3600;	/* seconds */
+
+/*
+ * The local transaction in which schemaguard.tenant_token got its value.
+ * A token counts only in that transaction, so a plain SET of it (or ALTER
+ * ROLE ... SET) never outlives its transaction: a pooled connection hands
+ * no tenant to its next client.
+ */
+static LocalTransactionId token_lxid = InvalidLocalTransactionId;
 
 /*
  * The last token current_tenant() verified: the answer holds for the same
@@ -370,6 +380,9 @@ token_tenant(void)
 
 	if (!IsTransactionState())
 		return NULL;
+	/* a parallel worker restores its leader's settings in a setup transaction */
+	if (token_lxid != sg_my_lxid() && !IsParallelWorker())
+		return NULL;
 	xact_start = GetCurrentTransactionStartTimestamp();
 	if (token_cache.token != NULL && token_cache.user == GetUserId() &&
 		token_cache.xact_start == xact_start && strcmp(token_cache.token, tenant_token) == 0)
@@ -404,6 +417,13 @@ effective_tenant(void)
 	if (tenant_token == NULL || tenant_token[0] == '\0')
 		return NULL;
 	return token_tenant();
+}
+
+/* Assign hook of schemaguard.tenant_token: note the transaction. */
+static void
+assign_tenant_token(const char *newval, void *extra)
+{
+	token_lxid = MyProc != NULL ? sg_my_lxid() : InvalidLocalTransactionId;
 }
 
 /*
@@ -480,7 +500,7 @@ sg_tenant_init(void)
 							   "",
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   check_tenant_token, NULL, NULL);
+							   check_tenant_token, assign_tenant_token, NULL);
 
 	DefineCustomIntVariable("schemaguard.tenant_token_lifetime",
 							"How long a signed tenant stays valid on the other nodes.",

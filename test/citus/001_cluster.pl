@@ -296,6 +296,27 @@ sleep 2;
 like(passes($w1, "BEGIN; SET LOCAL schemaguard.tenant_token = '$expired'; SELECT coalesce(schemaguard.current_tenant(), 'none'); COMMIT;",
 		'worker: an expired token'), qr/^none$/m, 'worker: an expired token gives no tenant');
 
+# A token counts only in the transaction that set it: a plain SET of one
+# never outlives its transaction (a pooled connection's next client).
+my $fresh = (split /\n/, passes($co, "BEGIN; SELECT schemaguard.set_tenant('t7'); SHOW schemaguard.tenant_token; COMMIT;",
+		'a fresh token', 'app'))[-1];
+like(passes($w1, "SET schemaguard.tenant_token = '$fresh'; SELECT coalesce(schemaguard.current_tenant(), 'none'); SELECT count(*) FROM $inv_shard;",
+		'worker: a session SET of a valid token', 'app'),
+	qr/^none\n0$/m, 'worker: ... gives no tenant in the next transactions');
+like(passes($co, "SET schemaguard.tenant_token = '$fresh'; SELECT count(*) FROM inv;",
+		'coordinator: a session SET of a valid token', 'app'),
+	qr/^0$/m, 'coordinator: ... carries no tenant to the next transactions');
+# Parallel workers on a worker node inherit the token with the transaction.
+my $par = passes($w1, "BEGIN; SET LOCAL schemaguard.tenant_token = '$fresh'; SELECT count(*) FROM $inv_shard; "
+	  . "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0; "
+	  . "SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL force_parallel_mode = on; "
+	  . "SELECT count(*) FROM $inv_shard; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM $inv_shard; COMMIT;",
+	'worker: the token in a parallel query', 'app');
+like($par, qr/Workers Launched: [1-9]/, 'worker: ... ran in parallel workers');
+my @par = grep { /^\d+$/ } split /\n/, $par;
+ok(@par == 2 && $par[0] > 0 && $par[0] == $par[1], "worker: a parallel scan sees the token's rows ($par[0] and $par[1])")
+  or diag($par);
+
 # ---------- staged drops: coordinator queries count as uses ----------
 passes($co, "SELECT schemaguard.stage_drop('t', 'w', reason => 'moved to note')", 'stage a column of a distributed table');
 passes($co, "SELECT count(w) FROM t WHERE acct = 'a1'; SELECT count(*) FROM t WHERE w IS NULL;", 'queries that read it');
