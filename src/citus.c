@@ -105,6 +105,10 @@ static const char *const runs_given_sql[] = {
 	"database_command",
 	"create_intermediate_result",
 	"broadcast_intermediate_result",
+	"worker_partition_query_result",
+	"worker_save_query_explain_analyze",
+	"worker_merge_files_and_run_query",
+	"master_apply_delete_command",
 };
 
 /* What is fn: a C function of the citus library, and of which kind? */
