@@ -280,7 +280,7 @@ StaticAssertDecl(lengthof(sg_rules) <= SG_MAX_RULES, "SG_MAX_RULES is too small 
 static const char *const level_names[] = {"off", "warning", "error"};
 
 /* Findings checked again at commit, in TopTransactionContext. */
-static List *pending = NIL;
+static List *deferred_findings = NIL;
 
 typedef struct SgAllowance SgAllowance;
 static SgAllowance *find_allowance(const SgRule *rule);
@@ -755,7 +755,7 @@ sg_defer_findings(List *findings)
 				continue;
 			}
 		}
-		pending = lappend(pending, f);
+		deferred_findings = lappend(deferred_findings, f);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -1018,9 +1018,9 @@ sg_verdict_json(SgVerdict verdict)
 void
 sg_engine_pre_commit(void)
 {
-	List	   *todo = pending;
+	List	   *todo = deferred_findings;
 
-	pending = NIL;
+	deferred_findings = NIL;
 	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
 		return;
 	report_findings(judge_deferred(sg_live_fact_source(false), todo), NULL, true);
@@ -1032,7 +1032,7 @@ sg_engine_xact_end(void)
 {
 	/* The lists lived in TopTransactionContext, which is going away. */
 	allowances = NIL;
-	pending = NIL;
+	deferred_findings = NIL;
 }
 
 /* Subtransaction abort: what was granted or found inside it goes too. */
@@ -1048,12 +1048,12 @@ sg_engine_subxact_abort(SubTransactionId subid)
 		if (a->subid == subid)
 			allowances = foreach_delete_current(allowances, lc);
 	}
-	foreach(lc, pending)
+	foreach(lc, deferred_findings)
 	{
 		SgFinding  *f = lfirst(lc);
 
 		if (f->subid == subid)
-			pending = foreach_delete_current(pending, lc);
+			deferred_findings = foreach_delete_current(deferred_findings, lc);
 	}
 }
 
@@ -1070,7 +1070,7 @@ sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 		if (a->subid == subid)
 			a->subid = parent;
 	}
-	foreach(lc, pending)
+	foreach(lc, deferred_findings)
 	{
 		SgFinding  *f = lfirst(lc);
 

@@ -108,13 +108,13 @@ typedef struct HistRow
 /*
  * The migration this session (session-scoped) or transaction (transactional)
  * runs; 0 for none.  A transactional migration's row is written at COMMIT,
- * from pending (kept in TopMemoryContext until then).
+ * from pending_row (kept in TopMemoryContext until then).
  */
 static int64 current_migration = 0;
 static bool current_transactional = false;
 static SubTransactionId current_subid = InvalidSubTransactionId;
 static bool current_begun_in_xact = false;	/* begun by the transaction in progress */
-static HistRow *pending = NULL;
+static HistRow *pending_row = NULL;
 static bool history_locked = false;	/* this transaction holds the runners' lock */
 static char current_version[MAX_VERSION_LEN + 1];
 
@@ -410,8 +410,8 @@ finish_migration(int64 mid, bool with_event)
 	char	   *version;
 	int			count;
 
-	if (pending && mid == current_migration)
-		row = *pending;
+	if (pending_row && mid == current_migration)
+		row = *pending_row;
 	else if (!history_by_id(rel, mid, &row))
 	{
 		/* its row was rolled back with a savepoint */
@@ -451,13 +451,13 @@ clear_current(void)
 	current_migration = 0;
 	current_transactional = false;
 	current_begun_in_xact = false;
-	if (pending)
+	if (pending_row)
 	{
 		for (int i = 0; i < H_NATTS; i++)
-			if (!pending->nulls[i] && history_types[i] == TEXTOID)
-				pfree(DatumGetPointer(pending->values[i]));
-		pfree(pending);
-		pending = NULL;
+			if (!pending_row->nulls[i] && history_types[i] == TEXTOID)
+				pfree(DatumGetPointer(pending_row->values[i]));
+		pfree(pending_row);
+		pending_row = NULL;
 	}
 }
 
@@ -750,9 +750,9 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 	if (in_block)
 	{
 		/* written at COMMIT, with its DDL; copied out of this call's memory */
-		pending = MemoryContextAlloc(TopMemoryContext, sizeof(HistRow));
-		*pending = row;
-		row_copy_texts(pending, TopMemoryContext);
+		pending_row = MemoryContextAlloc(TopMemoryContext, sizeof(HistRow));
+		*pending_row = row;
+		row_copy_texts(pending_row, TopMemoryContext);
 	}
 	else
 	{

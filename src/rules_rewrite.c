@@ -65,7 +65,7 @@ static const char *const no_repack_hint =
  * for a relation outside the catalog (lint): no.
  */
 static bool
-already_so(const SgRelFacts *t, AlterTableType subtype, const char *name)
+form_already_holds(const SgRelFacts *t, AlterTableType subtype, const char *name)
 {
 	HeapTuple	tup;
 	Form_pg_class cls;
@@ -231,7 +231,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			return;
 		st->facts->relation(st->facts, stmt->relation, locks, &t);
 		if (!sg_facts_work_at_risk(&t) ||
-			already_so(&t, AT_SetTableSpace, ((AlterTableCmd *) linitial(cmds))->name))
+			form_already_holds(&t, AT_SetTableSpace, ((AlterTableCmd *) linitial(cmds))->name))
 			return;
 		sg_add_finding(findings, rule,
 					   psprintf("ALTER INDEX %s SET TABLESPACE violates rule %s", t.qualname, rule->id),
@@ -273,7 +273,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 					return;
 			}
 			cmd = linitial(cmds);
-			if (already_so(&t, forms[i].subtype, cmd->name))
+			if (form_already_holds(&t, forms[i].subtype, cmd->name))
 				continue;		/* core does nothing */
 			add_rewrite(findings, rule, psprintf("ALTER TABLE ... %s", forms[i].what), &t,
 						forms[i].subtype == AT_SetTableSpace ?

@@ -68,7 +68,7 @@ PG_FUNCTION_INFO_V1(sg_tenant_report);
 
 /* Leave a deferred finding for the table rv names. */
 static void
-touch(const SgRule *rule, const RangeVar *rv, List **findings)
+defer_tenant_check(const SgRule *rule, const RangeVar *rv, List **findings)
 {
 	SgFinding  *f;
 
@@ -145,7 +145,7 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 
 				if (create_may_add_tenant_column(cs) &&
 					!(cs->if_not_exists && already_exists(st, cs->relation)))
-					touch(rule, cs->relation, findings);
+					defer_tenant_check(rule, cs->relation, findings);
 				break;
 			}
 		case T_CreateTableAsStmt:
@@ -154,7 +154,7 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 
 				if (ctas->objtype == OBJECT_TABLE &&
 					!(ctas->if_not_exists && already_exists(st, ctas->into->rel)))
-					touch(rule, ctas->into->rel, findings);
+					defer_tenant_check(rule, ctas->into->rel, findings);
 				break;
 			}
 		case T_AlterTableStmt:
@@ -178,7 +178,7 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 								continue;
 							break;
 						case AT_AttachPartition:
-							touch(rule, castNode(PartitionCmd, cmd->def)->name, findings);
+							defer_tenant_check(rule, castNode(PartitionCmd, cmd->def)->name, findings);
 							break;
 						case AT_DisableRowSecurity:
 						case AT_NoForceRowSecurity:
@@ -186,7 +186,7 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 						default:
 							continue;
 					}
-					touch(rule, at->relation, findings);
+					defer_tenant_check(rule, at->relation, findings);
 					break;
 				}
 				break;
@@ -197,7 +197,7 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 
 				if (rs->renameType == OBJECT_COLUMN && rs->relationType == OBJECT_TABLE &&
 					sg_is_tenant_column(rs->newname))
-					touch(rule, rs->relation, findings);
+					defer_tenant_check(rule, rs->relation, findings);
 				break;
 			}
 		case T_DropStmt:
@@ -212,17 +212,17 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 
 					/* schema.table.policy: the table is all but the last name */
 					if (list_length(names) >= 2)
-						touch(rule, sg_rangevar_from_names(list_truncate(list_copy(names),
+						defer_tenant_check(rule, sg_rangevar_from_names(list_truncate(list_copy(names),
 																		 list_length(names) - 1)),
 							  findings);
 				}
 				break;
 			}
 		case T_CreatePolicyStmt:
-			touch(rule, ((CreatePolicyStmt *) n)->table, findings);
+			defer_tenant_check(rule, ((CreatePolicyStmt *) n)->table, findings);
 			break;
 		case T_AlterPolicyStmt:
-			touch(rule, ((AlterPolicyStmt *) n)->table, findings);
+			defer_tenant_check(rule, ((AlterPolicyStmt *) n)->table, findings);
 			break;
 		default:
 			break;
@@ -863,7 +863,7 @@ typedef struct Isolation
 
 /* Run one statement through SPI (and so through the guard), and keep it. */
 static void
-run(const char *sql, Isolation *iso)
+run_isolation_sql(const char *sql, Isolation *iso)
 {
 	int			rc = SPI_execute(sql, false, 0);
 	MemoryContext old;
@@ -1025,7 +1025,7 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	ReleaseSysCache(att);
 
 	if (!rls || !force)
-		run(psprintf("ALTER TABLE %s %s%s%s", qual,
+		run_isolation_sql(psprintf("ALTER TABLE %s %s%s%s", qual,
 					 rls ? "" : "ENABLE ROW LEVEL SECURITY",
 					 (!rls && !force) ? ", " : "",
 					 force ? "" : "FORCE ROW LEVEL SECURITY"), iso);
@@ -1033,8 +1033,8 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	if (!policy_is_ours(relid, attnum))
 	{
 		if (OidIsValid(get_relation_policy_oid(relid, SG_TENANT_POLICY, true)))
-			run(psprintf("DROP POLICY %s ON %s", SG_TENANT_POLICY, qual), iso);
-		run(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC "
+			run_isolation_sql(psprintf("DROP POLICY %s ON %s", SG_TENANT_POLICY, qual), iso);
+		run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC "
 					 "USING (%s) WITH CHECK (%s)", SG_TENANT_POLICY, qual, cond, cond), iso);
 	}
 
@@ -1050,7 +1050,7 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 				 errdetail("Citus does not allow the default of a distribution column to change."),
 				 errhint("INSERTs must name %s; the policy refuses any value but the current tenant's.", col)));
 	else if (!hasdef)
-		run(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", qual, col, def), iso);
+		run_isolation_sql(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", qual, col, def), iso);
 }
 
 /*

@@ -476,7 +476,7 @@ sg_timestamp_text(TimestampTz t)
 
 /* Fill in tracking, droppable_at and state from the row and the counters. */
 static void
-judge(SgStagedFacts *sf)
+stage_state(SgStagedFacts *sf)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TimestampTz from;
@@ -546,7 +546,7 @@ sg_catalog_staged_facts(Oid relid, const char *column, SgStagedFacts *sf)
 	if (!sf->staged)
 		return;
 	read_usage(relid, attnum, sf);
-	judge(sf);
+	stage_state(sf);
 }
 
 /*
@@ -761,7 +761,7 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 
 		memset(nulls, 0, sizeof(nulls));
 		read_usage(sf->relid, sf->attnum, sf);
-		judge(sf);
+		stage_state(sf);
 		values[0] = ObjectIdGetDatum(sf->relid);
 		if (sf->attnum > 0)
 			namestrcpy(column, get_attname(sf->relid, sf->attnum, false));
