@@ -379,6 +379,7 @@ typedef struct AuditCacheEntry
 	AuditShape *shape;
 	Datum		nsp;			/* text: logged's schema and name */
 	Datum		name;
+	Oid			citus;			/* a Citus table, or the one this shard is of: refuse */
 } AuditCacheEntry;
 
 static HTAB *audit_cache = NULL;
@@ -542,6 +543,8 @@ audit_cache_entry(Relation rel, Trigger *trigger)
 	e->shape = shape;
 	e->nsp = nspd;
 	e->name = named;
+	e->citus = sg_citus_is_distributed(RelationGetRelid(rel)) ? RelationGetRelid(rel) :
+		sg_citus_shard_of(RelationGetRelid(rel));
 	/* valid unless something changed while it was built (used once, then) */
 	e->valid = generation == audit_cache_generation;
 	return e;
@@ -711,6 +714,33 @@ log_marker(Oid relid, const char *op, const char *new_json)
 }
 
 /*
+ * A table that became a Citus table after enable_audit() (possible only
+ * with citus.enable_unsafe_triggers, which copies the triggers to every
+ * shard): its rows are written on the workers, into logs the coordinator
+ * cannot read, under shard names.  Refuse the write rather than leave a
+ * silent gap in the log.  That includes Citus's copy of a populated
+ * table's rows into its new shards, so create_distributed_table() of one
+ * fails, and the table stays local and audited.
+ */
+static void
+refuse_citus_write(AuditCacheEntry *e)
+{
+	char	   *name;
+
+	if (!OidIsValid(e->citus))
+		return;
+	name = get_rel_name(e->citus);
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("schemaguard audit cannot record changes of Citus table \"%s\"", name ? name : "?"),
+			 errdetail("Its audit triggers were copied to its shards (citus.enable_unsafe_triggers), "
+					   "whose rows are written on the workers, where the coordinator cannot read "
+					   "their log."),
+			 errhint("Run SELECT schemaguard.disable_audit('%s'); on the coordinator first, and stream "
+					 "its changes with Citus's change data capture instead.", name ? name : "?")));
+}
+
+/*
  * One statement's changes, from its transition tables, into batches.
  * Memory per row is reset as it goes, so a large statement does not grow.
  */
@@ -744,6 +774,7 @@ audit_statement(TriggerData *td)
 
 	audit_depth++;			/* not decremented on error: then stale entries wait for transaction end */
 	entry = audit_cache_entry(rel, td->tg_trigger);
+	refuse_citus_write(entry);
 	shape = entry->shape;
 	oslot = olds ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
 	nslot = news ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : NULL;
@@ -830,7 +861,12 @@ sg_audit_trigger(PG_FUNCTION_ARGS)
 				 errhint("Create it with SELECT schemaguard.enable_audit('%s');",
 						 RelationGetRelationName(td->tg_relation))));
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		audit_depth++;
+		refuse_citus_write(audit_cache_entry(td->tg_relation, td->tg_trigger));
+		audit_depth--;
 		log_marker(logged_table(td->tg_relation), "TRUNCATE", NULL);
+	}
 	else
 		audit_statement(td);
 	return PointerGetDatum(NULL);

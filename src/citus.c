@@ -341,6 +341,54 @@ sg_citus_is_distributed(Oid relid)
 	return citus_row(relid, false, &reference, &nshards, &bytes);
 }
 
+/*
+ * The one text value of a query about relid ($1, regclass) in the citus
+ * extension's catalog, palloc'd in the caller's context; NULL for no row,
+ * a NULL, or a database without the extension.
+ */
+static char *
+citus_text(const char *sql, Oid relid)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *result = NULL;
+	int			spi_level;
+
+	if (!citus_installed())
+		return NULL;
+	spi_level = sg_spi_connect();
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the Citus metadata of relation %u", relid);
+	if (SPI_processed == 1)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (value)
+			result = MemoryContextStrdup(caller, value);
+	}
+	sg_spi_finish(spi_level);
+	return result;
+}
+
+/*
+ * A shard's name is its table's name (shortened if need be) and
+ * "_<shardid>"; relation_is_a_known_shard() says whether it is one.
+ */
+Oid
+sg_citus_shard_of(Oid relid)
+{
+	char	   *table = citus_text("SELECT s.logicalrelid::pg_catalog.oid::pg_catalog.text "
+								   "FROM pg_catalog.pg_dist_shard s, pg_catalog.pg_class c "
+								   "WHERE c.oid OPERATOR(pg_catalog.=) $1 "
+								   "AND pg_catalog.relation_is_a_known_shard($1) "
+								   "AND s.shardid OPERATOR(pg_catalog.=) "
+								   "(pg_catalog.regexp_match(c.relname::pg_catalog.text, '_([0-9]+)$'))[1]::pg_catalog.int8",
+								   relid);
+
+	return table ? atooid(table) : InvalidOid;
+}
+
 bool
 sg_citus_add_shards(Oid relid, bool created, SgRelFacts *out)
 {
@@ -371,29 +419,10 @@ sg_citus_add_shards(Oid relid, bool created, SgRelFacts *out)
 char *
 sg_citus_distribution_column(Oid relid)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	MemoryContext caller = CurrentMemoryContext;
-	char	   *column = NULL;
-	int			spi_level;
-
-	if (!citus_installed())
-		return NULL;
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args("SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) "
-							  "FROM pg_catalog.pg_dist_partition p "
-							  "WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.partkey IS NOT NULL",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the Citus metadata of relation %u", relid);
-	if (SPI_processed == 1)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		if (name)
-			column = MemoryContextStrdup(caller, name);
-	}
-	sg_spi_finish(spi_level);
-	return column;
+	return citus_text("SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) "
+					  "FROM pg_catalog.pg_dist_partition p "
+					  "WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.partkey IS NOT NULL",
+					  relid);
 }
 
 void

@@ -47,6 +47,13 @@ extern bool sg_citus_add_shards(Oid relid, bool created, struct SgRelFacts *out)
 /* Is relid a table Citus knows (distributed, reference or Citus local)? */
 extern bool sg_citus_is_distributed(Oid relid);
 
+/*
+ * When relid is one of Citus's shards on this node
+ * (relation_is_a_known_shard()), the table it is a shard of; else
+ * InvalidOid.
+ */
+extern Oid	sg_citus_shard_of(Oid relid);
+
 /* The distribution column of a Citus table (palloc'd), or NULL. */
 extern char *sg_citus_distribution_column(Oid relid);
 

@@ -333,6 +333,37 @@ refused($co, "SELECT schemaguard.enable_audit('ref')", qr/does not support Citus
 	'... and a reference table');
 passes($co, "CREATE TABLE local_only (id int PRIMARY KEY); SELECT schemaguard.enable_audit('local_only'); INSERT INTO local_only VALUES (1);",
 	'a local table on the coordinator is audited');
+is($co->safe_psql('postgres', "SELECT count(*) FROM schemaguard.audit_log WHERE table_name = 'local_only'"), '1',
+	'... and its row is in the log');
+# Distributed after enable_audit(): Citus refuses (the table has triggers)
+# unless citus.enable_unsafe_triggers copies them to every shard; then the
+# audit trigger refuses the writes rather than log on the workers.
+refused($co, "SELECT create_distributed_table('local_only', 'id')", qr/has triggers/,
+	'Citus refuses to distribute an audited table');
+refused($co, "SET citus.enable_unsafe_triggers = on; SELECT create_distributed_table('local_only', 'id')",
+	qr/cannot record changes of Citus table "local_only"/,
+	'with citus.enable_unsafe_triggers, copying its rows into the shards is refused');
+passes($co, "INSERT INTO local_only VALUES (2)", 'the table stays local');
+is($co->safe_psql('postgres', "SELECT count(*) FROM schemaguard.audit_log WHERE table_name = 'local_only'"), '2',
+	'... and audited');
+passes($co, "CREATE TABLE audited_empty (id int PRIMARY KEY); SELECT schemaguard.enable_audit('audited_empty'); "
+	  . "SET citus.enable_unsafe_triggers = on; SELECT create_distributed_table('audited_empty', 'id')",
+	'an empty audited table distributes with citus.enable_unsafe_triggers');
+refused($co, "INSERT INTO audited_empty VALUES (1)",
+	qr/0A000.*cannot record changes of Citus table "audited_empty".*disable_audit\('audited_empty'\)/s,
+	'then the audit trigger on its shards refuses the writes');
+refused($co, "INSERT INTO audited_empty SELECT g FROM generate_series(1, 40) g",
+	qr/cannot record changes of Citus table "audited_empty"/,
+	'... a multi-shard INSERT too (Citus reports it as XX000)');
+refused($co, "TRUNCATE audited_empty", qr/cannot record changes of Citus table/,
+	'... and TRUNCATE');
+for my $w ($w1, $w2)
+{
+	is($w->safe_psql('postgres', "SELECT count(*) FROM schemaguard.audit_log"), '0',
+		$w->name . ': no audit rows written on the worker');
+}
+passes($co, "SET citus.enable_unsafe_triggers = on; SELECT schemaguard.disable_audit('audited_empty'); INSERT INTO audited_empty SELECT g FROM generate_series(1, 40) g",
+	'after disable_audit() the writes go on');
 
 # ---------- a client on a worker is still guarded ----------
 my $t_shard = (split /\n/, $w1->safe_psql('postgres',
