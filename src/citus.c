@@ -278,14 +278,7 @@ citus_query(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
 	return found;
 }
 
-/*
- * citus_query(), with the size when Citus can tell it.  Its size functions
- * refuse to run in a transaction that already made multi-shard changes
- * (SQLSTATE 25001: an earlier statement of the same migration, say), and
- * fail when a worker cannot be reached or the caller may not read the
- * table (lint() by a non-owner).  Then the size is unknown (-1), which the
- * rules take as data; only a cancel goes on up.
- */
+/* The size query citus_row() runs in a subtransaction. */
 typedef struct SizeQuery
 {
 	Oid			relid;
@@ -303,6 +296,14 @@ size_query(void *arg)
 	q->found = citus_query(q->relid, true, &q->reference, &q->nshards, &q->bytes);
 }
 
+/*
+ * citus_query(), with the size when Citus can tell it.  Its size functions
+ * refuse to run in a transaction that already made multi-shard changes
+ * (SQLSTATE 25001: an earlier statement of the same migration, say), and
+ * fail when a worker cannot be reached or the caller may not read the
+ * table (lint() by a non-owner).  Then the size is unknown (-1), which the
+ * rules take as data; only a cancel goes on up.
+ */
 static bool
 citus_row(Oid relid, bool size, bool *reference, int *nshards, int64 *bytes)
 {

@@ -534,12 +534,7 @@ report_lock_holder(Oid histrel)
 			 errhint("Run migrations one at a time, or raise schemaguard.migration_lock_timeout.")));
 }
 
-/*
- * One runner at a time: SHARE ROW EXCLUSIVE on migration_history to the end
- * of the transaction (it conflicts with itself, and not with readers).
- * Waits until deadline, in a subtransaction so that the timeout can be
- * reported as SG030 with the holder's name.
- */
+/* The wait lock_history() runs in a subtransaction. */
 typedef struct HistoryLock
 {
 	Oid			histrel;
@@ -557,6 +552,12 @@ wait_for_history(void *arg)
 	LockRelationOid(h->histrel, ShareRowExclusiveLock);
 }
 
+/*
+ * One runner at a time: SHARE ROW EXCLUSIVE on migration_history to the end
+ * of the transaction (it conflicts with itself, and not with readers).
+ * Waits until deadline, in a subtransaction so that the timeout can be
+ * reported as SG030 with the holder's name.
+ */
 static void
 lock_history(Oid histrel, TimestampTz deadline)
 {
