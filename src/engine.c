@@ -46,236 +46,59 @@
 #include "compat.h"
 #include "schemaguard.h"
 
+
+
 /*
- * The rule catalog.  Order is the order of rules() and of evaluation.
+ * The rule catalog: each family's rules, registered by _PG_init() in the
+ * order rules() lists them and sg_evaluate() runs them, then the engine's
+ * own invalid-ignore.  A rule is defined next to its check, in its family's
+ * file; nothing else lists it.
  */
-const SgRule sg_rules[] = {
-	/* transaction: a statement core refuses inside a transaction block */
-	{
-		.id = "concurrently-in-transaction",
-		.family = "lock",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_IndexStmt, T_DropStmt, T_ReindexStmt, T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_CreatedbStmt, T_DropdbStmt, T_AlterSystemStmt, T_CreateTableSpaceStmt, T_DropTableSpaceStmt, T_AlterDatabaseStmt},
-		.check = sg_check_no_xact_in_block,
-		.description = "CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM and the other statements that cannot run inside a transaction block, inside one (explicit, or the runner's)",
-	},
-	/* lock: every lookup of the live hook is conditional while lock_timeout is 0 */
-	{
-		.id = "require-lock-timeout",
-		.family = "lock",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt, T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt, T_AlterPolicyStmt, T_LockStmt, T_RuleStmt, T_IndexStmt, T_CreateStmt},
-		.check = sg_check_lock_timeout,
-		.description = "a statement whose SHARE or stronger lock another session is in the way of, while lock_timeout is 0 (lint: once per transaction, for tables the script did not create)",
-		.lint_per_xact = true,
-	},
-	/* index */
-	{
-		.id = "require-concurrent-index-creation",
-		.family = "index",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_IndexStmt, T_AlterTableStmt},
-		.check = sg_check_create_index,
-		.description = "CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
-	},
-	{
-		.id = "require-concurrent-index-deletion",
-		.family = "index",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_DropStmt},
-		.check = sg_check_drop_index,
-		.description = "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table",
-	},
-	{
-		.id = "require-concurrent-reindex",
-		.family = "index",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_ReindexStmt},
-		.check = sg_check_reindex,
-		.description = "REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds",
-	},
-	/* constraint */
-	{
-		.id = "constraint-missing-not-valid",
-		.family = "constraint",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
-		.check = sg_check_missing_not_valid,
-		.description = "ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
-	},
-	{
-		.id = "validate-in-same-transaction",
-		.family = "constraint",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_validate_same_xact,
-		.description = "VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock",
-	},
-	{
-		.id = "unique-constraint-without-index",
-		.family = "constraint",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_unique_without_index,
-		.description = "ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
-	},
-	{
-		.id = "exclusion-constraint-on-existing-table",
-		.family = "constraint",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_exclusion,
-		.description = "ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
-	},
-	{
-		.id = "set-not-null-without-check",
-		.family = "constraint",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
-		.check = sg_check_set_not_null,
-		.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
-	},
-	/* column */
-	{
-		.id = "adding-required-field",
-		.family = "column",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_required_field,
-		.description = "ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it",
-	},
-	{
-		.id = "adding-field-with-volatile-default",
-		.family = "column",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_volatile_default,
-		.description = "ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table",
-	},
-	{
-		.id = "changing-column-type",
-		.family = "column",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_column_type,
-		.description = "ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock",
-	},
-	{
-		.id = "renaming-column",
-		.family = "column",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_RenameStmt},
-		.check = sg_check_rename_column,
-		.description = "RENAME COLUMN breaks the running application",
-	},
-	{
-		.id = "renaming-table",
-		.family = "column",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_RenameStmt},
-		.check = sg_check_rename_table,
-		.description = "RENAME TO breaks the running application",
-	},
-	/* rewrite */
-	{
-		.id = "table-rewrite",
-		.family = "rewrite",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
-		.check = sg_check_table_rewrite,
-		.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
-	},
-	{
-		.id = "require-concurrent-refresh",
-		.family = "rewrite",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_RefreshMatViewStmt},
-		.check = sg_check_refresh,
-		.description = "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view",
-	},
-	{
-		.id = "require-concurrent-partition-detach",
-		.family = "rewrite",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_detach,
-		.description = "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table",
-	},
-	/* destruction */
-	{
-		.id = "ban-drop-database",
-		.family = "destruction",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_DropdbStmt},
-		.check = sg_check_drop_database,
-		.description = "DROP DATABASE in a migration",
-	},
-	{
-		.id = "ban-truncate-cascade",
-		.family = "destruction",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_TruncateStmt},
-		.check = sg_check_truncate_cascade,
-		.description = "TRUNCATE ... CASCADE also empties every table that references the target, transitively",
-	},
-	{
-		.id = "ban-drop-cascade",
-		.family = "destruction",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_DropStmt},
-		.check = sg_check_drop_cascade,
-		.description = "DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
-	},
-	/* staged drops */
-	{
-		.id = "staged-drop",
-		.family = "staged",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_DropStmt, T_AlterTableStmt},
-		.check = sg_check_staged_drop,
-		.description = "DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
-	},
-	/* tenant: judged at the end of the transaction */
-	{
-		.id = "tenant-table-rls",
-		.family = "tenant",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_CreatePolicyStmt, T_AlterPolicyStmt},
-		.check = sg_check_tenant_table,
-		.description = "a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
-		.recheck = sg_tenant_recheck,
-		.merge = sg_tenant_merge,
-	},
-	/* advice: judged at the end of the transaction */
-	{
-		.id = "fk-without-index",
-		.family = "advice",
-		.default_level = SG_LEVEL_WARNING,
-		.stmt_tags = {T_AlterTableStmt},
-		.check = sg_check_fk_without_index,
-		.description = "a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
-		.recheck = sg_fk_index_recheck,
-	},
-	/* migrations: off by default */
-	{
-		.id = "ddl-outside-migration",
-		.family = "migration",
-		.default_level = SG_LEVEL_OFF,
-		.stmt_tags = {T_Invalid},
-		.check = sg_check_ddl_outside_migration,
-		.description = "a DDL statement run outside begin_migration() ... end_migration(), so no migration records it",
-	},
-	/* meta */
-	{
-		.id = "invalid-ignore",
-		.family = "meta",
-		.default_level = SG_LEVEL_ERROR,
-		.stmt_tags = {T_Invalid},
-		.description = "a schemaguard:ignore comment without a reason or with an unknown rule id",
-	},
+static const SgRule rule_invalid_ignore = {
+	.id = "invalid-ignore",
+	.family = "meta",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_Invalid},
+	.description = "a schemaguard:ignore comment without a reason or with an unknown rule id",
 };
-const int	sg_nrules = lengthof(sg_rules);
-StaticAssertDecl(lengthof(sg_rules) <= SG_MAX_RULES, "SG_MAX_RULES is too small for the rule catalog");
+
+static const SgRule *catalog[SG_MAX_RULES];
+int			sg_nrules = 0;
+
+/* Add a family's rules (a NULL-terminated array) to the catalog. */
+void
+sg_register_rules(const SgRule *const *rules)
+{
+	for (; *rules != NULL; rules++)
+	{
+		if (sg_nrules >= SG_MAX_RULES)
+			elog(ERROR, "schemaguard: more than %d rules registered", SG_MAX_RULES);
+		if (sg_rule_by_id((*rules)->id) != NULL)
+			elog(ERROR, "schemaguard: rule %s registered twice", (*rules)->id);
+		catalog[sg_nrules++] = *rules;
+	}
+}
+
+/* The i-th rule of the catalog. */
+const SgRule *
+sg_rule_at(int i)
+{
+	Assert(i >= 0 && i < sg_nrules);
+	return catalog[i];
+}
+
+/* A rule's position in the catalog. */
+static int
+rule_index(const SgRule *rule)
+{
+	for (int i = 0; i < sg_nrules; i++)
+	{
+		if (catalog[i] == rule)
+			return i;
+	}
+	elog(ERROR, "schemaguard: rule %s is not registered", rule->id);
+	return -1;					/* keep the compiler quiet */
+}
 
 static const char *const level_names[] = {"off", "warning", "error"};
 
@@ -288,7 +111,7 @@ static SgAllowance *find_allowance(const SgRule *rule);
 /* Per-backend cache of the levels in force; see file header. */
 static bool levels_valid = false;
 static Oid	levels_relid = InvalidOid;
-static SgLevel levels[lengthof(sg_rules)];
+static SgLevel levels[SG_MAX_RULES];
 
 /* allow() grants of the current transaction, in TopTransactionContext. */
 struct SgAllowance
@@ -311,8 +134,8 @@ sg_rule_by_id(const char *id)
 {
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		if (strcmp(sg_rules[i].id, id) == 0)
-			return &sg_rules[i];
+		if (strcmp(catalog[i]->id, id) == 0)
+			return catalog[i];
 	}
 	return NULL;
 }
@@ -325,7 +148,7 @@ rule_id_list(void)
 
 	initStringInfo(&buf);
 	for (int i = 0; i < sg_nrules; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", sg_rules[i].id);
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", catalog[i]->id);
 	return buf.data;
 }
 
@@ -362,6 +185,9 @@ levels_inval_callback(Datum arg, Oid relid)
 void
 sg_engine_init(void)
 {
+	static const SgRule *const meta_rules[] = {&rule_invalid_ignore, NULL};
+
+	sg_register_rules(meta_rules);
 	CacheRegisterRelcacheCallback(levels_inval_callback, (Datum) 0);
 }
 
@@ -400,7 +226,7 @@ load_levels(void)
 	HeapTuple	tup;
 
 	for (int i = 0; i < sg_nrules; i++)
-		levels[i] = sg_rules[i].default_level;
+		levels[i] = catalog[i]->default_level;
 
 	if (!OidIsValid(levels_relid))
 	{
@@ -420,7 +246,7 @@ load_levels(void)
 
 		/* Rows for rules of a newer version are ignored, not fatal. */
 		if (rule && level >= 0)
-			levels[rule - sg_rules] = (SgLevel) level;
+			levels[rule_index(rule)] = (SgLevel) level;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -433,7 +259,7 @@ sg_rule_level(const SgRule *rule)
 {
 	if (!levels_valid)
 		load_levels();
-	return levels[rule - sg_rules];
+	return levels[rule_index(rule)];
 }
 
 /* The name of a level. */
@@ -466,21 +292,34 @@ sg_statement_checked(Node *stmt)
 {
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		if (rule_examines(&sg_rules[i], stmt))
+		if (rule_examines(catalog[i], stmt))
 			return true;
 	}
 	return false;
 }
 
-/* Record a finding; the strings must live as long as the statement. */
+/*
+ * A finding's message: what the statement does, then the rule it violates.
+ * Every rule's message ends the same way; the rule gives only the phrase.
+ */
+char *
+sg_rule_message(const SgRule *rule, const char *phrase)
+{
+	return psprintf("%s violates rule %s", phrase, rule->id);
+}
+
+/*
+ * Record a finding; the strings must live as long as the statement.  The
+ * engine appends "violates rule <id>" to phrase.
+ */
 SgFinding *
 sg_add_finding(List **findings, const SgRule *rule,
-			   char *message, char *detail, char *hint)
+			   char *phrase, char *detail, char *hint)
 {
 	SgFinding  *f = palloc0(sizeof(SgFinding));
 
 	f->rule = rule;
-	f->message = message;
+	f->message = sg_rule_message(rule, phrase);
 	f->detail = detail;
 	f->hint = hint;
 	*findings = lappend(*findings, f);
@@ -509,7 +348,7 @@ may_call_allow(void)
 static List *
 read_ignores(const SgStatement *st, List **findings)
 {
-	const SgRule *invalid = sg_rule_by_id("invalid-ignore");
+	const SgRule *invalid = &rule_invalid_ignore;
 	List	   *ignores = NIL;
 	ListCell   *lc;
 
@@ -535,7 +374,7 @@ read_ignores(const SgStatement *st, List **findings)
 						   GetUserNameFromId(GetUserId(), false));
 			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
 				sg_add_finding(findings, invalid,
-							   psprintf("schemaguard:ignore comment is not honoured, %s: rule %s", why, invalid->id),
+							   psprintf("schemaguard:ignore comment not honoured (%s)", why),
 							   psprintf("Comment: %s. An ignore comment needs the right to call schemaguard.allow(); "
 										"the rules it names still apply.", shown_value(ic->text)),
 							   psprintf("Have a DBA run the statement, or GRANT EXECUTE ON FUNCTION "
@@ -547,7 +386,7 @@ read_ignores(const SgStatement *st, List **findings)
 		{
 			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
 				sg_add_finding(findings, invalid,
-							   psprintf("schemaguard:ignore comment is invalid, %s: rule %s", why, invalid->id),
+							   psprintf("schemaguard:ignore comment invalid (%s)", why),
 							   psprintf("Comment: %s", shown_value(ic->text)),
 							   pstrdup("Write -- schemaguard:ignore <rule-id>[, <rule-id>...] <reason>, for example: "
 									   "-- schemaguard:ignore require-lock-timeout table is only read by the nightly job"));
@@ -595,7 +434,7 @@ sg_evaluate(SgStatement *st)
 
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		const SgRule *rule = &sg_rules[i];
+		const SgRule *rule = catalog[i];
 		List	   *findings = NIL;
 		SgIgnore   *ig;
 		ListCell   *lc;
@@ -687,7 +526,7 @@ judge_deferred(SgFactSource *facts, List *findings)
 	foreach(lc, findings)
 	{
 		SgFinding  *f = lfirst(lc);
-		int			r = f->rule - sg_rules;
+		int			r = rule_index(f->rule);
 
 		/* one recheck per rule and table, however many statements touched it */
 		if (OidIsValid(f->target.relid) && f->columns == NIL &&
@@ -695,22 +534,18 @@ judge_deferred(SgFactSource *facts, List *findings)
 			continue;
 		if (!sg_deferred_still_holds(facts, f))
 			continue;
-		if (f->rule->merge == NULL)
+		/* a rule's findings fold into one report, in the rule's first place */
+		if (f->rule->merge == NULL || same[r] == NIL)
 			out = lappend(out, f);
-		else
-		{
-			/* the rule's findings fold into one report, in the rule's first place */
-			if (same[r] == NIL)
-				out = lappend(out, (void *) f->rule);
+		if (f->rule->merge != NULL)
 			same[r] = lappend(same[r], f);
-		}
 	}
 	foreach(lc, out)
 	{
-		const SgRule *rule = lfirst(lc);
+		SgFinding  *f = lfirst(lc);
 
-		if (rule >= sg_rules && rule < sg_rules + sg_nrules)
-			lfirst(lc) = rule->merge(same[rule - sg_rules]);
+		if (f->rule->merge != NULL)
+			lfirst(lc) = f->rule->merge(same[rule_index(f->rule)]);
 	}
 	return out;
 }
@@ -1122,10 +957,10 @@ sg_rules_srf(PG_FUNCTION_ARGS)
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 
-		values[0] = CStringGetTextDatum(sg_rules[i].id);
-		values[1] = CStringGetTextDatum(sg_rules[i].family);
-		values[2] = CStringGetTextDatum(level_names[sg_rule_level(&sg_rules[i])]);
-		values[3] = CStringGetTextDatum(sg_rules[i].description);
+		values[0] = CStringGetTextDatum(catalog[i]->id);
+		values[1] = CStringGetTextDatum(catalog[i]->family);
+		values[2] = CStringGetTextDatum(level_names[sg_rule_level(catalog[i])]);
+		values[3] = CStringGetTextDatum(catalog[i]->description);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

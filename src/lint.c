@@ -1328,10 +1328,11 @@ flush_xact_locks(LintState *ls)
 	suffix = strstr(first->finding->message, " without lock_timeout");
 	put_row(ls, first->stmtno, first->line, first->finding->rule->id,
 			sg_level_name(sg_rule_level(first->finding->rule)),
-			psprintf("%.*s and %d more lock%s in the transaction without lock_timeout violate rule %s",
-					 suffix ? (int) (suffix - first->finding->message) : (int) strlen(first->finding->message),
-					 first->finding->message, list_length(ls->xact_locks) - 1,
-					 list_length(ls->xact_locks) == 2 ? "" : "s", first->finding->rule->id),
+			sg_rule_message(first->finding->rule,
+							psprintf("%.*s, and %d more lock%s in the transaction, without lock_timeout",
+									 suffix ? (int) (suffix - first->finding->message) : (int) strlen(first->finding->message),
+									 first->finding->message, list_length(ls->xact_locks) - 1,
+									 list_length(ls->xact_locks) == 2 ? "" : "s")),
 			pstrdup("Start the transaction with SET LOCAL lock_timeout = '2s'; (or run SET lock_timeout = '2s'; "
 					"before the file), and retry the migration if it times out."),
 			detail.data);

@@ -1039,22 +1039,6 @@ sg_migration_running(void)
 	return current_migration != 0;
 }
 
-/* ddl-outside-migration: any DDL while no migration runs. */
-void
-sg_check_ddl_outside_migration(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	const char *tag;
-
-	if (st->facts->in_migration(st->facts))
-		return;
-	tag = GetCommandTagName(CreateCommandTag(st->parsetree));
-	sg_add_finding(findings, rule,
-				   psprintf("%s outside a migration violates rule %s", tag, rule->id),
-				   pstrdup("This database requires every DDL statement to run inside a migration, so that "
-						   "the migration history records it."),
-				   psprintf("Run it inside one: BEGIN; SELECT schemaguard.begin_migration('<version>'); %s; COMMIT;",
-							sg_statement_trimmed(st->sql)));
-}
 
 /*
  * Statement trigger on the history tables: no writes through SQL but a

@@ -167,7 +167,7 @@ add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
  * adding-required-field: ADD COLUMN ... NOT NULL without a default fails on
  * a populated table, and breaks every INSERT that does not name it.
  */
-void
+static void
 sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
@@ -190,8 +190,8 @@ sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findin
 		if (!t.unknown && st->facts->has_column(st->facts, &t, def->colname))
 			continue;			/* IF NOT EXISTS skips it, or core errors */
 		sg_add_finding(findings, rule,
-					   psprintf("ADD COLUMN %s NOT NULL without a default on %s violates rule %s",
-								quote_identifier(def->colname), t.qualname, rule->id),
+					   psprintf("ADD COLUMN %s NOT NULL without a default on %s",
+								quote_identifier(def->colname), t.qualname),
 					   psprintf("The rows already in %s (%s) have no value for it: PostgreSQL refuses the "
 								"statement after taking its %s lock, and every INSERT of the running "
 								"application that does not name the column would fail too.",
@@ -203,11 +203,20 @@ sg_check_required_field(const SgStatement *st, const SgRule *rule, List **findin
 	}
 }
 
+static const SgRule rule_adding_required_field = {
+	.id = "adding-required-field",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_required_field,
+	.description = "ADD COLUMN ... NOT NULL without a default fails on a populated table and breaks inserts that omit it",
+};
+
 /*
  * adding-field-with-volatile-default: ADD COLUMN that rewrites the table:
  * volatile default, GENERATED STORED, serial, identity.
  */
-void
+static void
 sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
@@ -245,8 +254,8 @@ sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **find
 		if (type == NULL)
 			type = psprintf("%s %s", c, TypeNameToString(def->typeName));
 		sg_add_finding(findings, rule,
-					   psprintf("ADD COLUMN %s on %s rewrites the table, violating rule %s",
-								c, t.qualname, rule->id),
+					   psprintf("ADD COLUMN %s on %s, which rewrites the table,",
+								c, t.qualname),
 					   psprintf("PostgreSQL rewrites %s (%s) under an %s lock, blocking %s until the "
 								"rewrite ends, because %s.",
 								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
@@ -258,6 +267,15 @@ sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **find
 								sg_alter_prefix(&t), type, sg_alter_prefix(&t), c));
 	}
 }
+
+static const SgRule rule_adding_field_with_volatile_default = {
+	.id = "adding-field-with-volatile-default",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_volatile_default,
+	.description = "ADD COLUMN with a volatile default, GENERATED STORED, serial or identity rewrites the table",
+};
 
 /*
  * Would core rewrite the table to change a column from col's type to the
@@ -368,8 +386,7 @@ check_typed_tables(const SgStatement *st, const SgRule *rule, List **findings)
 	if (!sg_facts_work_at_risk(&t))
 		return;
 	sg_add_finding(findings, rule,
-				   psprintf("ALTER TYPE %s ALTER ATTRIBUTE ... TYPE ... CASCADE rewrites its typed tables, "
-							"violating rule %s", NameListToString(names), rule->id),
+				   psprintf("ALTER TYPE %s ALTER ATTRIBUTE ... TYPE ... CASCADE, which rewrites its typed tables,", NameListToString(names)),
 				   psprintf("CASCADE changes the column of the %s, rewriting each and its indexes under "
 							"an %s lock, blocking %s.", sg_tables_phrase(&t, "typed table"),
 							sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
@@ -398,8 +415,8 @@ check_collation_change(const SgStatement *st, const SgRule *rule, const SgRelFac
 	if (!st->facts->index_leads(st->facts, t, list_make1(makeString(pstrdup(colname)))))
 		return;
 	sg_add_finding(findings, rule,
-				   psprintf("ALTER COLUMN %s TYPE ... COLLATE %s on %s rebuilds its indexes, violating rule %s",
-							quote_identifier(colname), generate_collation_name(newcoll), t->qualname, rule->id),
+				   psprintf("ALTER COLUMN %s TYPE ... COLLATE %s on %s, which rebuilds its indexes,",
+							quote_identifier(colname), generate_collation_name(newcoll), t->qualname),
 				   psprintf("A new collation changes the order of %s, so every index on it is rebuilt under "
 							"an %s lock on %s (%s), blocking %s.", quote_identifier(colname),
 							sg_lock_name(AccessExclusiveLock), t->qualname, sg_size_phrase(t),
@@ -414,7 +431,7 @@ check_collation_change(const SgStatement *st, const SgRule *rule, const SgRelFac
  * changing-column-type: ALTER COLUMN ... TYPE that rewrites or scans the
  * table.  Binary-coercible changes without a typmod shrink pass.
  */
-void
+static void
 sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
@@ -462,8 +479,8 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 		to = OidIsValid(target) ? format_type_with_typemod(target, targetmod) :
 			written_type(st, def->typeName);
 		sg_add_finding(findings, rule,
-					   psprintf("ALTER COLUMN %s TYPE %s on %s rewrites the table, violating rule %s",
-								c, to, t.qualname, rule->id),
+					   psprintf("ALTER COLUMN %s TYPE %s on %s, which rewrites the table,",
+								c, to, t.qualname),
 					   psprintf("Changing %s from %s to %s rewrites %s (%s) and rebuilds its indexes under "
 								"an %s lock, blocking %s.%s%s",
 								c, from, to, t.qualname, sg_size_phrase(&t),
@@ -478,6 +495,15 @@ sg_check_column_type(const SgStatement *st, const SgRule *rule, List **findings)
 								sg_alter_prefix(&t), to, c));
 	}
 }
+
+static const SgRule rule_changing_column_type = {
+	.id = "changing-column-type",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_column_type,
+	.description = "ALTER COLUMN ... TYPE that rewrites or scans the table under an ACCESS EXCLUSIVE lock",
+};
 
 /* The target of a RENAME of a table or a table's column. */
 static bool
@@ -494,7 +520,7 @@ rename_target(const SgStatement *st, ObjectType type, SgRelFacts *t)
 }
 
 /* renaming-column: the running application still uses the old name. */
-void
+static void
 sg_check_rename_column(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
@@ -511,7 +537,7 @@ sg_check_rename_column(const SgStatement *st, const SgRule *rule, List **finding
 	oldc = quote_identifier(stmt->subname);
 	newc = quote_identifier(stmt->newname);
 	sg_add_finding(findings, rule,
-				   psprintf("RENAME COLUMN %s on %s violates rule %s", oldc, t.qualname, rule->id),
+				   psprintf("RENAME COLUMN %s on %s", oldc, t.qualname),
 				   psprintf("Every query of the running application that names %s.%s fails from the "
 							"moment the rename commits until the new code is deployed everywhere.",
 							t.qualname, oldc),
@@ -523,8 +549,17 @@ sg_check_rename_column(const SgStatement *st, const SgRule *rule, List **finding
 							newc, oldc, newc, oldc));
 }
 
+static const SgRule rule_renaming_column = {
+	.id = "renaming-column",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_RenameStmt},
+	.check = sg_check_rename_column,
+	.description = "RENAME COLUMN breaks the running application",
+};
+
 /* renaming-table: the running application still uses the old name. */
-void
+static void
 sg_check_rename_table(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
@@ -535,7 +570,7 @@ sg_check_rename_table(const SgStatement *st, const SgRule *rule, List **findings
 		return;
 	oldname = sg_rangevar_name(stmt->relation);
 	sg_add_finding(findings, rule,
-				   psprintf("RENAME of table %s violates rule %s", t.qualname, rule->id),
+				   psprintf("RENAME of table %s", t.qualname),
 				   psprintf("Every query of the running application that names %s fails from the "
 							"moment the rename commits until the new code is deployed everywhere.",
 							t.qualname),
@@ -546,3 +581,22 @@ sg_check_rename_table(const SgStatement *st, const SgRule *rule, List **findings
 							rule->id, oldname, quote_identifier(stmt->newname),
 							oldname, quote_identifier(stmt->newname)));
 }
+
+static const SgRule rule_renaming_table = {
+	.id = "renaming-table",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_RenameStmt},
+	.check = sg_check_rename_table,
+	.description = "RENAME TO breaks the running application",
+};
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_column_rules[] = {
+	&rule_adding_required_field,
+	&rule_adding_field_with_volatile_default,
+	&rule_changing_column_type,
+	&rule_renaming_column,
+	&rule_renaming_table,
+	NULL
+};

@@ -144,9 +144,9 @@ check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **fi
 		return;
 	sg_add_finding(findings, rule,
 				   not_null ?
-				   psprintf("ALTER DOMAIN %s SET NOT NULL violates rule %s", name, rule->id) :
-				   psprintf("ALTER DOMAIN %s ADD CONSTRAINT ... CHECK without NOT VALID violates rule %s",
-							name, rule->id),
+				   psprintf("ALTER DOMAIN %s SET NOT NULL", name) :
+				   psprintf("ALTER DOMAIN %s ADD CONSTRAINT ... CHECK without NOT VALID",
+							name),
 				   psprintf("It checks every row of the %s with a column of the domain, each under a %s "
 							"lock that blocks %s.", sg_tables_phrase(&t, "table"),
 							sg_lock_name(ShareLock), sg_lock_blocks(ShareLock)),
@@ -159,7 +159,7 @@ check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **fi
 							"transaction: ALTER DOMAIN %s VALIDATE CONSTRAINT <name>;", name));
 }
 
-void
+static void
 sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *added = list_concat(added_constraints(st, CONSTR_FOREIGN),
@@ -211,17 +211,26 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 						sg_alter_prefix(&t), named_clause(st, ac, name),
 						sg_alter_prefix(&t), name);
 		sg_add_finding(findings, rule,
-					   psprintf("%s on %s without NOT VALID violates rule %s",
-								fk ? "FOREIGN KEY" : "CHECK", t.qualname, rule->id),
+					   psprintf("%s on %s without NOT VALID",
+								fk ? "FOREIGN KEY" : "CHECK", t.qualname),
 					   detail, hint);
 	}
 }
+
+static const SgRule rule_constraint_missing_not_valid = {
+	.id = "constraint-missing-not-valid",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
+	.check = sg_check_missing_not_valid,
+	.description = "ADD FOREIGN KEY or CHECK without NOT VALID scans the whole table under the ALTER TABLE lock",
+};
 
 /*
  * validate-in-same-transaction: VALIDATE CONSTRAINT in the transaction that
  * added the constraint NOT VALID; the ADD's lock is still held.
  */
-void
+static void
 sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
@@ -237,8 +246,8 @@ sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **fi
 		if (!st->facts->added_not_valid(st->facts, &t, cmd->name))
 			continue;
 		sg_add_finding(findings, rule,
-					   psprintf("VALIDATE CONSTRAINT %s on %s in the transaction that added it violates rule %s",
-								quote_identifier(cmd->name), t.qualname, rule->id),
+					   psprintf("VALIDATE CONSTRAINT %s on %s in the transaction that added it",
+								quote_identifier(cmd->name), t.qualname),
 					   psprintf("ADD CONSTRAINT ... NOT VALID earlier in this transaction took a lock on %s "
 								"(ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a foreign key) that is "
 								"held until COMMIT; validating now scans every row (%s) under that lock, "
@@ -250,12 +259,21 @@ sg_check_validate_same_xact(const SgStatement *st, const SgRule *rule, List **fi
 	}
 }
 
+static const SgRule rule_validate_in_same_transaction = {
+	.id = "validate-in-same-transaction",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_validate_same_xact,
+	.description = "VALIDATE CONSTRAINT in the transaction that added it NOT VALID still holds the ADD's lock",
+};
+
 /*
  * unique-constraint-without-index: ADD UNIQUE or PRIMARY KEY, as a
  * constraint or inline on ADD COLUMN, builds its index under an ACCESS
  * EXCLUSIVE lock.  USING INDEX attaches an index built CONCURRENTLY.
  */
-void
+static void
 sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *added = list_concat(added_constraints(st, CONSTR_UNIQUE),
@@ -287,8 +305,8 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 						sg_alter_prefix(&t), name, pk ? "PRIMARY KEY" : "UNIQUE", name,
 						pk ? " The key columns must already be NOT NULL (see rule set-not-null-without-check)." : "");
 		sg_add_finding(findings, rule,
-					   psprintf("ADD %s on %s without USING INDEX violates rule %s",
-								pk ? "PRIMARY KEY" : "UNIQUE", t.qualname, rule->id),
+					   psprintf("ADD %s on %s without USING INDEX",
+								pk ? "PRIMARY KEY" : "UNIQUE", t.qualname),
 					   psprintf("The constraint builds its unique index on %s (%s) while the statement holds "
 								"an %s lock, blocking %s until the build ends.",
 								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
@@ -297,8 +315,17 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 	}
 }
 
+static const SgRule rule_unique_constraint_without_index = {
+	.id = "unique-constraint-without-index",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_unique_without_index,
+	.description = "ADD UNIQUE or PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
+};
+
 /* exclusion-constraint-on-existing-table: ADD EXCLUDE has no online path. */
-void
+static void
 sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *added = added_constraints(st, CONSTR_EXCLUSION);
@@ -307,7 +334,7 @@ sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 	if (added == NIL || !sg_alter_target(st, &t) || sg_facts_small(&t))
 		return;
 	sg_add_finding(findings, rule,
-				   psprintf("ADD EXCLUDE on %s violates rule %s", t.qualname, rule->id),
+				   psprintf("ADD EXCLUDE on %s", t.qualname),
 				   psprintf("The exclusion constraint builds its index and checks every row of %s (%s) "
 							"under an %s lock, blocking %s; PostgreSQL has no CONCURRENTLY or NOT VALID "
 							"form for it.",
@@ -319,12 +346,21 @@ sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 							rule->id, sg_statement_trimmed(st->sql)));
 }
 
+static const SgRule rule_exclusion_constraint_on_existing_table = {
+	.id = "exclusion-constraint-on-existing-table",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_exclusion,
+	.description = "ADD EXCLUDE builds its index and checks every row under an ACCESS EXCLUSIVE lock",
+};
+
 /*
  * set-not-null-without-check: SET NOT NULL scans the table under an ACCESS
  * EXCLUSIVE lock, unless a validated CHECK (col IS NOT NULL) proves it
  * (PostgreSQL 12+ then skips the scan).
  */
-void
+static void
 sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
@@ -354,8 +390,8 @@ sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings
 		check = sg_default_name(stmt->relation->relname,
 								list_make1(makeString(cmd->name)), "not_null");
 		sg_add_finding(findings, rule,
-					   psprintf("SET NOT NULL on %s.%s without a validated CHECK violates rule %s",
-								t.qualname, c, rule->id),
+					   psprintf("SET NOT NULL on %s.%s without a validated CHECK",
+								t.qualname, c),
 					   psprintf("SET NOT NULL scans every row of %s (%s) under an %s lock, blocking %s, "
 								"unless a validated CHECK (%s IS NOT NULL) constraint already proves it.%s",
 								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
@@ -367,12 +403,21 @@ sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings
 	}
 }
 
+static const SgRule rule_set_not_null_without_check = {
+	.id = "set-not-null-without-check",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
+	.check = sg_check_set_not_null,
+	.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
+};
+
 /*
  * fk-without-index (advice): a foreign key whose referencing columns lead no
  * index.  Deferred: judged again at the end of the transaction, so that an
  * index created later in the same migration counts.
  */
-void
+static void
 sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *added = added_constraints(st, CONSTR_FOREIGN);
@@ -394,8 +439,8 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 			continue;
 		pk = sg_referenced_table(st, ac->con);
 		f = sg_add_finding(findings, rule,
-						   psprintf("foreign key on %s (%s) has no index leading with its columns: rule %s",
-									t.qualname, sg_column_list(cols), rule->id),
+						   psprintf("foreign key on %s (%s) without an index leading with its columns",
+									t.qualname, sg_column_list(cols)),
 						   psprintf("Every DELETE from %s, and every UPDATE of its key, must find the referencing "
 									"rows of %s (%s); without an index that is a scan of the whole table, "
 									"under a lock, for each row changed.",
@@ -409,9 +454,35 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 	}
 }
 
+static const SgRule rule_fk_without_index = {
+	.id = "fk-without-index",
+	.family = "advice",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_fk_without_index,
+	.description = "a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
+	.recheck = sg_fk_index_recheck,
+};
+
 /* At commit: does the foreign key still lack an index leading with its columns? */
 bool
 sg_fk_index_recheck(SgFactSource *facts, SgFinding *f)
 {
 	return !facts->index_leads(facts, &f->target, f->columns);
 }
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_constraint_rules[] = {
+	&rule_constraint_missing_not_valid,
+	&rule_validate_in_same_transaction,
+	&rule_unique_constraint_without_index,
+	&rule_exclusion_constraint_on_existing_table,
+	&rule_set_not_null_without_check,
+	NULL
+};
+
+/* Advice, judged at the end of the transaction. */
+const SgRule *const sg_advice_rules[] = {
+	&rule_fk_without_index,
+	NULL
+};

@@ -16,7 +16,7 @@
 #include "schemaguard.h"
 
 /* ban-drop-database: a migration never drops a database. */
-void
+static void
 sg_check_drop_database(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropdbStmt *stmt = castNode(DropdbStmt, st->parsetree);
@@ -24,7 +24,7 @@ sg_check_drop_database(const SgStatement *st, const SgRule *rule, List **finding
 	if (!OidIsValid(get_database_oid(stmt->dbname, true)) && !st->facts->simulated)
 		return;					/* core reports it, or skips it (IF EXISTS) */
 	sg_add_finding(findings, rule,
-				   psprintf("DROP DATABASE %s violates rule %s", quote_identifier(stmt->dbname), rule->id),
+				   psprintf("DROP DATABASE %s", quote_identifier(stmt->dbname)),
 				   pstrdup("A migration that drops a database destroys every table in it; "
 						   "there is no undo short of a restore from backup."),
 				   psprintf("Drop databases by hand, outside migrations. DROP DATABASE cannot run in a "
@@ -32,11 +32,20 @@ sg_check_drop_database(const SgStatement *st, const SgRule *rule, List **finding
 							"must run it can SET schemaguard.mode = 'warn' for that session first."));
 }
 
+static const SgRule rule_ban_drop_database = {
+	.id = "ban-drop-database",
+	.family = "destruction",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_DropdbStmt},
+	.check = sg_check_drop_database,
+	.description = "DROP DATABASE in a migration",
+};
+
 /*
  * ban-truncate-cascade: CASCADE also empties every table with a foreign key
  * to the target, transitively, including rows whose key is NULL.
  */
-void
+static void
 sg_check_truncate_cascade(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	TruncateStmt *stmt = castNode(TruncateStmt, st->parsetree);
@@ -53,7 +62,7 @@ sg_check_truncate_cascade(const SgStatement *st, const SgRule *rule, List **find
 		if (!sg_facts_at_risk(&t))
 			continue;
 		sg_add_finding(findings, rule,
-					   psprintf("TRUNCATE ... CASCADE of %s violates rule %s", t.qualname, rule->id),
+					   psprintf("TRUNCATE ... CASCADE of %s", t.qualname),
 					   psprintf("Besides %s (%s), CASCADE empties every table that has a foreign key to it, "
 								"transitively, including rows whose key is NULL: tables the statement "
 								"never names.",
@@ -64,11 +73,20 @@ sg_check_truncate_cascade(const SgStatement *st, const SgRule *rule, List **find
 	}
 }
 
+static const SgRule rule_ban_truncate_cascade = {
+	.id = "ban-truncate-cascade",
+	.family = "destruction",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_TruncateStmt},
+	.check = sg_check_truncate_cascade,
+	.description = "TRUNCATE ... CASCADE also empties every table that references the target, transitively",
+};
+
 /*
  * ban-drop-cascade: DROP SCHEMA ... CASCADE of a schema holding a populated
  * table, and DROP TYPE/DOMAIN ... CASCADE used by a column of one.
  */
-void
+static void
 sg_check_drop_cascade(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
@@ -103,7 +121,7 @@ sg_check_drop_cascade(const SgStatement *st, const SgRule *rule, List **findings
 		if (!sg_facts_at_risk(&t))
 			continue;
 		sg_add_finding(findings, rule,
-					   psprintf("DROP %s %s CASCADE violates rule %s", kind, name, rule->id),
+					   psprintf("DROP %s %s CASCADE", kind, name),
 					   stmt->removeType == OBJECT_SCHEMA ?
 					   psprintf("CASCADE drops the %d populated table%s of the schema (%s in all, the "
 								"largest %s) with everything in them.",
@@ -116,3 +134,20 @@ sg_check_drop_cascade(const SgStatement *st, const SgRule *rule, List **findings
 								"if anything still depends on it.", kind, name));
 	}
 }
+
+static const SgRule rule_ban_drop_cascade = {
+	.id = "ban-drop-cascade",
+	.family = "destruction",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_DropStmt},
+	.check = sg_check_drop_cascade,
+	.description = "DROP SCHEMA/TYPE/DOMAIN ... CASCADE that takes populated tables or columns with it",
+};
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_destroy_rules[] = {
+	&rule_ban_drop_database,
+	&rule_ban_truncate_cascade,
+	&rule_ban_drop_cascade,
+	NULL
+};

@@ -20,117 +20,6 @@
 
 #include "schemaguard.h"
 
-/* Is a REINDEX statement CONCURRENTLY? */
-static bool
-reindex_is_concurrent(const ReindexStmt *stmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmt->params)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
-}
-
-/*
- * If the statement cannot run inside a transaction block (core calls
- * PreventInTransactionBlock() for it), its command name; else NULL.
- */
-const char *
-sg_no_xact_command(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			return ((IndexStmt *) parsetree)->concurrent ?
-				"CREATE INDEX CONCURRENTLY" : NULL;
-		case T_DropStmt:
-			return ((DropStmt *) parsetree)->removeType == OBJECT_INDEX &&
-				((DropStmt *) parsetree)->concurrent ?
-				"DROP INDEX CONCURRENTLY" : NULL;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *stmt = (ReindexStmt *) parsetree;
-
-				if (reindex_is_concurrent(stmt))
-					return "REINDEX CONCURRENTLY";
-				return stmt->kind == REINDEX_OBJECT_SCHEMA ? "REINDEX SCHEMA" :
-					stmt->kind == REINDEX_OBJECT_DATABASE ? "REINDEX DATABASE" :
-					stmt->kind == REINDEX_OBJECT_SYSTEM ? "REINDEX SYSTEM" : NULL;
-			}
-		case T_VacuumStmt:
-			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) parsetree)->relation == NULL ? "CLUSTER" : NULL;
-		case T_CreatedbStmt:
-			return "CREATE DATABASE";
-		case T_DropdbStmt:
-			return "DROP DATABASE";
-		case T_AlterSystemStmt:
-			return "ALTER SYSTEM";
-		case T_CreateTableSpaceStmt:
-			return "CREATE TABLESPACE";
-		case T_DropTableSpaceStmt:
-			return "DROP TABLESPACE";
-		case T_AlterDatabaseStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
-				{
-					if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
-						return "ALTER DATABASE SET TABLESPACE";
-				}
-				return NULL;
-			}
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-				{
-					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						castNode(PartitionCmd, cmd->def)->concurrent)
-						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
-				}
-				return NULL;
-			}
-		default:
-			return NULL;
-	}
-}
-
-/*
- * concurrently-in-transaction: core refuses these statements inside a
- * transaction block, explicit (BEGIN) or implicit (a multi-statement
- * string, as Prisma sends a migration file).  Live, the hook knows the
- * block; lint() knows it from the script and from how the runner runs it
- * (SgFactSource.runner), and its hint says how that runner takes one.
- */
-void
-sg_check_no_xact_in_block(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	const char *command = sg_no_xact_command(st->parsetree);
-
-	if (command == NULL || !st->facts->in_xact_block(st->facts))
-		return;
-	sg_add_finding(findings, rule,
-				   psprintf("%s inside a transaction block violates rule %s", command, rule->id),
-				   psprintf("PostgreSQL refuses to run %s inside a transaction block (\"%s cannot run "
-							"inside a transaction block\"), so the migration fails when it gets here%s",
-							command, command,
-							st->facts->runner == NULL ? "." :
-							sg_runner_single(st->facts->runner, -1, NULL) ?
-							psprintf(": runner %s runs the whole file in one transaction.", st->facts->runner) :
-							": it is between BEGIN and COMMIT."),
-				   pstrdup(sg_no_xact_hint(command, st->facts->runner)));
-}
 
 /* Do all the plain columns in a list of IndexElems exist?  If not, core says so. */
 static bool
@@ -178,8 +67,8 @@ check_attach(const SgStatement *st, const SgRule *rule, List **findings)
 	if (missing == NULL)
 		return;
 	sg_add_finding(findings, rule,
-				   psprintf("ATTACH PARTITION %s builds index %s without CONCURRENTLY, violating rule %s",
-							part.qualname, missing, rule->id),
+				   psprintf("ATTACH PARTITION %s, which builds index %s without CONCURRENTLY,",
+							part.qualname, missing),
 				   psprintf("%s (%s) has no index matching %s of %s, so ATTACH PARTITION builds it while "
 							"it holds its lock, blocking INSERT, UPDATE and DELETE on the partition.",
 							part.qualname, sg_size_phrase(&part), missing, parent.qualname),
@@ -192,7 +81,7 @@ check_attach(const SgStatement *st, const SgRule *rule, List **findings)
  * require-concurrent-index-creation: CREATE INDEX without CONCURRENTLY on a
  * populated table holds a SHARE lock for the whole build.
  */
-void
+static void
 sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	IndexStmt  *stmt;
@@ -256,16 +145,25 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 						sg_insert_after_keyword(st->sql, "index", " CONCURRENTLY"));
 
 	sg_add_finding(findings, rule,
-				   psprintf("CREATE %sINDEX on %s violates rule %s",
-							stmt->unique ? "UNIQUE " : "", t.qualname, rule->id),
+				   psprintf("CREATE %sINDEX on %s",
+							stmt->unique ? "UNIQUE " : "", t.qualname),
 				   detail, hint);
 }
+
+static const SgRule rule_require_concurrent_index_creation = {
+	.id = "require-concurrent-index-creation",
+	.family = "index",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_IndexStmt, T_AlterTableStmt},
+	.check = sg_check_create_index,
+	.description = "CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
+};
 
 /*
  * require-concurrent-index-deletion: DROP INDEX without CONCURRENTLY takes an
  * ACCESS EXCLUSIVE lock on the index's populated table.
  */
-void
+static void
 sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
@@ -300,7 +198,7 @@ sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 							", one statement per index" : "");
 
 		sg_add_finding(findings, rule,
-					   psprintf("DROP INDEX %s violates rule %s", t.qualname, rule->id),
+					   psprintf("DROP INDEX %s", t.qualname),
 					   psprintf("DROP INDEX without CONCURRENTLY takes an %s lock on %s (%s): "
 								"it waits behind every running query on the table and "
 								"blocks %s queued after it.",
@@ -310,11 +208,20 @@ sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 	}
 }
 
+static const SgRule rule_require_concurrent_index_deletion = {
+	.id = "require-concurrent-index-deletion",
+	.family = "index",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_DropStmt},
+	.check = sg_check_drop_index,
+	.description = "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on a populated table",
+};
+
 /*
  * require-concurrent-reindex: REINDEX without CONCURRENTLY blocks writes to
  * the table and reads through the index while it rebuilds.
  */
-void
+static void
 sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	ReindexStmt *stmt = castNode(ReindexStmt, st->parsetree);
@@ -323,7 +230,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 	const char *what;
 	char	   *detail;
 
-	if (reindex_is_concurrent(stmt))
+	if (sg_reindex_is_concurrent(stmt))
 		return;
 
 	switch (stmt->kind)
@@ -385,9 +292,26 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 						  sg_lock_blocks(ShareLock), sg_lock_name(AccessExclusiveLock));
 
 	sg_add_finding(findings, rule,
-				   psprintf("REINDEX %s %s violates rule %s",
-							asc_toupper(kind, strlen(kind)), what, rule->id),
+				   psprintf("REINDEX %s %s",
+							asc_toupper(kind, strlen(kind)), what),
 				   detail,
 				   psprintf("Use %s; outside a transaction block.",
 							sg_insert_after_keyword(st->sql, kind, " CONCURRENTLY")));
 }
+
+static const SgRule rule_require_concurrent_reindex = {
+	.id = "require-concurrent-reindex",
+	.family = "index",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_ReindexStmt},
+	.check = sg_check_reindex,
+	.description = "REINDEX without CONCURRENTLY blocks writes, and reads through the index, while it rebuilds",
+};
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_index_rules[] = {
+	&rule_require_concurrent_index_creation,
+	&rule_require_concurrent_index_deletion,
+	&rule_require_concurrent_reindex,
+	NULL
+};

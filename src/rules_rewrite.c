@@ -22,31 +22,13 @@
 
 #include "schemaguard.h"
 
-/* Is this VACUUM a VACUUM FULL? */
-static bool
-vacuum_full(const VacuumStmt *stmt)
-{
-	ListCell   *lc;
-
-	if (!stmt->is_vacuumcmd)
-		return false;
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "full") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
-}
-
 /* One table-rewrite finding. */
 static void
 add_rewrite(List **findings, const SgRule *rule, const char *what,
 			const SgRelFacts *t, const char *hint)
 {
 	sg_add_finding(findings, rule,
-				   psprintf("%s on %s rewrites the table, violating rule %s", what, t->qualname, rule->id),
+				   psprintf("%s on %s, which rewrites the table,", what, t->qualname),
 				   psprintf("%s rewrites %s (%s) and its indexes under an %s lock, blocking %s "
 							"until it ends.",
 							what, t->qualname, sg_size_phrase(t), sg_lock_name(AccessExclusiveLock),
@@ -104,7 +86,7 @@ form_already_holds(const SgRelFacts *t, AlterTableType subtype, const char *name
  * table-rewrite: VACUUM FULL, CLUSTER, ALTER TABLE ... SET TABLESPACE,
  * SET LOGGED/UNLOGGED and SET ACCESS METHOD.
  */
-void
+static void
 sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	SgRelFacts	t;
@@ -116,7 +98,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		SgLockSpec	locks = {AccessShareLock, NoLock, true, "rmp", false};
 		ListCell   *lc;
 
-		if (!vacuum_full(stmt))
+		if (!sg_vacuum_full(stmt))
 			return;
 		if (stmt->rels == NIL)
 		{
@@ -124,7 +106,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			if (!sg_facts_work_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
-						   psprintf("VACUUM FULL of the whole database violates rule %s", rule->id),
+						   psprintf("VACUUM FULL of the whole database"),
 						   psprintf("VACUUM FULL rewrites each of %d populated tables (%s in all, the largest %s) "
 									"under an %s lock that blocks %s.",
 									t.ntables, sg_size_phrase(&t), t.qualname,
@@ -165,7 +147,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			if (!sg_facts_work_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
-						   psprintf("CLUSTER of every clustered table violates rule %s", rule->id),
+						   psprintf("CLUSTER of every clustered table"),
 						   psprintf("A bare CLUSTER rewrites the %s clustered before, each under an %s "
 									"lock that blocks %s.", sg_tables_phrase(&t, "table"),
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
@@ -207,9 +189,9 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		if (!sg_facts_work_at_risk(&t))
 			return;
 		sg_add_finding(findings, rule,
-					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE violates rule %s",
+					   psprintf("ALTER %s ALL IN TABLESPACE %s ... SET TABLESPACE",
 								kind == RELKIND_INDEX ? "INDEX" : kind == RELKIND_MATVIEW ? "MATERIALIZED VIEW" : "TABLE",
-								quote_identifier(stmt->orig_tablespacename), rule->id),
+								quote_identifier(stmt->orig_tablespacename)),
 					   psprintf("It copies the %s to the new tablespace, each under an %s lock that "
 								"blocks %s.", sg_tables_phrase(&t, "relation"),
 								sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
@@ -234,7 +216,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			form_already_holds(&t, AT_SetTableSpace, ((AlterTableCmd *) linitial(cmds))->name))
 			return;
 		sg_add_finding(findings, rule,
-					   psprintf("ALTER INDEX %s SET TABLESPACE violates rule %s", t.qualname, rule->id),
+					   psprintf("ALTER INDEX %s SET TABLESPACE", t.qualname),
 					   psprintf("It copies %s under an %s lock on the index, which blocks every query that "
 								"would use it on %s (%s) until the copy ends.",
 								t.qualname, sg_lock_name(AccessExclusiveLock), t.table_qualname,
@@ -284,11 +266,20 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 	}
 }
 
+static const SgRule rule_table_rewrite = {
+	.id = "table-rewrite",
+	.family = "rewrite",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
+	.check = sg_check_table_rewrite,
+	.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
+};
+
 /*
  * require-concurrent-refresh: REFRESH MATERIALIZED VIEW without CONCURRENTLY
  * on a populated view blocks every read of it.
  */
-void
+static void
 sg_check_refresh(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	RefreshMatViewStmt *stmt = castNode(RefreshMatViewStmt, st->parsetree);
@@ -303,7 +294,7 @@ sg_check_refresh(const SgStatement *st, const SgRule *rule, List **findings)
 		return;
 	refresh = psprintf("REFRESH MATERIALIZED VIEW CONCURRENTLY %s;", t.qualname);
 	sg_add_finding(findings, rule,
-				   psprintf("REFRESH MATERIALIZED VIEW %s violates rule %s", t.qualname, rule->id),
+				   psprintf("REFRESH MATERIALIZED VIEW %s", t.qualname),
 				   psprintf("Without CONCURRENTLY, the refresh holds an %s lock on %s (%s) until the "
 							"query that fills it ends, blocking %s.",
 							sg_lock_name(AccessExclusiveLock), t.qualname, sg_size_phrase(&t),
@@ -314,11 +305,20 @@ sg_check_refresh(const SgStatement *st, const SgRule *rule, List **findings)
 							t.qualname, refresh));
 }
 
+static const SgRule rule_require_concurrent_refresh = {
+	.id = "require-concurrent-refresh",
+	.family = "rewrite",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_RefreshMatViewStmt},
+	.check = sg_check_refresh,
+	.description = "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of a populated view",
+};
+
 /*
  * require-concurrent-partition-detach: DETACH PARTITION without CONCURRENTLY
  * takes an ACCESS EXCLUSIVE lock on the partitioned table.
  */
-void
+static void
 sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds = sg_alter_cmds(st, AT_DetachPartition);
@@ -343,8 +343,8 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
 	if (!sg_facts_at_risk(&part) || parent.created_in_xact || parent.is_temp)
 		return;
 	sg_add_finding(findings, rule,
-				   psprintf("DETACH PARTITION %s from %s violates rule %s",
-							part.qualname, parent.qualname, rule->id),
+				   psprintf("DETACH PARTITION %s from %s",
+							part.qualname, parent.qualname),
 				   psprintf("Without CONCURRENTLY, DETACH PARTITION takes an %s lock on %s, blocking %s "
 							"on every partition, and waits behind every running query on it.",
 							sg_lock_name(AccessExclusiveLock), parent.qualname,
@@ -354,276 +354,20 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
 							parent.qualname, part.qualname));
 }
 
-/*
- * Which relations a statement locks with SHARE ROW EXCLUSIVE or stronger,
- * and how.  Returns the lock mode, or NoLock if it takes no such lock.
- */
-static LOCKMODE
-strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *recurse)
-{
-	*rvs = NIL;
-	*relkinds = NULL;
-	/* core locks a partitioned table's partitions too (unless ONLY) */
-	*recurse = IsA(parsetree, AlterTableStmt) || IsA(parsetree, TruncateStmt) ||
-		IsA(parsetree, IndexStmt) || IsA(parsetree, LockStmt) ||
-		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, DropStmt);
-	switch (nodeTag(parsetree))
-	{
-		case T_AlterTableStmt:
-			{
-				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+static const SgRule rule_require_concurrent_partition_detach = {
+	.id = "require-concurrent-partition-detach",
+	.family = "rewrite",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_detach,
+	.description = "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table",
+};
 
-				if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
-					return NoLock;
-				*rvs = list_make1(stmt->relation);
-				/* ALTER TABLE naming an index locks the index, not its table */
-				*relkinds = "rpmf";
-				return AlterTableGetLockLevel(stmt->cmds);
-			}
-		case T_RenameStmt:
-			{
-				RenameStmt *stmt = (RenameStmt *) parsetree;
 
-				if (stmt->relation == NULL ||
-					(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_COLUMN &&
-					 stmt->renameType != OBJECT_TABCONSTRAINT && stmt->renameType != OBJECT_MATVIEW))
-					return NoLock;
-				*rvs = list_make1(stmt->relation);
-				/* renaming an index (even through ALTER TABLE) locks the index only */
-				*relkinds = "rpmf";
-				return AccessExclusiveLock;
-			}
-		case T_DropStmt:
-			{
-				DropStmt   *stmt = (DropStmt *) parsetree;
-				ListCell   *lc;
-
-				if (stmt->removeType == OBJECT_INDEX && stmt->concurrent)
-					return NoLock;
-				foreach(lc, stmt->objects)
-				{
-					List	   *names = lfirst(lc);
-					List	   *table = stmt->removeType == OBJECT_TRIGGER ||
-						stmt->removeType == OBJECT_POLICY || stmt->removeType == OBJECT_RULE ?
-						list_truncate(list_copy(names), list_length(names) - 1) : names;
-
-					if (!sg_name_ok(table))
-						return NoLock;	/* core reports the name */
-					switch (stmt->removeType)
-					{
-						case OBJECT_TABLE:
-						case OBJECT_MATVIEW:
-						case OBJECT_INDEX:
-						case OBJECT_TRIGGER:
-						case OBJECT_POLICY:
-						case OBJECT_RULE:
-							*rvs = lappend(*rvs, makeRangeVarFromNameList(table));
-							break;
-						default:
-							return NoLock;
-					}
-				}
-				return AccessExclusiveLock;
-			}
-		case T_TruncateStmt:
-			*rvs = ((TruncateStmt *) parsetree)->relations;
-			return AccessExclusiveLock;
-		case T_IndexStmt:
-			if (((IndexStmt *) parsetree)->concurrent)
-				return NoLock;
-			*rvs = list_make1(((IndexStmt *) parsetree)->relation);
-			*relkinds = "rpm";
-			return ShareLock;
-		case T_CreateTrigStmt:
-			*rvs = list_make1(((CreateTrigStmt *) parsetree)->relation);
-			return ShareRowExclusiveLock;
-		case T_VacuumStmt:
-			{
-				ListCell   *lc;
-
-				if (!vacuum_full((VacuumStmt *) parsetree))
-					return NoLock;
-				foreach(lc, ((VacuumStmt *) parsetree)->rels)
-					*rvs = lappend(*rvs, lfirst_node(VacuumRelation, lc)->relation);
-				return AccessExclusiveLock;
-			}
-		case T_ClusterStmt:
-			if (((ClusterStmt *) parsetree)->relation == NULL)
-				return NoLock;
-			*rvs = list_make1(((ClusterStmt *) parsetree)->relation);
-			return AccessExclusiveLock;
-		case T_RefreshMatViewStmt:
-			*rvs = list_make1(((RefreshMatViewStmt *) parsetree)->relation);
-			return ((RefreshMatViewStmt *) parsetree)->concurrent ? ExclusiveLock : AccessExclusiveLock;
-		case T_CreatePolicyStmt:
-			*rvs = list_make1(((CreatePolicyStmt *) parsetree)->table);
-			return AccessExclusiveLock;
-		case T_AlterPolicyStmt:
-			*rvs = list_make1(((AlterPolicyStmt *) parsetree)->table);
-			return AccessExclusiveLock;
-		case T_RuleStmt:
-			/* CREATE RULE locks its table as DROP RULE does */
-			*rvs = list_make1(((RuleStmt *) parsetree)->relation);
-			*relkinds = "rpmv";
-			return AccessExclusiveLock;
-		case T_LockStmt:
-			if (((LockStmt *) parsetree)->nowait)
-				return NoLock;	/* never waits */
-			*rvs = ((LockStmt *) parsetree)->relations;
-			return ((LockStmt *) parsetree)->mode;
-		default:
-			return NoLock;
-	}
-}
-
-/* Add the tables that the FOREIGN KEY constraints of cons reference. */
-static List *
-fk_targets(List *rvs, List *cons)
-{
-	ListCell   *lc;
-
-	foreach(lc, cons)
-	{
-		if (IsA(lfirst(lc), Constraint) &&
-			((Constraint *) lfirst(lc))->contype == CONSTR_FOREIGN &&
-			((Constraint *) lfirst(lc))->pktable != NULL)
-			rvs = lappend(rvs, ((Constraint *) lfirst(lc))->pktable);
-	}
-	return rvs;
-}
-
-/*
- * The tables a statement's new foreign keys reference: core locks each with
- * SHARE ROW EXCLUSIVE (blocking writes) to add the constraint's triggers,
- * after the table it alters or creates.  This counts for a table the
- * transaction created as well: Prisma adds the foreign keys of a new table
- * to existing ones with ALTER TABLE ... ADD CONSTRAINT.
- */
-static List *
-referenced_tables(Node *parsetree)
-{
-	List	   *rvs = NIL;
-	ListCell   *lc;
-
-	if (IsA(parsetree, CreateStmt))
-	{
-		foreach(lc, ((CreateStmt *) parsetree)->tableElts)
-		{
-			if (IsA(lfirst(lc), ColumnDef))
-				rvs = fk_targets(rvs, ((ColumnDef *) lfirst(lc))->constraints);
-			else
-				rvs = fk_targets(rvs, list_make1(lfirst(lc)));
-		}
-	}
-	else if (IsA(parsetree, AlterTableStmt))
-	{
-		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-		{
-			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-			if (cmd->subtype == AT_AddConstraint && cmd->def)
-				rvs = fk_targets(rvs, list_make1(cmd->def));
-			else if (cmd->subtype == AT_AddColumn && cmd->def && IsA(cmd->def, ColumnDef))
-				rvs = fk_targets(rvs, ((ColumnDef *) cmd->def)->constraints);
-		}
-	}
-	return rvs;
-}
-
-/*
- * May the hook apply schemaguard.default_lock_timeout to this statement?
- * Not to VACUUM and CLUSTER, which may commit transactions of their own.
- */
-bool
-sg_lock_timeout_applies(Node *parsetree)
-{
-	List	   *rvs;
-	const char *relkinds;
-	bool		recurse;
-
-	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
-		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
-		referenced_tables(parsetree) != NIL;
-}
-
-/*
- * require-lock-timeout: with lock_timeout 0, a statement whose lock is not
- * granted at once waits for every session in the way, however long, and
- * everything that arrives meanwhile queues behind it.  Locks of SHARE and
- * stronger count: queued, they block writes (SHARE) or reads too.
- *
- * Live, the lock is asked for without waiting, in core's mode and order
- * (the fact source's conditional lookup): granted, nothing can queue behind
- * the statement and it runs; not granted, it is refused before it queues,
- * naming the sessions in the way.  lint() cannot see the queue, so every
- * relation the script did not create counts (SgRelFacts.lock_unseen), and
- * lint reports the rule once per transaction.
- *
- * With schemaguard.default_lock_timeout set, the hook runs the statement
- * under that timeout instead; the sessions in the way are kept for its
- * error if the wait times out.
- */
-void
-sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	List	   *rvs;
-	const char *relkinds;
-	bool		recurse;
-	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
-	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
-	ListCell   *lc;
-
-	List	   *referenced = referenced_tables(st->parsetree);
-	int			nmain;
-
-	if (st->lock_timeout_ms > 0)
-		return;
-	if (mode < ShareLock)
-		rvs = NIL;
-	nmain = list_length(rvs);
-	/* in core's order: the table, then the tables its foreign keys reference */
-	rvs = list_concat(list_copy(rvs), referenced);
-
-	foreach(lc, rvs)
-	{
-		RangeVar   *rv = lfirst(lc);
-		bool		is_main = foreach_current_index(lc) < nmain;
-		SgLockSpec	locks = {is_main ? mode : ShareRowExclusiveLock, NoLock,
-		is_main && recurse && rv->inh, is_main ? relkinds : "rp", true};
-		SgRelFacts	t;
-		const char *name;
-
-		st->facts->relation(st->facts, rv, locks, &t);
-		if (!t.exists || !t.checkable || !(t.lock_busy || t.lock_unseen) ||
-			t.created_in_xact || t.is_temp)
-			continue;
-		name = t.table_qualname ? t.table_qualname : t.qualname;
-		if (bounded)
-		{
-			((SgStatement *) st)->wait_blockers = t.blockers;
-			return;
-		}
-		sg_add_finding(findings, rule,
-					   psprintf("%s lock on %s without lock_timeout violates rule %s",
-								sg_lock_name(locks.table), name, rule->id),
-					   t.lock_busy ?
-					   psprintf("The statement needs %s on %s%s, and another session is in the way. "
-								"With lock_timeout = 0 it would wait for it, however long, and "
-								"all queries that arrive meanwhile (%s) would queue behind it.%s%s",
-								sg_lock_phrase(locks.table), name,
-								is_main ? "" : " (a table its foreign key references)",
-								sg_lock_blocks(locks.table),
-								t.blockers ? "\n" : "", t.blockers ? t.blockers : "") :
-					   psprintf("The statement needs %s on %s%s (%s). With lock_timeout = 0 it waits "
-								"for every running query on the table, however long, and all queries "
-								"that arrive meanwhile (%s) queue behind it.",
-								sg_lock_phrase(locks.table), name,
-								is_main ? "" : ", which its foreign key references",
-								sg_size_phrase(&t), sg_lock_blocks(locks.table)),
-					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
-								"block), and retry the migration if it times out: %s;",
-								sg_statement_trimmed(st->sql)));
-		return;					/* one finding per statement */
-	}
-}
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_rewrite_rules[] = {
+	&rule_table_rewrite,
+	&rule_require_concurrent_refresh,
+	&rule_require_concurrent_partition_detach,
+	NULL
+};

@@ -146,7 +146,7 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 	if (!sf.staged)
 	{
 		sg_add_finding(findings, rule,
-					   psprintf("%s without staging it first violates rule %s", what, rule->id),
+					   psprintf("%s without staging it first", what),
 					   psprintf("%s (%s) was not staged with schemaguard.stage_drop() in an earlier "
 								"migration, so nothing shows that the application has stopped using it.",
 								object, sg_size_phrase(t)),
@@ -159,7 +159,7 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 	if (sf.this_xact)
 	{
 		sg_add_finding(findings, rule,
-					   psprintf("%s in the transaction that staged it violates rule %s", what, rule->id),
+					   psprintf("%s in the transaction that staged it", what),
 					   psprintf("%s was staged in this transaction; the staging must be committed, and the "
 								"application deployed without it, before it is dropped.", object),
 					   pstrdup("Commit the staging in this migration and drop it in a later one; "
@@ -169,7 +169,7 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 	if (!sf.tracked)
 	{
 		sg_add_finding(findings, rule,
-					   psprintf("%s, whose use is not tracked, violates rule %s", what, rule->id),
+					   psprintf("%s, whose use is not tracked,", what),
 					   psprintf("schemaguard is not loaded through shared_preload_libraries, so no use of %s "
 								"can be recorded.", object),
 					   pstrdup("Add schemaguard to shared_preload_libraries and restart the server; the "
@@ -184,9 +184,9 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 								   sf.last_app[0] ? sf.last_app : "''");
 
 		sg_add_finding(findings, rule,
-					   psprintf("%s, %s %s ago by %s, violates rule %s", what,
+					   psprintf("%s, %s %s ago by %s,", what,
 								sf.last_write ? "written" : "read",
-								sg_span_phrase(now - sf.last_used), who, rule->id),
+								sg_span_phrase(now - sf.last_used), who),
 					   psprintf("%s was staged %s ago and has been used %lld time%s since %s; the last "
 								"use was at %s. It may be dropped after %s without use, at %s at the "
 								"earliest.", object, sg_span_phrase(now - sf.staged_at),
@@ -205,8 +205,8 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 		TimestampTz now = GetCurrentTimestamp();
 
 		sg_add_finding(findings, rule,
-					   psprintf("%s, staged %s ago, violates rule %s", what,
-								sg_span_phrase(now - sf.staged_at), rule->id),
+					   psprintf("%s, staged %s ago,", what,
+								sg_span_phrase(now - sf.staged_at)),
 					   psprintf("schemaguard.drop_delay is %s, and use of %s has been tracked since %s%s: "
 								"it becomes droppable at %s if nothing uses it until then.",
 								delay, object, sg_timestamp_text(sf.tracking_since),
@@ -221,7 +221,7 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
  * staged-drop: each table or materialized view of a DROP, each column of an
  * ALTER TABLE ... DROP COLUMN, if it exists and holds data.
  */
-void
+static void
 sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	Node	   *n = st->parsetree;
@@ -268,3 +268,18 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 		}
 	}
 }
+
+static const SgRule rule_staged_drop = {
+	.id = "staged-drop",
+	.family = "staged",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_DropStmt, T_AlterTableStmt},
+	.check = sg_check_staged_drop,
+	.description = "DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
+};
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_staged_rules[] = {
+	&rule_staged_drop,
+	NULL
+};

@@ -131,7 +131,7 @@ already_has_column(const SgStatement *st, RangeVar *rv, const char *column)
  * Statements that can make a table a tenant table or weaken its isolation
  * leave a deferred finding for it; the table is judged at commit.
  */
-void
+static void
 sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	Node	   *n = st->parsetree;
@@ -229,6 +229,17 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 	}
 }
 
+static const SgRule rule_tenant_table_rls = {
+	.id = "tenant-table-rls",
+	.family = "tenant",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_CreatePolicyStmt, T_AlterPolicyStmt},
+	.check = sg_check_tenant_table,
+	.description = "a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
+	.recheck = sg_tenant_recheck,
+	.merge = sg_tenant_merge,
+};
+
 static char *isolation_call(const SgTenantFacts *tf);
 static char *catalog_tenant_column(Oid relid);
 
@@ -289,8 +300,8 @@ sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids)
 		foreach(lc2, leaks)
 			appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc2));
 		sg_add_finding(&now, rule,
-					   psprintf("%s removes the isolation of tenant table %s: rule %s",
-								GetCommandTagName(CreateCommandTag(st->parsetree)), tf.qualname, rule->id),
+					   psprintf("%s, which removes the isolation of tenant table %s,",
+								GetCommandTagName(CreateCommandTag(st->parsetree)), tf.qualname),
 					   psprintf("After it, %s (tenant column %s) would let rows of one tenant reach "
 								"another: %s. This transaction could read them before it ends.",
 								tf.qualname, quote_identifier(tf.column), buf.data),
@@ -456,8 +467,9 @@ sg_tenant_recheck(SgFactSource *facts, SgFinding *f)
 	foreach(lc, problems)
 		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
 	f->target.qualname = tf.qualname;
-	f->message = psprintf("tenant table %s is not isolated by row-level security: rule %s",
-						  tf.qualname, f->rule->id);
+	f->message = sg_rule_message(f->rule,
+								 psprintf("a transaction that leaves tenant table %s without row-level security isolation",
+										  tf.qualname));
 	f->detail = psprintf("%s (tenant column %s): %s.", tf.qualname,
 						 quote_identifier(tf.column), buf.data);
 	f->hint = isolation_call(&tf);
@@ -498,8 +510,9 @@ sg_tenant_merge(List *findings)
 		return first;
 	out = palloc(sizeof(SgFinding));
 	*out = *first;
-	out->message = psprintf("tenant tables %s are not isolated by row-level security: rule %s",
-							names.data, first->rule->id);
+	out->message = sg_rule_message(first->rule,
+								   psprintf("a transaction that leaves tenant tables %s without row-level security isolation",
+											names.data));
 	out->detail = detail.data;
 	out->hint = hint.data;
 	return out;
@@ -1250,3 +1263,9 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/* This file's rules, in the order rules() lists them. */
+const SgRule *const sg_tenant_rules[] = {
+	&rule_tenant_table_rls,
+	NULL
+};

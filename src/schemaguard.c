@@ -120,6 +120,18 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("schemaguard");
 
+	/* The rule catalog, in the order rules() lists it. */
+	sg_register_rules(sg_lock_rules);
+	sg_register_rules(sg_index_rules);
+	sg_register_rules(sg_constraint_rules);
+	sg_register_rules(sg_column_rules);
+	sg_register_rules(sg_rewrite_rules);
+	sg_register_rules(sg_destroy_rules);
+	sg_register_rules(sg_staged_rules);
+	sg_register_rules(sg_tenant_rules);
+	sg_register_rules(sg_advice_rules);
+	sg_register_rules(sg_migration_rules);
+
 	/* Install hooks. */
 	sg_engine_init();
 	sg_hooks_install();

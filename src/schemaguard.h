@@ -356,8 +356,9 @@ extern bool sg_hint_in_message;
 extern char *sg_tenant_columns;
 
 /* engine.c */
-extern const SgRule sg_rules[];
-extern const int sg_nrules;
+extern int	sg_nrules;
+extern void sg_register_rules(const SgRule *const *rules);
+extern const SgRule *sg_rule_at(int i);
 extern const SgRule *sg_rule_by_id(const char *id);
 extern SgLevel sg_rule_level(const SgRule *rule);
 extern const char *sg_level_name(SgLevel level);
@@ -365,8 +366,9 @@ extern SgVerdict sg_evaluate(SgStatement *st);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
 extern void sg_report_extra(const SgStatement *st, List *findings);
 extern bool sg_statement_ignores(const SgStatement *st, const SgRule *rule);
+extern char *sg_rule_message(const SgRule *rule, const char *phrase);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
-								 char *message, char *detail, char *hint);
+								 char *phrase, char *detail, char *hint);
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
 struct HTAB;
 extern bool sg_seen(struct HTAB **set, const char *key);
@@ -401,6 +403,18 @@ extern char *sg_tables_phrase(const SgRelFacts *t, const char *what);
 extern Oid	sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
 						  const char *what, const char *detail, const char *catalog_detail);
 extern AttrNumber sg_column_arg(Oid relid, const char *column);
+
+/* Each family's rules (NULL-terminated), registered by _PG_init(). */
+extern const SgRule *const sg_lock_rules[];
+extern const SgRule *const sg_index_rules[];
+extern const SgRule *const sg_constraint_rules[];
+extern const SgRule *const sg_column_rules[];
+extern const SgRule *const sg_rewrite_rules[];
+extern const SgRule *const sg_destroy_rules[];
+extern const SgRule *const sg_staged_rules[];
+extern const SgRule *const sg_tenant_rules[];
+extern const SgRule *const sg_advice_rules[];
+extern const SgRule *const sg_migration_rules[];
 
 /* hooks.c */
 extern void sg_hooks_install(void);
@@ -439,12 +453,12 @@ typedef struct SgIgnoreComment
 } SgIgnoreComment;
 
 /* rules_index.c */
-extern void sg_check_create_index(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_drop_index(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_reindex(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern const char *sg_index_concurrent_command(Node *parsetree);
+
+/* rules_lock.c */
+extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
+extern bool sg_vacuum_full(const VacuumStmt *stmt);
 extern const char *sg_no_xact_command(Node *parsetree);
-extern void sg_check_no_xact_in_block(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_alter.c: helpers shared by the ALTER TABLE rules */
 extern bool sg_alter_target(const SgStatement *st, SgRelFacts *t);
@@ -458,31 +472,13 @@ extern SgRelFacts *sg_referenced_table(const SgStatement *st, const Constraint *
 extern const char *sg_unknown_note(const SgRelFacts *t);
 
 /* rules_constraint.c */
-extern void sg_check_missing_not_valid(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_validate_same_xact(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_unique_without_index(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_exclusion(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_set_not_null(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_fk_without_index(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_column.c */
-extern void sg_check_required_field(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_volatile_default(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_column_type(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_rename_column(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_rename_table(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_rewrite.c */
-extern void sg_check_table_rewrite(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_refresh(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_detach(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_lock_timeout(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern bool sg_lock_timeout_applies(Node *parsetree);
 
 /* rules_destroy.c */
-extern void sg_check_drop_database(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_truncate_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
-extern void sg_check_drop_cascade(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_constraint.c: fk-without-index at commit */
 extern bool sg_fk_index_recheck(SgFactSource *facts, SgFinding *f);
@@ -557,17 +553,14 @@ extern void sg_migrations_subxact_abort(SubTransactionId subid);
 extern void sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
 extern bool sg_migration_running(void);
-extern void sg_check_ddl_outside_migration(const SgStatement *st, const struct SgRule *rule, List **findings);
 
 /* rules_staged.c */
-extern void sg_check_staged_drop(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern void sg_staged_judged_reset(void);
 extern void sg_judge_dependent_drop(const SgStatement *st, const struct SgRule *rule,
 									const char *command, Oid relid, const char *column,
 									List **findings);
 
 /* rules_tenant.c */
-extern void sg_check_tenant_table(const SgStatement *st, const struct SgRule *rule, List **findings);
 extern bool sg_tenant_recheck(SgFactSource *facts, SgFinding *f);
 extern SgFinding *sg_tenant_merge(List *findings);
 extern List *sg_tenant_problems(const SgTenantFacts *tf);

@@ -156,7 +156,7 @@ like($log, qr/rule set-not-null-without-check ignored by a comment for role "\w+
 	"SET lock_timeout = '2s'; ALTER TABLE orders ALTER COLUMN note DROP NOT NULL;\n"
 	  . "-- schemaguard:ignore set-not-null-without-check\n"
 	  . "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;");
-like($stderr, qr/schemaguard:ignore comment is invalid, it gives no reason: rule invalid-ignore/,
+like($stderr, qr/schemaguard:ignore comment invalid \(it gives no reason\) violates rule invalid-ignore/,
 	'an ignore without a reason is refused live too');
 
 # The upgrade path from 1.0: lint() arrives with ALTER EXTENSION UPDATE.
