@@ -46,8 +46,6 @@
 #include "compat.h"
 #include "schemaguard.h"
 
-
-
 /*
  * The rule catalog: each family's rules, registered by _PG_init() in the
  * order rules() lists them and sg_evaluate() runs them, then the engine's
@@ -912,16 +910,6 @@ sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 		if (f->subid == subid)
 			f->subid = parent;
 	}
-}
-
-/* Raise a clear error for a NULL argument (SQLSTATE 22004). */
-void
-sg_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", argname)));
 }
 
 /* Resolve a rule id argument, or raise naming the valid ids. */

@@ -1,322 +1,32 @@
 /*-------------------------------------------------------------------------
  *
  * facts.c
- *		The live fact source: what the server knows about a statement's
- *		target, read from the catalog and the relation itself.
+ *		The live fact source: the SgFactSource the hook gives the rules.
+ *		Each callback resolves the statement's names and asks the catalog
+ *		readers (catalog.c, catalog_tenant.c, staged_usage.c), which lint()'s
+ *		source (lint_facts.c) asks too.
  *
  * Locking.  A relation is looked up by name without a lock, its ownership is
  * checked, and only then is it locked with exactly the lock core is about to
- * take (table before index, partitions through find_all_inheritors, as core
- * does).  So the hook never queues a lock request for a relation the user may
- * not touch, never takes a weaker lock that core then upgrades, and never
- * holds a stronger one.  Names are resolved with missing_ok, so core still
- * raises its own "does not exist" error.
- *
- * Emptiness.  A table is empty when its main fork has no blocks, or when it
- * has at most SG_EMPTY_SCAN_BLOCKS blocks and a scan with a fresh snapshot
- * finds no row.  The lock is already held at that point, so no concurrent
- * writer can be mid-insert.  A larger table counts as populated even if every
- * row is dead: its size, not its row count, is what the lock is held for.
+ * take (catalog.c, sg_catalog_relation_facts()).  Names are resolved with
+ * missing_ok, so core still raises its own "does not exist" error.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/relation.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/catalog.h"
-#include "catalog/index.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
-#include "catalog/pg_namespace.h"
-#include "executor/spi.h"
-#include "executor/tuptable.h"
-#include "miscadmin.h"
-#include "storage/bufmgr.h"
-#include "storage/lmgr.h"
-#include "storage/lock.h"
-#include "lib/stringinfo.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
-#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
-#include "optimizer/clauses.h"
-#include "optimizer/optimizer.h"
 #include "parser/parse_type.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
-#include "citus.h"
 #include "compat.h"
 #include "schemaguard.h"
-
-#define SG_EMPTY_SCAN_BLOCKS	8
-
-static void tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
-						 const char *nulls, bool assume_populated, SgRelFacts *out);
-
-/* Reset facts to "does not exist". */
-void
-sg_init_facts(SgRelFacts *out)
-{
-	memset(out, 0, sizeof(SgRelFacts));
-	out->bytes = -1;
-	out->rows = -1;
-}
-
-/* Schema-qualified, quoted name of a relation. */
-const char *
-sg_qualified_relname(Oid relid)
-{
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
-	char	   *rel = get_rel_name(relid);
-
-	if (nsp == NULL || rel == NULL)
-		return "?";
-	return quote_qualified_identifier(nsp, rel);
-}
-
-/* Does this table hold rows?  See the file header for the definition. */
-bool
-sg_rel_is_empty(Relation rel)
-{
-	BlockNumber nblocks;
-	SnapshotData dirty;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
-	bool		found;
-
-	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
-		return true;
-	nblocks = RelationGetNumberOfBlocks(rel);
-	if (nblocks == 0)
-		return true;
-	if (nblocks > SG_EMPTY_SCAN_BLOCKS)
-		return false;
-
-	/*
-	 * A dirty snapshot: rows of transactions still in progress count as
-	 * rows (the conservative answer), and, not being an MVCC snapshot, it
-	 * takes no predicate lock on the user's table in a SERIALIZABLE
-	 * transaction.
-	 */
-	InitDirtySnapshot(dirty);
-	scan = table_beginscan(rel, &dirty, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	return !found;
-}
-
-/*
- * Add one table's size and emptiness to the facts: its shards', for a table
- * Citus distributes (its local shell is empty).
- */
-static void
-add_table(Relation rel, SgRelFacts *out)
-{
-	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
-		return;
-	if (sg_citus_add_shards(RelationGetRelid(rel),
-							rel->rd_createSubid != InvalidSubTransactionId, out))
-		return;
-	out->bytes += (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ;
-	if (rel->rd_rel->reltuples > 0)
-		out->rows += rel->rd_rel->reltuples;
-	if (!sg_rel_is_empty(rel))
-		out->populated = true;
-}
-
-/*
- * Facts of a relation another session holds or awaits a conflicting lock
- * on: whatever it holds, the statement would queue (the worst is assumed),
- * and who is in the way.
- */
-static void
-lock_busy(Oid relid, LOCKMODE mode, SgRelFacts *out)
-{
-	out->checkable = true;
-	out->populated = true;
-	out->lock_busy = true;
-	out->blockers = sg_lock_blockers(relid, mode);
-}
-
-/*
- * Fill size facts for a table, summing the leaf partitions of a partitioned
- * table (locked as core locks them, in find_all_inheritors() order) when
- * recurse is set.  With conditional, a partition whose lock is not granted
- * at once makes the whole table busy.
- */
-static void
-table_facts(Relation rel, LOCKMODE lockmode, bool recurse, bool conditional, SgRelFacts *out)
-{
-	out->bytes = 0;
-	out->rows = 0;
-	out->created_in_xact = rel->rd_createSubid != InvalidSubTransactionId;
-	out->is_temp = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP;
-
-	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE && recurse)
-	{
-		List	   *children = find_all_inheritors(RelationGetRelid(rel),
-												   conditional ? NoLock : lockmode, NULL);
-		ListCell   *lc;
-
-		foreach(lc, children)
-		{
-			Oid			child = lfirst_oid(lc);
-			Relation	crel;
-
-			if (child == RelationGetRelid(rel))
-				continue;
-			if (conditional && lockmode != NoLock &&
-				!ConditionalLockRelationOid(child, lockmode))
-			{
-				lock_busy(child, lockmode, out);
-				break;
-			}
-			crel = try_relation_open(child, NoLock);
-			if (crel == NULL)
-				continue;
-			if (RELKIND_HAS_STORAGE(crel->rd_rel->relkind))
-			{
-				out->npartitions++;
-				if (out->example_partition == NULL)
-					out->example_partition = sg_qualified_relname(child);
-			}
-			add_table(crel, out);
-			relation_close(crel, NoLock);
-		}
-	}
-	else
-		add_table(rel, out);
-
-	if (out->rows <= 0 && rel->rd_rel->reltuples < 0)
-		out->rows = -1;
-}
-
-/* Does the relation have a unique index on plain columns, without WHERE? */
-static bool
-has_plain_unique_index(Relation rel)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	bool		found = false;
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index idx;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		idx = (Form_pg_index) GETSTRUCT(tup);
-		if (idx->indisunique && idx->indisvalid &&
-			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
-			heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
-			found = true;
-		ReleaseSysCache(tup);
-		if (found)
-			break;
-	}
-	list_free(indexes);
-	return found;
-}
-
-/*
- * Facts about relation relid (a table, or an index and its table), locked
- * as the SgLockSpec says.  With check_owner, a relation the user may not
- * alter is neither locked nor examined (core refuses the statement).
- */
-void
-sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
-						  SgRelFacts *out)
-{
-	char		relkind = get_rel_relkind(relid);
-	Oid			heapid = relid;
-	Relation	heap;
-
-	if (relkind == '\0')
-		return;
-	if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
-	{
-		heapid = IndexGetRelation(relid, true);
-		if (!OidIsValid(heapid))
-			return;
-	}
-	out->exists = true;
-	out->relid = relid;
-	out->relkind = relkind;
-
-	/*
-	 * Never queue a lock for a relation core is about to reject: the wrong
-	 * kind, or one the user may not alter.  Core raises its own error.
-	 */
-	if (locks.relkinds && strchr(locks.relkinds, relkind) == NULL)
-		return;
-	if (check_owner && !sg_may_maintain(relid, GetUserId()))
-		return;
-
-	if (locks.table == NoLock && (locks.index == NoLock || heapid == relid) && !locks.conditional)
-	{
-		/* Only its name is wanted (a referenced table, say). */
-		out->checkable = true;
-		out->qualname = sg_qualified_relname(relid);
-		out->table_qualname = sg_qualified_relname(heapid);
-		return;
-	}
-	if (locks.conditional && locks.table != NoLock)
-	{
-		if (!ConditionalLockRelationOid(heapid, locks.table))
-		{
-			out->qualname = sg_qualified_relname(relid);
-			out->table_qualname = sg_qualified_relname(heapid);
-			lock_busy(heapid, locks.table, out);
-			return;
-		}
-	}
-	else if (locks.table != NoLock)
-		LockRelationOid(heapid, locks.table);
-	if (heapid != relid && locks.index != NoLock)
-	{
-		if (!locks.conditional)
-			LockRelationOid(relid, locks.index);
-		else if (!ConditionalLockRelationOid(relid, locks.index))
-		{
-			out->qualname = sg_qualified_relname(relid);
-			out->table_qualname = sg_qualified_relname(heapid);
-			lock_busy(relid, locks.index, out);
-			return;
-		}
-	}
-
-	/* It may have been dropped while we waited for the lock. */
-	heap = try_relation_open(heapid, NoLock);
-	if (heap == NULL || (heapid != relid &&
-						 !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid))))
-	{
-		if (heap)
-			relation_close(heap, NoLock);
-		out->exists = false;
-		return;
-	}
-
-	out->checkable = true;
-	out->qualname = sg_qualified_relname(relid);
-	out->table_qualname = sg_qualified_relname(heapid);
-	table_facts(heap, locks.table, locks.recurse, locks.conditional, out);
-	if (relkind == RELKIND_MATVIEW)
-		out->has_unique_index = has_plain_unique_index(heap);
-	relation_close(heap, NoLock);
-}
 
 /* SgFactSource.relation for the live server. */
 static void
@@ -349,278 +59,12 @@ live_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 	return OidIsValid(get_relname_relid(name, get_rel_namespace(rel->relid)));
 }
 
-/*
- * Populated user tables (with indexes, when indexed_only) in one schema, or
- * in the whole database when nspname is NULL.  At this scope a table counts
- * as populated when it has any block; pg_relation_size() takes and releases
- * an ACCESS SHARE lock per table, as REINDEX SCHEMA processes each table in a
- * transaction of its own.
- */
-void
-sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_populated,
-						   SgRelFacts *out)
-{
-	Oid			argtypes[2] = {TEXTOID, BOOLOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', ' '};
-
-	values[0] = nspname ? CStringGetTextDatum(nspname) : (Datum) 0;
-	if (nspname == NULL)
-		nulls[0] = 'n';
-	values[1] = BoolGetDatum(indexed_only);
-	tables_facts("SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
-				 "  FROM pg_catalog.pg_class c"
-				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				 " WHERE c.relkind IN ('r', 'm') AND (c.relhasindex OR NOT $2)"
-				 "   AND c.relpersistence <> 't'"
-				 "   AND CASE WHEN $1 IS NULL"
-				 "            THEN n.nspname NOT IN ('pg_catalog', 'information_schema')"
-				 "                 AND n.nspname !~ '^pg_toast'"
-				 "            ELSE n.nspname = $1 END"
-				 " ORDER BY 2 DESC, 1",
-				 2, argtypes, values, nulls, assume_populated, out);
-}
-
-/*
- * Populated tables with a column of type typid, of an array of it, or of a
- * domain over it (one level), largest first.
- */
-void
-sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(typid)};
-	char		nulls[1] = {' '};
-
-	tables_facts("SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
-				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
-				 "  FROM pg_catalog.pg_attribute a"
-				 "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-				 "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				 "  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
-				 " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'"
-				 "   AND a.attnum > 0 AND NOT a.attisdropped"
-				 "   AND (t.oid = $1 OR t.typelem = $1 OR t.typbasetype = $1)"
-				 " ORDER BY 2 DESC, 1",
-				 1, argtypes, values, nulls, assume_populated, out);
-}
-
-/* Was the relation created in this transaction?  Checked under ACCESS SHARE. */
-static bool
-created_in_xact(Oid relid)
-{
-	Relation	rel = try_relation_open(relid, AccessShareLock);
-	bool		result;
-
-	if (rel == NULL)
-		return true;			/* dropped meanwhile: nothing at risk */
-	result = rel->rd_createSubid != InvalidSubTransactionId;
-	relation_close(rel, AccessShareLock);
-	return result;
-}
-
-/*
- * Sum the tables a query lists as (name, size, oid), leaving out those
- * created in this transaction: see the two callers.
- */
-static void
-tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
-			 const char *nulls, bool assume_populated, SgRelFacts *out)
-{
-	int			spi_level;
-	MemoryContext caller = CurrentMemoryContext;
-	SPITupleTable *tuples;
-	uint64		ntuples;
-
-	sg_init_facts(out);
-	out->exists = true;
-	out->checkable = true;
-	out->bytes = 0;
-
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args(query, nargs, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list tables: %s", query);
-
-	tuples = SPI_tuptable;
-	ntuples = SPI_processed;
-	for (uint64 r = 0; r < ntuples; r++)
-	{
-		bool		isnull;
-		int64		size = DatumGetInt64(SPI_getbinval(tuples->vals[r], tuples->tupdesc, 2, &isnull));
-		Oid			relid;
-
-		if (isnull)
-			continue;
-		relid = DatumGetObjectId(SPI_getbinval(tuples->vals[r], tuples->tupdesc, 3, &isnull));
-		if (size == 0 && sg_citus_loaded())
-		{
-			/* A distributed table's shell is empty: its shards hold the rows. */
-			SgRelFacts	shards;
-
-			sg_init_facts(&shards);
-			shards.bytes = 0;
-			if (sg_citus_add_shards(relid, created_in_xact(relid), &shards) && shards.populated)
-			{
-				size = Max(shards.bytes, 1);
-				out->nshards += shards.nshards;
-			}
-		}
-		if (size <= 0 && !assume_populated)
-			continue;
-		if (created_in_xact(relid))
-			continue;
-		if (size <= 0)
-			out->assumed = true;
-		if (out->qualname == NULL)
-			out->qualname = MemoryContextStrdup(caller, SPI_getvalue(tuples->vals[r], tuples->tupdesc, 1));
-		out->populated = true;
-		out->ntables++;
-		out->bytes += size;
-	}
-	sg_spi_finish(spi_level);
-}
-
-/*
- * The populated, non-temporary relations c of pg_class (schema n) that a
- * condition selects, largest first, summed into *out: for rules whose
- * targets only the catalog names (a bare CLUSTER, ALTER ... ALL IN
- * TABLESPACE, the typed tables of a type).  join is more FROM items (or
- * ""); cond is SQL over them with $1..$nargs, operators schema-qualified.
- */
-void
-sg_catalog_query_tables(const char *join, const char *cond, int nargs, Oid *argtypes,
-						Datum *values, SgRelFacts *out)
-{
-	tables_facts(psprintf("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
-						  "OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), "
-						  "pg_catalog.pg_relation_size(c.oid), c.oid "
-						  "FROM pg_catalog.pg_class c "
-						  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace %s "
-						  "WHERE c.relpersistence OPERATOR(pg_catalog.<>) 't' AND (%s) ORDER BY 2 DESC, 1",
-						  join, cond),
-				 nargs, argtypes, values, NULL, false, out);
-}
-
-/* "3 populated tables (40 MB in all, the largest public.t)" */
-char *
-sg_tables_phrase(const SgRelFacts *t, const char *what)
-{
-	return psprintf("%d populated %s%s (%s in all, the largest %s)", t->ntables, what,
-					t->ntables == 1 ? "" : "s", sg_size_phrase(t), t->qualname);
-}
-
-/*
- * The first index of partitioned table parent (quoted, qualified) that
- * ATTACH PARTITION would have to build on part: no index of part has the
- * same key columns, by name and in order, and the same uniqueness.  NULL
- * when every one is matched.
- */
-char *
-sg_catalog_missing_partition_index(Oid parent, Oid part)
-{
-	Oid			argtypes[2] = {OIDOID, OIDOID};
-	Datum		values[2] = {ObjectIdGetDatum(parent), ObjectIdGetDatum(part)};
-	char	   *missing = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			spi_level = sg_spi_connect();
-
-	if (SPI_execute_with_args("WITH k AS (SELECT i.indrelid, i.indexrelid, i.indisunique, "
-							  "  ARRAY(SELECT a.attname FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY u(n, o) "
-							  "        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
-							  "        AND a.attnum OPERATOR(pg_catalog.=) u.n ORDER BY u.o) AS cols "
-							  "  FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) ANY (ARRAY[$1, $2])) "
-							  "SELECT p.indexrelid::pg_catalog.regclass::pg_catalog.text FROM k p "
-							  "WHERE p.indrelid OPERATOR(pg_catalog.=) $1 AND NOT EXISTS (SELECT FROM k c "
-							  "  WHERE c.indrelid OPERATOR(pg_catalog.=) $2 AND c.indisunique OPERATOR(pg_catalog.=) p.indisunique "
-							  "  AND c.cols::pg_catalog.text[] OPERATOR(pg_catalog.=) p.cols::pg_catalog.text[]) "
-							  "ORDER BY 1 LIMIT 1",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the indexes of relation %u", parent);
-	if (SPI_processed == 1)
-		missing = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	sg_spi_finish(spi_level);
-	return missing;
-}
-
 /* SgFactSource.namespace for the live server. */
 static void
 live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
 			   SgRelFacts *out)
 {
 	sg_catalog_namespace_facts(nspname, indexed_only, false, out);
-}
-
-/* Is name one of the String nodes of names? */
-static bool
-list_member_name(List *names, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, names)
-	{
-		if (strcmp(strVal(lfirst(lc)), name) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Facts about one column.  notnull_proven follows core's own test
- * (NotNullImpliedByRelConstraints): the validated CHECK constraints, as
- * implicit-AND lists, imply "col IS NOT NULL".  lint() passes the names of
- * catalog constraints its script validated (validated), which then count
- * as validated too: a CHECK (col IS NOT NULL) added NOT VALID in an earlier
- * file and validated in this one is recognised by its definition.
- */
-void
-sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumnFacts *out)
-{
-	HeapTuple	tup;
-	Form_pg_attribute att;
-	Relation	rel;
-	TupleConstr *constr;
-	List	   *checks = NIL;
-	NullTest   *nt;
-
-	memset(out, 0, sizeof(SgColumnFacts));
-	tup = SearchSysCacheAttName(relid, column);
-	if (!HeapTupleIsValid(tup))
-		return;
-	att = (Form_pg_attribute) GETSTRUCT(tup);
-	out->exists = true;
-	out->attnum = att->attnum;
-	out->typid = att->atttypid;
-	out->typmod = att->atttypmod;
-	out->collid = att->attcollation;
-	out->notnull = att->attnotnull;
-	ReleaseSysCache(tup);
-
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		return;
-	constr = rel->rd_att->constr;
-	for (int i = 0; constr && i < constr->num_check; i++)
-	{
-		Node	   *expr;
-
-		if (!constr->check[i].ccvalid && !list_member_name(validated, constr->check[i].ccname))
-			continue;
-		expr = stringToNode(constr->check[i].ccbin);
-		expr = eval_const_expressions(NULL, expr);
-		expr = (Node *) canonicalize_qual((Expr *) expr, true);
-		checks = list_concat(checks, make_ands_implicit((Expr *) expr));
-	}
-	relation_close(rel, NoLock);
-	if (checks == NIL)
-		return;
-
-	nt = makeNode(NullTest);
-	nt->arg = (Expr *) makeVar(1, out->attnum, out->typid, out->typmod, out->collid, 0);
-	nt->nulltesttype = IS_NOT_NULL;
-	nt->argisrow = false;
-	nt->location = -1;
-	out->notnull_proven = predicate_implied_by(list_make1(nt), checks, false);
 }
 
 /* SgFactSource.column for the live server. */
@@ -652,67 +96,6 @@ live_added_not_valid(SgFactSource *self, const SgRelFacts *rel, const char *conn
 		ReleaseSysCache(tup);
 	}
 	return result;
-}
-
-/*
- * Do the named columns, in any order, make up the leading key columns of a
- * valid index of relid without a WHERE clause?
- */
-bool
-sg_catalog_index_leads(Oid relid, List *columns)
-{
-	int			ncols = list_length(columns);
-	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(ncols, 1));
-	Relation	rel;
-	List	   *indexes;
-	ListCell   *lc;
-	int			i = 0;
-	bool		found = false;
-
-	foreach(lc, columns)
-	{
-		attnums[i] = get_attnum(relid, strVal(lfirst(lc)));
-		if (attnums[i++] == InvalidAttrNumber)
-			return true;		/* gone or renamed: nothing to advise */
-	}
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		return true;
-	indexes = RelationGetIndexList(rel);
-	relation_close(rel, NoLock);
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index idx;
-		int			matched = 0;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		idx = (Form_pg_index) GETSTRUCT(tup);
-		if (idx->indnkeyatts >= ncols &&
-			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
-		{
-			for (int k = 0; k < ncols; k++)
-			{
-				for (int c = 0; c < ncols; c++)
-				{
-					if (idx->indkey.values[k] == attnums[c])
-					{
-						matched++;
-						break;
-					}
-				}
-			}
-		}
-		ReleaseSysCache(tup);
-		if (matched == ncols)
-		{
-			found = true;
-			break;
-		}
-	}
-	return found;
 }
 
 /* SgFactSource.index_leads for the live server. */
@@ -750,7 +133,25 @@ live_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgSta
 	sg_catalog_staged_facts(rel->relid, column, out);
 }
 
-/* SgFactSource.in_migration for the live server. */
+/*
+ * Does a migration of this session or transaction record the statements
+ * run now?  migrations.c owns that state and registers its reader, so the
+ * fact layer does not call up into it.
+ */
+static bool (*migration_reader) (void) = NULL;
+
+void
+sg_register_migration_reader(bool (*reader) (void))
+{
+	migration_reader = reader;
+}
+
+bool
+sg_migration_running(void)
+{
+	return migration_reader != NULL && migration_reader();
+}
+
 static bool
 live_in_migration(SgFactSource *self)
 {
@@ -785,132 +186,4 @@ sg_live_fact_source(bool nowait)
 	static SgFactSource live_nowait = LIVE_SOURCE(true);
 
 	return nowait ? &live_nowait : &live;
-}
-
-/*
- * The sessions that hold or await a lock on relid that conflicts with mode,
- * as one line each: pid, role, application, state and for how long, the
- * lock, and the start of the query.  They are read from pg_locks and
- * pg_stat_activity as the caller may see them (another role's query stays
- * hidden unless the caller has pg_read_all_stats).  NULL when none is left.
- */
-char *
-sg_lock_blockers(Oid relid, LOCKMODE mode)
-{
-	LOCKTAG		tag;
-	LockMethod	method;
-	Datum	   *modes = palloc(sizeof(Datum) * MAX_LOCKMODES);
-	int			nmodes = 0;
-	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTARRAYOID};
-	Datum		values[3];
-	StringInfoData buf;
-	int			spi_level;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	method = GetLockTagsMethodTable(&tag);
-	for (int m = 1; m <= method->numLockModes; m++)
-	{
-		if (method->conflictTab[mode] & LOCKBIT_ON(m))
-			modes[nmodes++] = CStringGetTextDatum(GetLockmodeName(DEFAULT_LOCKMETHOD, m));
-	}
-	values[0] = ObjectIdGetDatum(MyDatabaseId);
-	values[1] = ObjectIdGetDatum(relid);
-	values[2] = PointerGetDatum(construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT));
-
-	initStringInfo(&buf);		/* in the caller's context, as it grows */
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args(
-							  "SELECT CASE WHEN l.pid IS NULL"
-							  "  THEN pg_catalog.format('prepared transaction %s (owner %s) %s %s',"
-							  "    COALESCE(pg_catalog.quote_literal(p.gid), '?'), COALESCE(pg_catalog.quote_ident(p.owner::pg_catalog.text), '?'),"
-							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
-							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
-							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode))"
-							  "  ELSE pg_catalog.format('pid %s (role %s, application %s, %s for %s s) %s %s: %s',"
-							  "    l.pid, COALESCE(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'),"
-							  "    COALESCE(pg_catalog.quote_literal(a.application_name), '?'),"
-							  "    COALESCE(a.state, 'state hidden'),"
-							  "    COALESCE(pg_catalog.floor(pg_catalog.date_part('epoch',"
-							  "      pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(a.xact_start, a.backend_start)))::pg_catalog.int8::pg_catalog.text, '?'),"
-							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
-							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
-							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode),"
-							  "    COALESCE(pg_catalog.\"left\"(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80), 'query hidden')) END"
-							  "  FROM pg_catalog.pg_locks l"
-							  "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
-							  "  LEFT JOIN pg_catalog.pg_prepared_xacts p ON l.pid IS NULL AND p.transaction OPERATOR(pg_catalog.=) ("
-							  "    SELECT x.transactionid FROM pg_catalog.pg_locks x WHERE x.locktype OPERATOR(pg_catalog.=) 'transactionid'"
-							  "       AND x.pid IS NULL AND x.virtualtransaction OPERATOR(pg_catalog.=) l.virtualtransaction LIMIT 1)"
-							  " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
-							  "   AND l.database OPERATOR(pg_catalog.=) $1 AND l.relation OPERATOR(pg_catalog.=) $2"
-							  "   AND (l.pid IS NULL OR l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())"
-							  "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
-							  " GROUP BY l.pid, l.virtualtransaction, p.gid, p.owner, a.usename, a.application_name, a.state,"
-							  "          a.xact_start, a.backend_start, a.query"
-							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid NULLS LAST, p.gid LIMIT 6",
-							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the locks on relation %u", relid);
-	for (uint64 i = 0; i < SPI_processed && i < 5; i++)
-	{
-		char	   *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
-		if (line == NULL)
-			continue;
-		if (buf.len > 0)
-			appendStringInfoChar(&buf, '\n');
-		appendStringInfoString(&buf, line);
-	}
-	if (SPI_processed > 5)
-		appendStringInfoString(&buf, "\n... and more");
-	sg_spi_finish(spi_level);
-	return buf.len > 0 ? buf.data : NULL;
-}
-
-/*
- * The relation a regclass argument names, for the SQL functions that take a
- * target: not NULL, existing, not a system catalog, and of one of relkinds.
- * Each failure is a clear error; what and detail word the wrong-kind one
- * ("a table", why only tables).
- */
-Oid
-sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkinds,
-			  const char *what, const char *detail, const char *catalog_detail)
-{
-	Oid			relid;
-	char		relkind;
-	Oid			nsp;
-
-	sg_require_arg(fcinfo, argno, "target");
-	relid = PG_GETARG_OID(argno);
-	relkind = get_rel_relkind(relid);
-	if (relkind == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	nsp = get_rel_namespace(relid);
-	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nsp) || nsp == PG_TOAST_NAMESPACE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is a system catalog", get_rel_name(relid)),
-				 catalog_detail ? errdetail("%s", catalog_detail) : 0));
-	if (strchr(relkinds, relkind) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not %s", get_rel_name(relid), what),
-				 errdetail("%s", detail)));
-	return relid;
-}
-
-/* The number of an existing column of relid, or a clear error. */
-AttrNumber
-sg_column_arg(Oid relid, const char *column)
-{
-	AttrNumber	attnum = get_attnum(relid, column);
-
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						column, get_rel_name(relid))));
-	return attnum;
 }

@@ -125,9 +125,12 @@ PG_FUNCTION_INFO_V1(sg_resolve_migration);
 PG_FUNCTION_INFO_V1(sg_current_migration);
 PG_FUNCTION_INFO_V1(sg_history_protect);
 
+static bool migration_running(void);
+
 void
 sg_migrations_init(void)
 {
+	sg_register_migration_reader(migration_running);
 	DefineCustomIntVariable("schemaguard.migration_lock_timeout",
 							"How long begin_migration() waits for a migration in progress.",
 							NULL,
@@ -1033,8 +1036,8 @@ flush_ddl_log(void)
 }
 
 /* Is a migration (of this session or transaction) recording statements? */
-bool
-sg_migration_running(void)
+static bool
+migration_running(void)
 {
 	return current_migration != 0;
 }

@@ -286,49 +286,6 @@ sg_rows_end(SgRowScan *scan)
 	pfree(scan);
 }
 
-/* The TriggerData of a trigger function of ours; an error when not a trigger. */
-TriggerData *
-sg_trigger_data(FunctionCallInfo fcinfo)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function must be called as a trigger")));
-	return (TriggerData *) fcinfo->context;
-}
-
-/*
- * The TriggerData of one of schemaguard's internal triggers, which the
- * extension script attaches to its own tables only.  Anyone with EXECUTE
- * (superusers, at least) could attach the function elsewhere, with any
- * timing, level and arguments: refuse to run unless it fires on one of
- * `tables` in schema schemaguard, at the level (row or statement) and
- * timing (TRIGGER_TYPE_BEFORE, _AFTER or _INSTEAD) it was written for.
- */
-TriggerData *
-sg_own_trigger_data(FunctionCallInfo fcinfo, const char *function,
-					const char *const *tables, bool row, int timing)
-{
-	TriggerData *td = sg_trigger_data(fcinfo);
-	Relation	rel = td->tg_relation;
-	bool		ok = RelationGetNamespace(rel) == get_namespace_oid(SG_SCHEMA, true);
-	int			fired = TRIGGER_FIRED_BEFORE(td->tg_event) ? TRIGGER_TYPE_BEFORE :
-		TRIGGER_FIRED_INSTEAD(td->tg_event) ? TRIGGER_TYPE_INSTEAD : TRIGGER_TYPE_AFTER;
-	bool		found = false;
-
-	for (int i = 0; ok && tables[i] != NULL; i++)
-		found |= strcmp(RelationGetRelationName(rel), tables[i]) == 0;
-	if (!ok || !found || row != (TRIGGER_FIRED_FOR_ROW(td->tg_event) != 0) || fired != timing ||
-		td->tg_trigger->tgnargs != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("schemaguard.%s() is an internal trigger of schemaguard", function),
-				 errdetail("Trigger \"%s\" on \"%s\" was not created by the extension.",
-						   td->tg_trigger->tgname, RelationGetRelationName(rel)),
-				 errhint("Drop the trigger.")));
-	return td;
-}
-
 /*
  * SPI for the queries schemaguard runs itself, under search_path
  * pg_catalog, pg_temp (with pg_temp last, as for SECURITY DEFINER
@@ -517,205 +474,93 @@ sg_lock_for_own_ddl(List *relids, LOCKMODE mode, const char *function)
 	}
 }
 
-/*
- * Ids for our own tables (ddl_log, the migration history, audit batches).
- *
- * nextval() would make lastval() return our id: the extension would change
- * what core answers an application that calls lastval() after its own
- * INSERT, with DDL or an audited write in between.  So, when the library is
- * preloaded, ids come from a block reserved in shared memory: one slot per
- * (database, sequence) holds the next id and the end of the reserved
- * block; the block is reserved by setval() on the sequence (WAL-logged,
- * not transactional, and setval() leaves lastval() alone), so after a
- * restart ids continue above every block ever handed out.  Without the
- * shared memory (library not preloaded) nextval() is used, and lastval()
- * can show our ids: docs/rules.md says so.
- */
-#define SG_ID_SLOTS		128
-#define SG_ID_BLOCK		1000
-
-typedef struct IdSlot
+/* Schema-qualified, quoted name of a relation. */
+const char *
+sg_qualified_relname(Oid relid)
 {
-	Oid			dbid;
-	Oid			seqid;
-	int64		next;			/* the next id to hand out */
-	int64		limit;			/* first id past the reserved block */
-} IdSlot;
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
 
-typedef struct IdShared
-{
-	LWLock	   *lock;
-	int			nslots;
-	IdSlot		slots[SG_ID_SLOTS];
-} IdShared;
-
-static IdShared *id_shared = NULL;
-
-void
-sg_ids_shmem_request(void)
-{
-	RequestAddinShmemSpace(MAXALIGN(sizeof(IdShared)));
-	RequestNamedLWLockTranche("schemaguard ids", 1);
-}
-
-void
-sg_ids_shmem_startup(void)
-{
-	bool		found;
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	id_shared = ShmemInitStruct("schemaguard ids", sizeof(IdShared), &found);
-	if (!found)
-	{
-		memset(id_shared, 0, sizeof(IdShared));
-		id_shared->lock = &(GetNamedLWLockTranche("schemaguard ids"))->lock;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* The value nextval() would return next, read as the extension's owner. */
-static int64
-sequence_next(Oid seqid, int64 step)
-{
-	Oid			save_userid;
-	int			save_sec;
-	volatile int64 next = 0;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		int			spi_level;
-		bool		isnull;
-		bool		pushed = false;
-
-		/* at PRE_COMMIT (the ddl_log rows are written then) there is none */
-		if (!ActiveSnapshotSet())
-		{
-			PushActiveSnapshot(GetTransactionSnapshot());
-			pushed = true;
-		}
-		spi_level = sg_spi_connect();
-
-		if (SPI_execute(psprintf("SELECT last_value, is_called FROM %s",
-								 quote_qualified_identifier(get_namespace_name(get_rel_namespace(seqid)),
-															get_rel_name(seqid))),
-						true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not read sequence %u", seqid);
-		next = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
-			next += step;
-		sg_spi_finish(spi_level);
-		if (pushed)
-			PopActiveSnapshot();
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
-	return next;
-}
-
-/* The slot of (this database, seqid), or NULL; under the lock. */
-static IdSlot *
-find_slot(Oid seqid)
-{
-	for (int i = 0; i < id_shared->nslots; i++)
-	{
-		if (id_shared->slots[i].dbid == MyDatabaseId && id_shared->slots[i].seqid == seqid)
-			return &id_shared->slots[i];
-	}
-	return NULL;
-}
-
-/* Reserve ids up to limit - step: setval(seq, limit - step), as the extension's owner. */
-static void
-sequence_reserve(Oid seqid, int64 last)
-{
-	Oid			save_userid;
-	int			save_sec;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqid), Int64GetDatum(last));
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
+	if (nsp == NULL || rel == NULL)
+		return "?";
+	return quote_qualified_identifier(nsp, rel);
 }
 
 /*
- * The next id of sequence seqid (which steps by step), without touching
- * lastval(), from a block of ids reserved in shared memory.  Only when the
- * block is used up is the sequence itself locked and advanced; its lock is
- * taken before the LWLock, so that setval() under the LWLock never waits
- * for a heavyweight lock.
+ * The sessions that hold or await a lock on relid that conflicts with mode,
+ * as one line each: pid, role, application, state and for how long, the
+ * lock, and the start of the query.  They are read from pg_locks and
+ * pg_stat_activity as the caller may see them (another role's query stays
+ * hidden unless the caller has pg_read_all_stats).  NULL when none is left.
  */
-int64
-sg_next_id(Oid seqid, int64 step)
+char *
+sg_lock_blockers(Oid relid, LOCKMODE mode)
 {
-	IdSlot	   *volatile slot;
-	volatile int64 id = 0;
+	LOCKTAG		tag;
+	LockMethod	method;
+	Datum	   *modes = palloc(sizeof(Datum) * MAX_LOCKMODES);
+	int			nmodes = 0;
+	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTARRAYOID};
+	Datum		values[3];
+	StringInfoData buf;
+	int			spi_level;
 
-	if (id_shared == NULL)
-		return nextval_internal(seqid, false);
-	/* the common case: the block reserved earlier still has ids */
-	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
-	slot = find_slot(seqid);
-	if (slot != NULL && slot->next < slot->limit)
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	method = GetLockTagsMethodTable(&tag);
+	for (int m = 1; m <= method->numLockModes; m++)
 	{
-		id = slot->next;
-		slot->next += step;
-		LWLockRelease(id_shared->lock);
-		return id;
+		if (method->conflictTab[mode] & LOCKBIT_ON(m))
+			modes[nmodes++] = CStringGetTextDatum(GetLockmodeName(DEFAULT_LOCKMETHOD, m));
 	}
-	LWLockRelease(id_shared->lock);
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = PointerGetDatum(construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT));
 
-	/* the sequence is read or advanced: lock it as nextval() does */
-	LockRelationOid(seqid, RowExclusiveLock);
-	LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
-	slot = find_slot(seqid);
-	if (slot == NULL)
+	initStringInfo(&buf);		/* in the caller's context, as it grows */
+	spi_level = sg_spi_connect();
+	if (SPI_execute_with_args(
+							  "SELECT CASE WHEN l.pid IS NULL"
+							  "  THEN pg_catalog.format('prepared transaction %s (owner %s) %s %s',"
+							  "    COALESCE(pg_catalog.quote_literal(p.gid), '?'), COALESCE(pg_catalog.quote_ident(p.owner::pg_catalog.text), '?'),"
+							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
+							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
+							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode))"
+							  "  ELSE pg_catalog.format('pid %s (role %s, application %s, %s for %s s) %s %s: %s',"
+							  "    l.pid, COALESCE(pg_catalog.quote_ident(a.usename::pg_catalog.text), '?'),"
+							  "    COALESCE(pg_catalog.quote_literal(a.application_name), '?'),"
+							  "    COALESCE(a.state, 'state hidden'),"
+							  "    COALESCE(pg_catalog.floor(pg_catalog.date_part('epoch',"
+							  "      pg_catalog.now() OPERATOR(pg_catalog.-) COALESCE(a.xact_start, a.backend_start)))::pg_catalog.int8::pg_catalog.text, '?'),"
+							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
+							  "    pg_catalog.string_agg(pg_catalog.upper(pg_catalog.regexp_replace(pg_catalog.regexp_replace("
+							  "      l.mode, 'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g')), ' and ' ORDER BY l.mode),"
+							  "    COALESCE(pg_catalog.\"left\"(pg_catalog.regexp_replace(a.query, '\\s+', ' ', 'g'), 80), 'query hidden')) END"
+							  "  FROM pg_catalog.pg_locks l"
+							  "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+							  "  LEFT JOIN pg_catalog.pg_prepared_xacts p ON l.pid IS NULL AND p.transaction OPERATOR(pg_catalog.=) ("
+							  "    SELECT x.transactionid FROM pg_catalog.pg_locks x WHERE x.locktype OPERATOR(pg_catalog.=) 'transactionid'"
+							  "       AND x.pid IS NULL AND x.virtualtransaction OPERATOR(pg_catalog.=) l.virtualtransaction LIMIT 1)"
+							  " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
+							  "   AND l.database OPERATOR(pg_catalog.=) $1 AND l.relation OPERATOR(pg_catalog.=) $2"
+							  "   AND (l.pid IS NULL OR l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())"
+							  "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
+							  " GROUP BY l.pid, l.virtualtransaction, p.gid, p.owner, a.usename, a.application_name, a.state,"
+							  "          a.xact_start, a.backend_start, a.query"
+							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid NULLS LAST, p.gid LIMIT 6",
+							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the locks on relation %u", relid);
+	for (uint64 i = 0; i < SPI_processed && i < 5; i++)
 	{
-		int64		next;
+		char	   *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
-		/* first use since startup: continue after what the sequence says */
-		LWLockRelease(id_shared->lock);
-		next = sequence_next(seqid, step);
-		LWLockAcquire(id_shared->lock, LW_EXCLUSIVE);
-		slot = find_slot(seqid);
-		if (slot == NULL)
-		{
-			if (id_shared->nslots == SG_ID_SLOTS)
-			{
-				LWLockRelease(id_shared->lock);
-				return nextval_internal(seqid, false);
-			}
-			slot = &id_shared->slots[id_shared->nslots++];
-			slot->dbid = MyDatabaseId;
-			slot->seqid = seqid;
-			slot->next = slot->limit = next;
-		}
+		if (line == NULL)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, line);
 	}
-	PG_TRY();
-	{
-		if (slot->next >= slot->limit)
-		{
-			sequence_reserve(seqid, slot->next + (SG_ID_BLOCK - 1) * step);
-			slot->limit = slot->next + SG_ID_BLOCK * step;
-		}
-		id = slot->next;
-		slot->next += step;
-	}
-	PG_FINALLY();
-	{
-		LWLockRelease(id_shared->lock);
-	}
-	PG_END_TRY();
-	return id;
+	if (SPI_processed > 5)
+		appendStringInfoString(&buf, "\n... and more");
+	sg_spi_finish(spi_level);
+	return buf.len > 0 ? buf.data : NULL;
 }

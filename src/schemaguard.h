@@ -384,6 +384,8 @@ extern bool sg_statement_checked(Node *stmt);
 
 /* facts.c */
 extern SgFactSource *sg_live_fact_source(bool nowait);
+extern void sg_register_migration_reader(bool (*reader) (void));
+extern bool sg_migration_running(void);
 extern char *sg_lock_blockers(Oid relid, LOCKMODE mode);
 extern const char *sg_qualified_relname(Oid relid);
 extern bool sg_rel_is_empty(Relation rel);
@@ -489,7 +491,7 @@ extern List *sg_tenant_column_names(void);
 extern const char *sg_tenant(void);
 extern bool sg_is_tenant_column(const char *name);
 
-/* staged.c */
+/* staged_usage.c and staged.c */
 extern char *sg_drop_delay_string;
 extern void sg_staged_init(void);
 extern void sg_staged_shmem_request(void);
@@ -503,6 +505,9 @@ extern void sg_staged_after_statement(Node *parsetree);
 extern char *sg_span_phrase(int64 usecs);
 extern char *sg_timestamp_text(TimestampTz t);
 extern const char *sg_staged_state_name(SgStagedState state);
+extern void sg_usage_forget(Oid relid, int attnum);
+extern void sg_read_usage(Oid relid, int attnum, SgStagedFacts *sf);
+extern void sg_stage_state(SgStagedFacts *sf);
 
 /* rows.c: direct row access to schemaguard's history tables */
 typedef struct SgRowScan
@@ -552,7 +557,6 @@ extern void sg_migrations_xact_end(bool committed);
 extern void sg_migrations_subxact_abort(SubTransactionId subid);
 extern void sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
-extern bool sg_migration_running(void);
 
 /* rules_staged.c */
 extern void sg_staged_judged_reset(void);
@@ -567,6 +571,9 @@ extern List *sg_tenant_problems(const SgTenantFacts *tf);
 extern List *sg_tenant_leaks(const SgTenantFacts *tf);
 extern char sg_policy_cmd(const char *cmd_name);
 extern void sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out);
+extern char *sg_catalog_tenant_column(Oid relid);
+extern Oid sg_current_tenant_as_oid(void);
+extern bool sg_policy_is_ours(Oid relid, AttrNumber attnum);
 extern bool sg_tenant_sealed(Oid relid);
 extern void sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids);
 
