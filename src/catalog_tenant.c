@@ -48,7 +48,6 @@
 #include "citus.h"
 #include "schemaguard.h"
 
-#define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
 
 /* ---------- what makes a tenant table isolated ---------- */
 

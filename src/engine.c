@@ -512,8 +512,8 @@ sg_deferred_still_holds(SgFactSource *facts, SgFinding *f)
  * The deferred findings that still hold at the end of the transaction, those
  * of a rule with a merge function folded into one.
  */
-static List *
-judge_deferred(SgFactSource *facts, List *findings)
+List *
+sg_judge_deferred(SgFactSource *facts, List *findings)
 {
 	List	   *out = NIL;
 	List	   *same[SG_MAX_RULES];
@@ -527,8 +527,11 @@ judge_deferred(SgFactSource *facts, List *findings)
 		int			r = rule_index(f->rule);
 
 		/* one recheck per rule and table, however many statements touched it */
-		if (OidIsValid(f->target.relid) && f->columns == NIL &&
-			sg_seen(&judged, psprintf("%s %u", f->rule->id, f->target.relid)))
+		if (f->columns == NIL &&
+			(OidIsValid(f->target.relid) ?
+			 sg_seen(&judged, psprintf("%s %u", f->rule->id, f->target.relid)) :
+			 f->target.qualname != NULL &&
+			 sg_seen(&judged, psprintf("%s %s", f->rule->id, f->target.qualname))))
 			continue;
 		if (!sg_deferred_still_holds(facts, f))
 			continue;
@@ -549,6 +552,63 @@ judge_deferred(SgFactSource *facts, List *findings)
 }
 
 /*
+ * A copy of a finding, in CurrentMemoryContext, that outlives the statement:
+ * its strings and names.  The fact source's handle is kept (lint's overlay
+ * entry lives as long as the findings made while it existed).
+ */
+SgFinding *
+sg_copy_finding(const SgFinding *src)
+{
+	SgFinding  *f = palloc(sizeof(SgFinding));
+
+	*f = *src;
+	f->message = pstrdup(src->message);
+	f->detail = src->detail ? pstrdup(src->detail) : NULL;
+	f->hint = src->hint ? pstrdup(src->hint) : NULL;
+	f->target.qualname = src->target.qualname ? pstrdup(src->target.qualname) : NULL;
+	f->target.table_qualname = src->target.table_qualname ?
+		pstrdup(src->target.table_qualname) : NULL;
+	f->target.example_partition = NULL;
+	f->target.blockers = NULL;
+	f->columns = copyObject(src->columns);
+	f->relation = copyObject(src->relation);
+	return f;
+}
+
+/*
+ * A (sub)transaction of the findings' ended: an aborted one takes its
+ * findings with it, a committed one hands them to its parent.  The live
+ * hook calls these from its subtransaction callbacks, lint() at ROLLBACK TO
+ * and RELEASE of the script's savepoints.
+ */
+List *
+sg_findings_subxact_abort(List *findings, SubTransactionId subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		if (((SgFinding *) lfirst(lc))->subid == subid)
+			findings = foreach_delete_current(findings, lc);
+	}
+	return findings;
+}
+
+void
+sg_findings_subxact_commit(List *findings, SubTransactionId subid, SubTransactionId parent)
+{
+	ListCell   *lc;
+
+	foreach(lc, findings)
+	{
+		SgFinding  *f = lfirst(lc);
+
+		if (f->subid == subid)
+			f->subid = parent;
+	}
+}
+
+/*
  * Keep the deferred findings of a statement that succeeded until commit,
  * when sg_engine_pre_commit() checks them again.
  */
@@ -565,17 +625,8 @@ sg_defer_findings(List *findings)
 
 		if (!src->deferred)
 			continue;
-		f = palloc(sizeof(SgFinding));
-		*f = *src;
-		f->message = pstrdup(src->message);
-		f->detail = src->detail ? pstrdup(src->detail) : NULL;
-		f->hint = src->hint ? pstrdup(src->hint) : NULL;
-		f->target.qualname = src->target.qualname ? pstrdup(src->target.qualname) : NULL;
-		f->target.table_qualname = src->target.table_qualname ?
-			pstrdup(src->target.table_qualname) : NULL;
-		f->target.example_partition = NULL;
+		f = sg_copy_finding(src);
 		f->target.handle = NULL;
-		f->columns = copyObject(src->columns);
 		f->subid = GetCurrentSubTransactionId();
 		/* A table the statement created exists now: keep its OID. */
 		if (src->relation != NULL)
@@ -856,7 +907,7 @@ sg_engine_pre_commit(void)
 	deferred_findings = NIL;
 	if (todo == NIL || sg_mode == SG_MODE_OFF || !sg_extension_installed())
 		return;
-	report_findings(judge_deferred(sg_live_fact_source(false), todo), NULL, true);
+	report_findings(sg_judge_deferred(sg_live_fact_source(false), todo), NULL, true);
 }
 
 /* Transaction end: every allow() grant and deferred finding expires. */
@@ -881,13 +932,7 @@ sg_engine_subxact_abort(SubTransactionId subid)
 		if (a->subid == subid)
 			allowances = foreach_delete_current(allowances, lc);
 	}
-	foreach(lc, deferred_findings)
-	{
-		SgFinding  *f = lfirst(lc);
-
-		if (f->subid == subid)
-			deferred_findings = foreach_delete_current(deferred_findings, lc);
-	}
+	deferred_findings = sg_findings_subxact_abort(deferred_findings, subid);
 }
 
 /* Subtransaction commit: what it granted or found now belongs to its parent. */
@@ -903,13 +948,7 @@ sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 		if (a->subid == subid)
 			a->subid = parent;
 	}
-	foreach(lc, deferred_findings)
-	{
-		SgFinding  *f = lfirst(lc);
-
-		if (f->subid == subid)
-			f->subid = parent;
-	}
+	sg_findings_subxact_commit(deferred_findings, subid, parent);
 }
 
 /* Resolve a rule id argument, or raise naming the valid ids. */

@@ -59,7 +59,6 @@
 #include "citus.h"
 #include "schemaguard.h"
 
-#define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
 
 
 /* ---------- the rule ---------- */

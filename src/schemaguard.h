@@ -31,6 +31,7 @@
 #define SG_VERSION			"1.6"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
+#define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
 
 /*
  * SQLSTATEs.  Class SG is ours (classes I-Z are implementation-defined).
@@ -304,6 +305,8 @@ typedef struct SgFinding
 	List	   *columns;		/* column names (String) */
 	const RangeVar *relation;	/* a table the statement may create */
 	SubTransactionId subid;
+	int			stmtno;			/* lint: the statement, and its line */
+	int			line;
 } SgFinding;
 
 /* An honoured "schemaguard:ignore" comment. */
@@ -370,6 +373,11 @@ extern char *sg_rule_message(const SgRule *rule, const char *phrase);
 extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *phrase, char *detail, char *hint);
 extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
+extern SgFinding *sg_copy_finding(const SgFinding *src);
+extern List *sg_judge_deferred(SgFactSource *facts, List *findings);
+extern List *sg_findings_subxact_abort(List *findings, SubTransactionId subid);
+extern void sg_findings_subxact_commit(List *findings, SubTransactionId subid,
+									   SubTransactionId parent);
 struct HTAB;
 extern bool sg_seen(struct HTAB **set, const char *key);
 extern void sg_defer_findings(List *findings);

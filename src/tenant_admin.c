@@ -46,7 +46,6 @@
 #include "citus.h"
 #include "schemaguard.h"
 
-#define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
 
 PG_FUNCTION_INFO_V1(sg_enable_tenant_isolation);
 PG_FUNCTION_INFO_V1(sg_tenant_report);

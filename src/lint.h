@@ -1,0 +1,135 @@
+/*-------------------------------------------------------------------------
+ *
+ * lint.h
+ *		lint(): the script's overlay on the catalog, shared by the driver
+ *		(lint.c), the simulation (lint_sim.c) and the fact source that reads
+ *		the overlay (lint_facts.c).
+ *
+ * The overlay holds only what the script changes.  Every fact about a
+ * relation the catalog has is read by the catalog readers the live source
+ * uses too (catalog.c, catalog_tenant.c, staged_usage.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SG_LINT_H
+#define SG_LINT_H
+
+#include "schemaguard.h"
+
+#include "funcapi.h"
+#include "utils/hsearch.h"
+
+#define SIM_KEYLEN	(NAMEDATALEN * 2 + 2)
+
+/* A relation as the script has left it so far. */
+typedef struct SimRel
+{
+	char		key[SIM_KEYLEN];	/* "schema.name" */
+	char	   *nspname;
+	char	   *relname;
+	char		relkind;
+	Oid			relid;			/* the catalog's relation, if any */
+	bool		unknown;		/* neither catalog nor script knew it */
+	bool		created;		/* created by the script */
+	int			block;			/* block it was created in; 0: none */
+	bool		dropped;
+	bool		populated;		/* the script wrote rows into it */
+	bool		is_temp;
+	List	   *columns;		/* SimColumn */
+	List	   *constraints;	/* SimConstraint */
+	List	   *validated;		/* catalog constraints the script VALIDATEd (String) */
+	List	   *indexes;		/* List of leading column names */
+	struct SimRel *table;		/* for an index: its table */
+	bool		cached;			/* catalog facts read (lint never changes them) */
+	SgRelFacts	facts;
+	/* row-level security, once the script has touched it */
+	bool		rls_known;
+	bool		rls;
+	bool		force;
+	List	   *policies;		/* SgPolicyFacts */
+	List	   *staged_here;	/* stage_drop() in the script: column names, "" */
+	int			saved_gen;		/* the undo level it was last saved in */
+} SimRel;
+
+typedef struct SimColumn
+{
+	char	   *name;
+	TypeName   *type;			/* NULL: a catalog column */
+	bool		notnull;
+} SimColumn;
+
+typedef struct SimConstraint
+{
+	char	   *name;
+	Node	   *check;			/* CHECK expression, raw */
+	bool		valid;
+	int			block;			/* block it was added NOT VALID in */
+} SimConstraint;
+
+/*
+ * A savepoint of the script, or the start of its transaction (name NULL):
+ * where the undo log stood, and the settings a rollback to it restores.
+ */
+typedef struct SimSavepoint
+{
+	char	   *name;
+	SubTransactionId subid;
+	int			gen;			/* undo level */
+	int			undo_mark;		/* length of the undo log when it began */
+	int			lock_timeout;
+	int			session_timeout;
+	List	   *allowed;
+	bool		in_migration;
+	bool		migration_in_block;
+} SimSavepoint;
+
+typedef struct LintState
+{
+	SgFactSource src;
+	HTAB	   *rels;			/* SimRel by "schema.name" */
+	MemoryContext cxt;			/* lives for the whole call */
+	bool		assume_populated;
+	bool		single;			/* the runner runs the file in one transaction */
+	bool		implicit;		/* in the runner's transaction, not a BEGIN */
+	bool		in_block;
+	int			block;
+	int			lock_timeout;	/* in force */
+	int			session_timeout;	/* outside SET LOCAL */
+	List	   *allowed;		/* rules allow()ed in the current block */
+	List	   *deferred;		/* SgFinding, judged at COMMIT by the engine */
+	List	   *xact_locks;		/* SgFinding: lint_per_xact findings */
+	bool		in_migration;	/* after begin_migration() in the script */
+	bool		migration_in_block; /* ... begun inside BEGIN: ends at COMMIT */
+	/* the transaction model (lint_sim.c) */
+	List	   *savepoints;		/* SimSavepoint, the transaction's start first */
+	SubTransactionId subid;		/* the current (simulated) subtransaction */
+	SubTransactionId next_subid;
+	int			gen;			/* the current undo level */
+	int			next_gen;
+	List	   *undo;			/* SimUndo (lint_facts.c) */
+	ReturnSetInfo *rsinfo;
+} LintState;
+
+/* What a statement did to the script's transaction. */
+typedef enum SimXactEvent
+{
+	SIM_XACT_NONE = 0,
+	SIM_XACT_COMMIT,			/* COMMIT, PREPARE TRANSACTION */
+	SIM_XACT_ROLLBACK			/* ROLLBACK */
+} SimXactEvent;
+
+/* lint_facts.c: the overlay and the fact source that reads it */
+extern void sg_lint_source_init(LintState *ls);
+extern SimRel *sg_sim_find(LintState *ls, const char *nspname, const char *relname);
+extern SimRel *sg_sim_enter(LintState *ls, const char *nspname, const char *relname);
+extern SimRel *sg_sim_resolve(LintState *ls, const RangeVar *rv);
+extern const char *sg_sim_creation_schema(const RangeVar *rv);
+extern SimColumn *sg_sim_column(SimRel *r, const char *name);
+extern SimRel *sg_sim_change(LintState *ls, SimRel *r);
+extern void sg_sim_undo(LintState *ls, int mark);
+
+/* lint_sim.c: the simulation */
+extern void sg_sim_begin_implicit(LintState *ls);
+extern SimXactEvent sg_simulate(LintState *ls, Node *stmt);
+
+#endif							/* SG_LINT_H */

@@ -1,0 +1,647 @@
+/*-------------------------------------------------------------------------
+ *
+ * lint_facts.c
+ *		lint()'s fact source: the catalog, overlaid with what the script has
+ *		done so far (the SimRel of each relation it touched).
+ *
+ * A relation the catalog has is described by the catalog readers the live
+ * source uses (catalog.c, catalog_tenant.c, staged_usage.c), read once,
+ * under ACCESS SHARE at most; the overlay adds only the script's changes:
+ * columns, constraints, indexes, rows written, row-level security and
+ * policies, stagings.  A relation neither the catalog nor the script knows
+ * is assumed to exist and hold data, with unknown columns.
+ *
+ * The undo log.  Inside a transaction block every change of a SimRel is
+ * preceded by a copy of it (sg_sim_change(), once per savepoint level), so
+ * that ROLLBACK and ROLLBACK TO SAVEPOINT put the overlay back as it was
+ * (sg_sim_undo()).  Outside a block nothing is copied, and a statement
+ * copies only what it changes: the work stays linear in the script.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_type.h"
+#include "parser/parser.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+
+#include "compat.h"
+#include "lint.h"
+
+/* An entry of the undo log: a SimRel as it was, or (copy NULL) absent. */
+typedef struct SimUndo
+{
+	char		key[SIM_KEYLEN];
+	SimRel	   *copy;
+} SimUndo;
+
+/* ---------- the simulated catalog ---------- */
+
+SimRel *
+sg_sim_find(LintState *ls, const char *nspname, const char *relname)
+{
+	char		key[SIM_KEYLEN];
+
+	snprintf(key, sizeof(key), "%s.%s", nspname, relname);
+	return hash_search(ls->rels, key, HASH_FIND, NULL);
+}
+
+/* Find or add the entry for nspname.relname; new entries are blank. */
+SimRel *
+sg_sim_enter(LintState *ls, const char *nspname, const char *relname)
+{
+	char		key[SIM_KEYLEN];
+	SimRel	   *r;
+	bool		found;
+
+	snprintf(key, sizeof(key), "%s.%s", nspname, relname);
+	r = hash_search(ls->rels, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+		char		keep[SIM_KEYLEN];
+
+		strlcpy(keep, r->key, sizeof(keep));
+		memset(r, 0, sizeof(SimRel));
+		strlcpy(r->key, keep, sizeof(r->key));
+		r->nspname = pstrdup(nspname);
+		r->relname = pstrdup(relname);
+		r->relkind = RELKIND_RELATION;
+		/* a rollback removes it again */
+		if (ls->in_block)
+		{
+			SimUndo    *u = palloc0(sizeof(SimUndo));
+
+			strlcpy(u->key, r->key, sizeof(u->key));
+			ls->undo = lappend(ls->undo, u);
+			r->saved_gen = ls->gen;
+		}
+		MemoryContextSwitchTo(old);
+	}
+	return r;
+}
+
+/* The schema an unqualified CREATE puts its object in. */
+const char *
+sg_sim_creation_schema(const RangeVar *rv)
+{
+	List	   *path;
+
+	if (rv->schemaname)
+		return rv->schemaname;
+	if (rv->relpersistence == RELPERSISTENCE_TEMP)
+		return "pg_temp";
+	path = fetch_search_path(false);
+	if (path != NIL)
+		return get_namespace_name(linitial_oid(path));
+	return "public";
+}
+
+/*
+ * Resolve a name as the server would, against the script's state first and
+ * the catalog second.  Always returns an entry (an overlay for a catalog
+ * relation, or an "unknown" one) unless the name was dropped by the script.
+ */
+SimRel *
+sg_sim_resolve(LintState *ls, const RangeVar *rv)
+{
+	SimRel	   *r;
+	ListCell   *lc;
+
+	if (rv->schemaname)
+	{
+		Oid			nsp = get_namespace_oid(rv->schemaname, true);
+		Oid			relid;
+
+		r = sg_sim_find(ls, rv->schemaname, rv->relname);
+		if (r)
+			return r->dropped ? NULL : r;
+		relid = OidIsValid(nsp) ? get_relname_relid(rv->relname, nsp) : InvalidOid;
+		r = sg_sim_enter(ls, rv->schemaname, rv->relname);
+		r->relid = relid;
+		r->unknown = !OidIsValid(relid);
+		if (OidIsValid(relid))
+			r->relkind = get_rel_relkind(relid);
+		return r;
+	}
+
+	r = sg_sim_find(ls, "pg_temp", rv->relname);
+	if (r && !r->dropped)
+		return r;
+	foreach(lc, fetch_search_path(true))
+	{
+		Oid			nsp = lfirst_oid(lc);
+		const char *nspname = isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp);
+		Oid			relid;
+
+		if (nspname == NULL)
+			continue;
+		r = sg_sim_find(ls, nspname, rv->relname);
+		if (r)
+		{
+			if (r->dropped)
+				continue;
+			return r;
+		}
+		relid = get_relname_relid(rv->relname, nsp);
+		if (OidIsValid(relid))
+		{
+			r = sg_sim_enter(ls, nspname, rv->relname);
+			r->relid = relid;
+			r->relkind = get_rel_relkind(relid);
+			r->is_temp = isTempNamespace(nsp);
+			return r;
+		}
+	}
+	r = sg_sim_enter(ls, sg_sim_creation_schema(rv), rv->relname);
+	r->unknown = true;
+	return r;
+}
+
+/* ---------- the fact source ---------- */
+
+static void
+lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = sg_sim_resolve(ls, rv);
+	SimRel	   *table;
+
+	sg_init_facts(out);
+	if (r == NULL)
+		return;
+	table = r->table ? r->table : r;
+
+	if (OidIsValid(r->relid) && !r->created)
+	{
+		/*
+		 * The catalog's facts, read once per relation and call (recursing
+		 * into partitions): lint changes nothing, so they stay true.
+		 */
+		if (!r->cached)
+		{
+			SgLockSpec	look = {AccessShareLock, AccessShareLock, true, NULL, false};
+			MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+
+			sg_catalog_relation_facts(r->relid, look, false, &r->facts);
+			MemoryContextSwitchTo(old);
+			r->cached = true;
+		}
+		*out = r->facts;
+		if (locks.relkinds && !strchr(locks.relkinds, out->relkind))
+			out->checkable = false;
+		if (!out->checkable)
+		{
+			out->handle = r;
+			return;
+		}
+		if (ls->assume_populated && !out->populated)
+		{
+			out->populated = true;
+			out->assumed = true;
+		}
+		/* production may hold far more than this database */
+		out->assume_large = ls->assume_populated;
+	}
+	else
+	{
+		const char *relkinds = locks.relkinds ? locks.relkinds : "r";
+
+		out->exists = true;
+		out->checkable = true;
+		out->relkind = r->unknown && !strchr(relkinds, r->relkind) ? relkinds[0] : r->relkind;
+		if (locks.relkinds && !strchr(locks.relkinds, out->relkind))
+			out->checkable = false;
+		out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+		out->table_qualname = quote_qualified_identifier(table->nspname, table->relname);
+		out->is_temp = table->is_temp;
+		out->unknown = r->unknown;
+		out->populated = r->unknown;
+		out->created_in_xact = table->created && ls->in_block && table->block == ls->block;
+	}
+	if (table->populated)
+		out->populated = true;
+	/* lint cannot see the lock queue: only what the script made is free */
+	if (locks.conditional)
+		out->lock_unseen = !table->created;
+	out->handle = r;
+}
+
+SimColumn *
+sg_sim_column(SimRel *r, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, r ? r->columns : NIL)
+	{
+		SimColumn  *c = lfirst(lc);
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static bool
+lint_has_column(SgFactSource *self, const SgRelFacts *rel, const char *column)
+{
+	SimRel	   *r = rel->handle;
+
+	if (r == NULL)
+		return true;
+	if (sg_sim_column(r, column))
+		return true;
+	if (OidIsValid(r->relid) && !r->created)
+		return get_attnum(r->relid, column) != InvalidAttrNumber;
+	return r->unknown;
+}
+
+static bool
+lint_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rel->handle;
+	SimRel	   *s;
+
+	if (r == NULL)
+		return false;
+	s = sg_sim_find(ls, r->nspname, name);
+	if (s)
+		return !s->dropped;
+	if (OidIsValid(r->relid))
+		return OidIsValid(get_relname_relid(name, get_rel_namespace(r->relid)));
+	return false;
+}
+
+/* Does a raw CHECK expression say "col IS NOT NULL" (perhaps among ANDs)? */
+static bool
+check_proves_not_null(Node *expr, const char *column)
+{
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, BoolExpr) && ((BoolExpr *) expr)->boolop == AND_EXPR)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((BoolExpr *) expr)->args)
+		{
+			if (check_proves_not_null(lfirst(lc), column))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(expr, NullTest) && ((NullTest *) expr)->nulltesttype == IS_NOT_NULL &&
+		IsA(((NullTest *) expr)->arg, ColumnRef))
+	{
+		ColumnRef  *cr = (ColumnRef *) ((NullTest *) expr)->arg;
+
+		return list_length(cr->fields) == 1 && IsA(linitial(cr->fields), String) &&
+			strcmp(strVal(linitial(cr->fields)), column) == 0;
+	}
+	return false;
+}
+
+static void
+lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgColumnFacts *out)
+{
+	SimRel	   *r = rel->handle;
+	SimColumn  *c = sg_sim_column(r, column);
+	ListCell   *lc;
+
+	memset(out, 0, sizeof(SgColumnFacts));
+	if (r == NULL)
+		return;
+	if (c && c->type)
+	{
+		Type		typ = LookupTypeName(NULL, c->type, &out->typmod, true);
+
+		out->exists = true;
+		out->attnum = 1;
+		if (typ)
+		{
+			out->typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
+			out->collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
+			ReleaseSysCache(typ);
+		}
+	}
+	else if (OidIsValid(r->relid) && !r->created)
+		sg_catalog_column_facts(r->relid, column, r->validated, out);
+	else if (r->unknown)
+	{
+		out->exists = true;
+		out->unknown = true;
+	}
+	if (!out->exists)
+		return;
+	if (c && c->notnull)
+		out->notnull = true;
+	foreach(lc, r->constraints)
+	{
+		SimConstraint *sc = lfirst(lc);
+
+		if (sc->valid && check_proves_not_null(sc->check, column))
+			out->notnull_proven = true;
+	}
+}
+
+static bool
+lint_added_not_valid(SgFactSource *self, const SgRelFacts *rel, const char *conname)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	foreach(lc, r ? r->constraints : NIL)
+	{
+		SimConstraint *sc = lfirst(lc);
+
+		if (strcmp(sc->name, conname) == 0)
+			return !sc->valid && ls->in_block && sc->block == ls->block;
+	}
+	return false;
+}
+
+static bool
+lint_index_leads(SgFactSource *self, const SgRelFacts *rel, List *columns)
+{
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	if (r == NULL || r->unknown)
+		return true;
+	foreach(lc, r->indexes)
+	{
+		List	   *keys = lfirst(lc);
+		int			matched = 0;
+
+		if (list_length(keys) < list_length(columns))
+			continue;
+		for (int k = 0; k < list_length(columns); k++)
+		{
+			ListCell   *c;
+
+			foreach(c, columns)
+			{
+				if (strcmp(strVal(list_nth(keys, k)), strVal(lfirst(c))) == 0)
+				{
+					matched++;
+					break;
+				}
+			}
+		}
+		if (matched == list_length(columns))
+			return true;
+	}
+	if (OidIsValid(r->relid) && !r->created)
+		return sg_catalog_index_leads(r->relid, columns);
+	return false;
+}
+
+/* Add the populated tables the script made in a schema to *out. */
+static void
+add_script_tables(LintState *ls, const char *nspname, SgRelFacts *out)
+{
+	HASH_SEQ_STATUS seq;
+	SimRel	   *r;
+
+	hash_seq_init(&seq, ls->rels);
+	while ((r = hash_seq_search(&seq)) != NULL)
+	{
+		if (!r->created || r->dropped || !r->populated || r->relkind != RELKIND_RELATION)
+			continue;
+		if (ls->in_block && r->block == ls->block)
+			continue;			/* created in this transaction */
+		if (nspname && strcmp(r->nspname, nspname) != 0)
+			continue;
+		out->exists = out->checkable = out->populated = true;
+		out->ntables++;
+		if (out->qualname == NULL)
+			out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+	}
+}
+
+static void
+lint_namespace(SgFactSource *self, const char *nspname, bool indexed_only, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+
+	sg_catalog_namespace_facts(nspname, indexed_only, ls->assume_populated, out);
+	add_script_tables(ls, nspname, out);
+	out->assume_large = ls->assume_populated;
+
+	/*
+	 * A schema neither the catalog nor the script knows: assumed to hold
+	 * populated tables, like a table neither knows.
+	 */
+	if (out->ntables == 0 && nspname != NULL && ls->assume_populated &&
+		!OidIsValid(get_namespace_oid(nspname, true)))
+	{
+		out->exists = out->checkable = out->populated = true;
+		out->unknown = true;
+		out->ntables = 1;
+		out->qualname = quote_identifier(nspname);
+	}
+}
+
+static void
+lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+	Type		typ = LookupTypeName(NULL, makeTypeNameFromNameList(typname), NULL, true);
+
+	sg_init_facts(out);
+	if (typ == NULL)
+		return;
+	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, ls->assume_populated, out);
+	out->assume_large = ls->assume_populated;
+	ReleaseSysCache(typ);
+}
+
+/* The tenant columns the script has given r. */
+static const char *
+sim_tenant_column(SimRel *r)
+{
+	ListCell   *lc;
+
+	foreach(lc, sg_tenant_column_names())
+	{
+		if (sg_sim_column(r, strVal(lfirst(lc))))
+			return strVal(lfirst(lc));
+	}
+	return NULL;
+}
+
+static void
+lint_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *out)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rv ? sg_sim_resolve(ls, rv) : NULL;
+
+	memset(out, 0, sizeof(SgTenantFacts));
+	if (r == NULL || r->unknown || r->is_temp ||
+		(r->relkind != RELKIND_RELATION && r->relkind != RELKIND_PARTITIONED_TABLE))
+		return;
+	if (OidIsValid(r->relid) && !r->created)
+	{
+		sg_catalog_tenant_facts(r->relid, out);
+		if (!out->exists)
+			return;
+	}
+	else
+	{
+		out->exists = true;
+		out->qualname = quote_qualified_identifier(r->nspname, r->relname);
+	}
+	if (out->column == NULL)
+		out->column = sim_tenant_column(r);
+	if (r->rls_known)
+	{
+		out->rls = r->rls;
+		out->force = r->force;
+		out->policies = r->policies;
+	}
+}
+
+static bool
+lint_in_migration(SgFactSource *self)
+{
+	return ((LintState *) self->private_data)->in_migration || sg_migration_running();
+}
+
+static void
+lint_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgStagedFacts *out)
+{
+	SimRel	   *r = rel->handle;
+	ListCell   *lc;
+
+	memset(out, 0, sizeof(SgStagedFacts));
+	if (r != NULL)
+	{
+		foreach(lc, r->staged_here)
+		{
+			if (strcmp(strVal(lfirst(lc)), column ? column : "") == 0)
+			{
+				/* staged by this very script: not in an earlier migration */
+				out->staged = out->this_xact = true;
+				return;
+			}
+		}
+	}
+	if (OidIsValid(rel->relid) && !rel->unknown && (r == NULL || !r->created))
+		sg_catalog_staged_facts(rel->relid, column, out);
+}
+
+/* SgFactSource.in_xact_block for lint(). */
+static bool
+lint_in_xact_block(SgFactSource *self)
+{
+	return ((LintState *) self->private_data)->in_block;
+}
+
+/* ---------- the undo log ---------- */
+
+/*
+ * r is about to change: inside a transaction block, keep a copy of it as it
+ * is, once per savepoint level.  Returns r.
+ */
+SimRel *
+sg_sim_change(LintState *ls, SimRel *r)
+{
+	MemoryContext old;
+	SimUndo    *u;
+	ListCell   *lc;
+
+	if (!ls->in_block || r->saved_gen == ls->gen)
+		return r;
+	old = MemoryContextSwitchTo(ls->cxt);
+	u = palloc0(sizeof(SimUndo));
+	strlcpy(u->key, r->key, sizeof(u->key));
+	u->copy = palloc(sizeof(SimRel));
+	*u->copy = *r;
+	/* what is changed in place is copied: columns, constraints, policies */
+	u->copy->columns = NIL;
+	foreach(lc, r->columns)
+		u->copy->columns = lappend(u->copy->columns,
+								   memcpy(palloc(sizeof(SimColumn)), lfirst(lc), sizeof(SimColumn)));
+	u->copy->constraints = NIL;
+	foreach(lc, r->constraints)
+		u->copy->constraints = lappend(u->copy->constraints,
+									   memcpy(palloc(sizeof(SimConstraint)), lfirst(lc),
+											  sizeof(SimConstraint)));
+	u->copy->policies = NIL;
+	foreach(lc, r->policies)
+		u->copy->policies = lappend(u->copy->policies,
+									memcpy(palloc(sizeof(SgPolicyFacts)), lfirst(lc),
+										   sizeof(SgPolicyFacts)));
+	u->copy->validated = list_copy(r->validated);
+	u->copy->indexes = list_copy(r->indexes);
+	u->copy->staged_here = list_copy(r->staged_here);
+	ls->undo = lappend(ls->undo, u);
+	r->saved_gen = ls->gen;
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+/* Put the overlay back as it was when the undo log was mark entries long. */
+void
+sg_sim_undo(LintState *ls, int mark)
+{
+	while (list_length(ls->undo) > mark)
+	{
+		SimUndo    *u = llast(ls->undo);
+
+		if (u->copy == NULL)
+			hash_search(ls->rels, u->key, HASH_REMOVE, NULL);
+		else
+		{
+			SimRel	   *r = hash_search(ls->rels, u->key, HASH_ENTER, NULL);
+
+			*r = *u->copy;
+		}
+		ls->undo = list_delete_last(ls->undo);
+	}
+}
+
+/* Set up ls->src and the overlay. */
+void
+sg_lint_source_init(LintState *ls)
+{
+	HASHCTL		ctl;
+
+	ls->src.relation = lint_relation;
+	ls->src.has_column = lint_has_column;
+	ls->src.sibling_exists = lint_sibling_exists;
+	ls->src.namespace = lint_namespace;
+	ls->src.column = lint_column;
+	ls->src.added_not_valid = lint_added_not_valid;
+	ls->src.index_leads = lint_index_leads;
+	ls->src.type_users = lint_type_users;
+	ls->src.tenant = lint_tenant;
+	ls->src.staged = lint_staged;
+	ls->src.in_migration = lint_in_migration;
+	ls->src.in_xact_block = lint_in_xact_block;
+	ls->src.simulated = true;
+	ls->src.private_data = ls;
+	ctl.keysize = SIM_KEYLEN;
+	ctl.entrysize = sizeof(SimRel);
+	ctl.hcxt = ls->cxt;
+	ls->rels = hash_create("schemaguard lint relations", 256, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}

@@ -1,0 +1,843 @@
+/*-------------------------------------------------------------------------
+ *
+ * lint_sim.c
+ *		The simulation: what each statement of a script does to the overlay
+ *		(lint_facts.c), and to the script's transaction.
+ *
+ * A statement is simulated after the rules have judged it, so its own
+ * check sees the database as it was before it.  What is simulated:
+ *
+ *	- tables, indexes, columns and constraints the script creates, renames
+ *	  and drops, and which of them it writes rows into;
+ *	- NOT VALID constraints and their VALIDATE, SET NOT NULL;
+ *	- row-level security: ENABLE/FORCE, CREATE/ALTER/DROP POLICY;
+ *	- SET [LOCAL] lock_timeout;
+ *	- calls of schemaguard's own functions (allow(), enable_tenant_isolation(),
+ *	  begin_migration(), end_migration(), stage_drop()), recognised by the
+ *	  function the name resolves to, as the server would call it;
+ *	- the transaction: BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION (and AND
+ *	  CHAIN), SAVEPOINT, RELEASE and ROLLBACK TO SAVEPOINT, and the runner's
+ *	  own transaction around the file (lint()'s runner argument).  A rollback
+ *	  puts the overlay and the settings back (the undo log), and takes with
+ *	  it the allow() grants and the deferred findings made since.  The end of
+ *	  a transaction is returned to the driver, which has the engine judge the
+ *	  deferred findings then (COMMIT) or drops them (ROLLBACK).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_type.h"
+#include "parser/parser.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+#include "catalog/namespace.h"
+
+#include "compat.h"
+#include "lint.h"
+
+/* The relation rv names, about to be changed by the statement. */
+static SimRel *
+sim_target(LintState *ls, const RangeVar *rv)
+{
+	SimRel	   *r = sg_sim_resolve(ls, rv);
+
+	return r ? sg_sim_change(ls, r) : NULL;
+}
+
+/*
+ * The name of the schemaguard function a call resolves to, as the server
+ * would resolve it (search_path, the number of arguments, defaults), or
+ * NULL when it resolves to another function or none.
+ */
+static const char *
+own_function(FuncCall *fc)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
+	FuncCandidateList c;
+	FuncCandidateList best = NULL;
+
+	if (!OidIsValid(nsp) || fc->agg_star || fc->func_variadic)
+		return NULL;
+	c = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
+							  false, true, false, true);
+	for (; c != NULL; c = c->next)
+	{
+		if (best == NULL || c->pathpos < best->pathpos)
+			best = c;
+	}
+	if (best == NULL || get_func_namespace(best->oid) != nsp)
+		return NULL;
+	return get_func_name(best->oid);
+}
+
+/* r's row-level security, read from the catalog the first time. */
+static SimRel *
+sim_rls(SimRel *r)
+{
+	if (!r->rls_known && OidIsValid(r->relid) && !r->created)
+	{
+		SgTenantFacts tf;
+
+		sg_catalog_tenant_facts(r->relid, &tf);
+		r->rls = tf.rls;
+		r->force = tf.force;
+		r->policies = tf.column ? tf.policies : NIL;
+	}
+	r->rls_known = true;
+	return r;
+}
+
+/* Is a raw expression the constant true? */
+static bool
+raw_true(Node *n)
+{
+	return n && IsA(n, A_Const) && !((A_Const *) n)->isnull &&
+		IsA(&((A_Const *) n)->val, Boolean) && boolVal(&((A_Const *) n)->val);
+}
+
+/* ---------- simulating the script ---------- */
+
+static bool
+raw_uses_tenant_walker(Node *n, void *cxt)
+{
+	if (n == NULL)
+		return false;
+	if (IsA(n, FuncCall) && own_function((FuncCall *) n) != NULL &&
+		strcmp(own_function((FuncCall *) n), "current_tenant") == 0)
+		return true;
+	return sg_raw_walker(n, raw_uses_tenant_walker, cxt);
+}
+
+/* Is a raw expression a call of current_tenant()? */
+static bool
+raw_tenant_call(Node *n)
+{
+	const char *fname;
+
+	while (n != NULL && IsA(n, TypeCast))
+		n = ((TypeCast *) n)->arg;
+	fname = n != NULL && IsA(n, FuncCall) ? own_function((FuncCall *) n) : NULL;
+	return fname != NULL &&
+		(strcmp(fname, "current_tenant") == 0 || strcmp(fname, "current_tenant_as") == 0);
+}
+
+/*
+ * lint's reading of rules_tenant.c's isolating(), on the raw parse tree: a
+ * top-level AND-ed "column = current_tenant()" with = unqualified or
+ * pg_catalog's.
+ */
+static bool
+raw_isolating(Node *n)
+{
+	ListCell   *lc;
+
+	if (n == NULL)
+		return false;
+	if (IsA(n, BoolExpr) && ((BoolExpr *) n)->boolop == AND_EXPR)
+	{
+		foreach(lc, ((BoolExpr *) n)->args)
+			if (raw_isolating(lfirst(lc)))
+				return true;
+		return false;
+	}
+	if (IsA(n, A_Expr) && ((A_Expr *) n)->kind == AEXPR_OP)
+	{
+		A_Expr	   *e = (A_Expr *) n;
+		List	   *name = e->name;
+		Node	   *l = e->lexpr;
+		Node	   *r = e->rexpr;
+
+		if (strcmp(strVal(llast(name)), "=") != 0 ||
+			(list_length(name) == 2 && strcmp(strVal(linitial(name)), "pg_catalog") != 0))
+			return false;
+		while (l && IsA(l, TypeCast))
+			l = ((TypeCast *) l)->arg;
+		while (r && IsA(r, TypeCast))
+			r = ((TypeCast *) r)->arg;
+		return (l && IsA(l, ColumnRef) && raw_tenant_call(e->rexpr)) ||
+			(r && IsA(r, ColumnRef) && raw_tenant_call(e->lexpr));
+	}
+	return false;
+}
+
+/* Set a policy's facts from its (raw) USING and WITH CHECK. */
+static void
+sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
+{
+	if (qual == NULL && check == NULL)
+		return;
+	p->always_true = raw_true(qual) || raw_true(check);
+	p->uses_current_tenant = raw_uses_tenant_walker(qual, NULL) ||
+		raw_uses_tenant_walker(check, NULL);
+	p->isolates = (qual == NULL || raw_isolating(qual)) && (check == NULL || raw_isolating(check));
+}
+
+/* The policy of r called name, or NULL. */
+static SgPolicyFacts *
+sim_policy(SimRel *r, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, r->policies)
+	{
+		if (strcmp(((SgPolicyFacts *) lfirst(lc))->name, name) == 0)
+			return lfirst(lc);
+	}
+	return NULL;
+}
+
+/* The relation a regclass literal ('schema.table') names, or NULL. */
+static SimRel *
+sim_named(LintState *ls, const char *target)
+{
+	List	   *parts;
+	List	   *names = NIL;
+	ListCell   *lc;
+	RangeVar   *rv;
+
+	if (!SplitIdentifierString(pstrdup(target), '.', &parts))
+		return NULL;
+	foreach(lc, parts)
+		names = lappend(names, makeString(lfirst(lc)));
+	rv = sg_rangevar_from_names(names);
+	return rv ? sim_target(ls, rv) : NULL;
+}
+
+/* SELECT schemaguard.enable_tenant_isolation('table'): what it would do. */
+static void
+sim_enable_tenant_isolation(LintState *ls, const char *target)
+{
+	SimRel	   *r = sim_named(ls, target);
+	SgPolicyFacts *p;
+
+	if (r == NULL)
+		return;
+	sim_rls(r);
+	r->rls = r->force = true;
+	p = sim_policy(r, SG_TENANT_POLICY);
+	if (p == NULL)
+	{
+		p = palloc0(sizeof(SgPolicyFacts));
+		p->name = SG_TENANT_POLICY;
+		r->policies = lappend(r->policies, p);
+	}
+	p->cmd = '*';
+	p->permissive = true;
+	p->always_true = false;
+	p->uses_current_tenant = true;
+	p->isolates = true;
+}
+
+/* Mark the relation a DML statement writes as populated. */
+static void
+sim_write(LintState *ls, RangeVar *rv)
+{
+	SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
+
+	if (r)
+		r->populated = true;
+}
+
+/* Leading plain columns of an index definition. */
+static List *
+leading_names(List *elems)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, elems)
+	{
+		Node	   *n = lfirst(lc);
+
+		if (IsA(n, IndexElem))
+		{
+			if (((IndexElem *) n)->name == NULL)
+				break;
+			names = lappend(names, makeString(((IndexElem *) n)->name));
+		}
+		else if (IsA(n, String))
+			names = lappend(names, n);
+	}
+	return names;
+}
+
+/* Record a constraint added to r (by CREATE TABLE or ALTER TABLE). */
+static void
+sim_constraint(LintState *ls, SimRel *r, Constraint *c, const char *colname)
+{
+	switch (c->contype)
+	{
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+			r->indexes = lappend(r->indexes, colname ? list_make1(makeString((char *) colname)) :
+								 leading_names(c->keys));
+			break;
+		case CONSTR_CHECK:
+		case CONSTR_FOREIGN:
+			{
+				SimConstraint *sc = palloc0(sizeof(SimConstraint));
+
+				sc->name = c->conname ? c->conname : "";
+				sc->check = c->contype == CONSTR_CHECK ? c->raw_expr : NULL;
+				sc->valid = !c->skip_validation;
+				sc->block = ls->in_block ? ls->block : 0;
+				r->constraints = lappend(r->constraints, sc);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/* Record a column definition of r. */
+static void
+sim_add_column(LintState *ls, SimRel *r, ColumnDef *def)
+{
+	SimColumn  *c = palloc0(sizeof(SimColumn));
+	ListCell   *lc;
+
+	c->name = def->colname;
+	c->type = def->typeName;
+	c->notnull = def->is_not_null;
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst_node(Constraint, lc);
+
+		if (con->contype == CONSTR_NOTNULL || con->contype == CONSTR_PRIMARY)
+			c->notnull = true;
+		sim_constraint(ls, r, con, def->colname);
+	}
+	r->columns = lappend(r->columns, c);
+}
+
+/* A relation the script creates. */
+static SimRel *
+sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
+{
+	SimRel	   *r = sg_sim_change(ls, sg_sim_enter(ls, sg_sim_creation_schema(rv), rv->relname));
+
+	r->relid = InvalidOid;
+	r->unknown = false;
+	r->created = true;
+	r->dropped = false;
+	r->relkind = relkind;
+	r->block = ls->in_block ? ls->block : 0;
+	r->populated = populated;
+	r->is_temp = rv->relpersistence == RELPERSISTENCE_TEMP;
+	r->columns = r->constraints = r->indexes = NIL;
+	r->table = NULL;
+	r->rls_known = true;		/* a new table: no row-level security */
+	r->rls = r->force = false;
+	r->policies = NIL;
+	r->staged_here = NIL;
+	return r;
+}
+
+/* The value of a SET lock_timeout, in ms; -1 when unreadable. */
+static int
+timeout_value(List *args)
+{
+	A_Const    *ac;
+	int			ms;
+
+	if (list_length(args) != 1 || !IsA(linitial(args), A_Const))
+		return -1;
+	ac = linitial(args);
+	if (IsA(&ac->val, Integer))
+		return intVal(&ac->val);
+	if (IsA(&ac->val, String) && parse_int(strVal(&ac->val), &ms, GUC_UNIT_MS, NULL))
+		return ms;
+	return -1;
+}
+
+/*
+ * SELECT schemaguard.allow('rule', '...') and
+ * SELECT schemaguard.enable_tenant_isolation('table') in the script.
+ */
+static void
+sim_calls(LintState *ls, SelectStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->targetList)
+	{
+		ResTarget  *rt = lfirst_node(ResTarget, lc);
+		FuncCall   *fc;
+		const char *fname;
+		const char *arg;
+
+		if (rt->val == NULL || !IsA(rt->val, FuncCall))
+			continue;
+		fc = (FuncCall *) rt->val;
+		fname = own_function(fc);
+		if (fname == NULL)
+			continue;
+		if (strcmp(fname, "end_migration") == 0)
+		{
+			ls->in_migration = ls->migration_in_block = false;
+			continue;
+		}
+		if (fc->args == NIL || !IsA(linitial(fc->args), A_Const) ||
+			!IsA(&((A_Const *) linitial(fc->args))->val, String))
+			continue;
+		arg = strVal(&((A_Const *) linitial(fc->args))->val);
+		if (strcmp(fname, "allow") == 0 && list_length(fc->args) == 2)
+		{
+			const SgRule *rule = sg_rule_by_id(arg);
+
+			if (rule && ls->in_block)
+				ls->allowed = lappend(ls->allowed, (void *) rule);
+		}
+		else if (strcmp(fname, "enable_tenant_isolation") == 0)
+			sim_enable_tenant_isolation(ls, arg);
+		else if (strcmp(fname, "begin_migration") == 0)
+		{
+			ls->in_migration = true;
+			ls->migration_in_block = ls->in_block;
+		}
+		else if (strcmp(fname, "stage_drop") == 0)
+		{
+			SimRel	   *r = sim_named(ls, arg);
+			Node	   *col = list_length(fc->args) > 1 ? lsecond(fc->args) : NULL;
+
+			if (r)
+				r->staged_here = lappend(r->staged_here,
+										 makeString(col && IsA(col, A_Const) &&
+													IsA(&((A_Const *) col)->val, String) ?
+													strVal(&((A_Const *) col)->val) : ""));
+		}
+	}
+}
+
+/* ---------- the transaction ---------- */
+
+/* Open a (sub)transaction level: the start of a block, or a savepoint. */
+static void
+push_level(LintState *ls, const char *name)
+{
+	SimSavepoint *sp = palloc0(sizeof(SimSavepoint));
+
+	sp->name = name ? pstrdup(name) : NULL;
+	sp->subid = ls->subid = ++ls->next_subid;
+	sp->gen = ls->gen = ++ls->next_gen;
+	sp->undo_mark = list_length(ls->undo);
+	sp->lock_timeout = ls->lock_timeout;
+	sp->session_timeout = ls->session_timeout;
+	sp->allowed = list_copy(ls->allowed);
+	sp->in_migration = ls->in_migration;
+	sp->migration_in_block = ls->migration_in_block;
+	ls->savepoints = lappend(ls->savepoints, sp);
+}
+
+/* The innermost savepoint called name, or -1. */
+static int
+find_savepoint(LintState *ls, const char *name)
+{
+	for (int i = list_length(ls->savepoints) - 1; i > 0; i--)
+	{
+		SimSavepoint *sp = list_nth(ls->savepoints, i);
+
+		if (strcmp(sp->name, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Roll back to level i (0: the whole transaction): the overlay, the
+ * settings, the allow() grants and the deferred findings of every level from
+ * i up.  The levels above i are gone; level i itself is left for the caller.
+ */
+static void
+rollback_to(LintState *ls, int i)
+{
+	SimSavepoint *sp = list_nth(ls->savepoints, i);
+
+	for (int k = list_length(ls->savepoints) - 1; k >= i; k--)
+		ls->deferred = sg_findings_subxact_abort(ls->deferred,
+												 ((SimSavepoint *) list_nth(ls->savepoints, k))->subid);
+	sg_sim_undo(ls, sp->undo_mark);
+	ls->lock_timeout = sp->lock_timeout;
+	ls->session_timeout = sp->session_timeout;
+	ls->allowed = list_copy(sp->allowed);
+	ls->in_migration = sp->in_migration;
+	ls->migration_in_block = sp->migration_in_block;
+	ls->savepoints = list_truncate(ls->savepoints, i + 1);
+}
+
+/* BEGIN, or the runner's own transaction around the file. */
+static void
+begin_block(LintState *ls, bool implicit)
+{
+	ls->in_block = true;
+	ls->implicit = implicit;
+	ls->block++;
+	ls->savepoints = NIL;
+	ls->undo = NIL;
+	push_level(ls, NULL);
+}
+
+/* The runner's own transaction around the file (or the rest of it). */
+void
+sg_sim_begin_implicit(LintState *ls)
+{
+	begin_block(ls, true);
+}
+
+/* COMMIT or ROLLBACK of the block; chain: AND CHAIN. */
+static SimXactEvent
+end_block(LintState *ls, bool commit, bool chain)
+{
+	if (!ls->in_block)
+		return SIM_XACT_NONE;	/* core warns: no transaction in progress */
+	if (!commit)
+		rollback_to(ls, 0);
+	if (ls->migration_in_block)
+		ls->in_migration = ls->migration_in_block = false;
+	ls->in_block = false;
+	ls->allowed = NIL;
+	ls->lock_timeout = ls->session_timeout;
+	ls->savepoints = NIL;
+	ls->undo = NIL;
+	ls->subid = ls->gen = 0;
+	if (chain)
+		begin_block(ls, false);
+	/* the rest of a one-string file is a transaction again */
+	else if (ls->single && sg_runner_resumes(ls->src.runner))
+		sg_sim_begin_implicit(ls);
+	return commit ? SIM_XACT_COMMIT : SIM_XACT_ROLLBACK;
+}
+
+static SimXactEvent
+simulate_transaction(LintState *ls, TransactionStmt *ts)
+{
+	int			i;
+
+	switch (ts->kind)
+	{
+		case TRANS_STMT_BEGIN:
+		case TRANS_STMT_START:
+			/* BEGIN in the runner's transaction goes on with it */
+			if (ls->in_block && ls->implicit)
+				ls->implicit = false;
+			else if (!ls->in_block)
+				begin_block(ls, false);
+			return SIM_XACT_NONE;
+		case TRANS_STMT_COMMIT:
+		case TRANS_STMT_PREPARE:
+			return end_block(ls, true, ts->chain);
+		case TRANS_STMT_ROLLBACK:
+			return end_block(ls, false, ts->chain);
+		case TRANS_STMT_SAVEPOINT:
+			if (ls->in_block)
+				push_level(ls, ts->savepoint_name);
+			return SIM_XACT_NONE;
+		case TRANS_STMT_RELEASE:
+			/* its levels' findings and grants now belong to the parent */
+			if (!ls->in_block || (i = find_savepoint(ls, ts->savepoint_name)) < 0)
+				return SIM_XACT_NONE;
+			{
+				SimSavepoint *parent = list_nth(ls->savepoints, i - 1);
+
+				for (int k = list_length(ls->savepoints) - 1; k >= i; k--)
+					sg_findings_subxact_commit(ls->deferred,
+											   ((SimSavepoint *) list_nth(ls->savepoints, k))->subid,
+											   parent->subid);
+				ls->savepoints = list_truncate(ls->savepoints, i);
+				ls->subid = parent->subid;
+				ls->gen = parent->gen;
+			}
+			return SIM_XACT_NONE;
+		case TRANS_STMT_ROLLBACK_TO:
+			/* the savepoint stays, as a new subtransaction */
+			if (!ls->in_block || (i = find_savepoint(ls, ts->savepoint_name)) < 0)
+				return SIM_XACT_NONE;
+			{
+				char	   *name = pstrdup(ts->savepoint_name);
+
+				rollback_to(ls, i);
+				ls->savepoints = list_truncate(ls->savepoints, i);
+				push_level(ls, name);
+			}
+			return SIM_XACT_NONE;
+		default:
+			return SIM_XACT_NONE;
+	}
+}
+
+/* Apply a statement's effect on the simulated database. */
+SimXactEvent
+sg_simulate(LintState *ls, Node *stmt)
+{
+	MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+	SimXactEvent event = SIM_XACT_NONE;
+
+	switch (nodeTag(stmt))
+	{
+		case T_TransactionStmt:
+			event = simulate_transaction(ls, (TransactionStmt *) stmt);
+			break;
+		case T_VariableSetStmt:
+			{
+				VariableSetStmt *vs = (VariableSetStmt *) stmt;
+				int			ms = ls->session_timeout;
+
+				if (vs->kind == VAR_RESET_ALL)
+				{
+					ls->lock_timeout = ls->session_timeout = LockTimeout;
+					break;
+				}
+				if (vs->name == NULL || strcmp(vs->name, "lock_timeout") != 0)
+					break;
+				if (vs->kind == VAR_SET_VALUE)
+					ms = timeout_value(vs->args);
+				else if (vs->kind == VAR_SET_DEFAULT || vs->kind == VAR_RESET)
+					ms = LockTimeout;
+				if (ms < 0)
+					break;
+				if (vs->is_local)
+				{
+					if (ls->in_block)
+						ls->lock_timeout = ms;
+				}
+				else
+					ls->lock_timeout = ls->session_timeout = ms;
+				break;
+			}
+		case T_CreateStmt:
+			{
+				CreateStmt *cs = (CreateStmt *) stmt;
+				SimRel	   *r;
+				ListCell   *lc;
+
+				if (cs->if_not_exists && sim_target(ls, cs->relation) &&
+					!sim_target(ls, cs->relation)->unknown)
+					break;
+				r = sim_create(ls, cs->relation, cs->partspec ? RELKIND_PARTITIONED_TABLE :
+							   RELKIND_RELATION, false);
+				foreach(lc, cs->tableElts)
+				{
+					if (IsA(lfirst(lc), ColumnDef))
+						sim_add_column(ls, r, lfirst(lc));
+					else if (IsA(lfirst(lc), Constraint))
+						sim_constraint(ls, r, lfirst(lc), NULL);
+				}
+				foreach(lc, cs->constraints)
+					sim_constraint(ls, r, lfirst(lc), NULL);
+				break;
+			}
+		case T_CreateTableAsStmt:
+			{
+				CreateTableAsStmt *ctas = (CreateTableAsStmt *) stmt;
+
+				sim_create(ls, ctas->into->rel,
+						   ctas->objtype == OBJECT_MATVIEW ? RELKIND_MATVIEW : RELKIND_RELATION,
+						   !ctas->into->skipData);
+				break;
+			}
+		case T_IndexStmt:
+			{
+				IndexStmt  *is = (IndexStmt *) stmt;
+				SimRel	   *table = sim_target(ls, is->relation);
+
+				if (table == NULL)
+					break;
+				table->indexes = lappend(table->indexes, leading_names(is->indexParams));
+				if (is->idxname)
+				{
+					RangeVar   *irv = makeRangeVar(table->nspname, is->idxname, -1);
+					SimRel	   *ir = sim_create(ls, irv, RELKIND_INDEX, false);
+
+					ir->table = table;
+					ir->is_temp = table->is_temp;
+				}
+				break;
+			}
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *at = (AlterTableStmt *) stmt;
+				SimRel	   *r = sim_target(ls, at->relation);
+				ListCell   *lc;
+
+				if (r == NULL || at->objtype != OBJECT_TABLE)
+					break;
+				foreach(lc, at->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					switch (cmd->subtype)
+					{
+						case AT_AddColumn:
+							sim_add_column(ls, r, castNode(ColumnDef, cmd->def));
+							break;
+						case AT_AddConstraint:
+							sim_constraint(ls, r, castNode(Constraint, cmd->def), NULL);
+							break;
+						case AT_EnableRowSecurity:
+						case AT_DisableRowSecurity:
+							sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;
+							break;
+						case AT_ForceRowSecurity:
+						case AT_NoForceRowSecurity:
+							sim_rls(r)->force = cmd->subtype == AT_ForceRowSecurity;
+							break;
+						case AT_ValidateConstraint:
+							{
+								ListCell   *lc2;
+
+								bool		found = false;
+
+								foreach(lc2, r->constraints)
+								{
+									SimConstraint *sc = lfirst(lc2);
+
+									if (strcmp(sc->name, cmd->name) == 0)
+										sc->valid = found = true;
+								}
+								/* one of the catalog's: its definition counts from now on */
+								if (!found && OidIsValid(r->relid) && !r->created)
+									r->validated = lappend(r->validated, makeString(pstrdup(cmd->name)));
+								break;
+							}
+						case AT_SetNotNull:
+							{
+								SimColumn  *c = sg_sim_column(r, cmd->name);
+
+								if (c == NULL)
+								{
+									c = palloc0(sizeof(SimColumn));
+									c->name = cmd->name;
+									r->columns = lappend(r->columns, c);
+								}
+								c->notnull = true;
+								break;
+							}
+						default:
+							break;
+					}
+				}
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *rs = (RenameStmt *) stmt;
+				SimRel	   *r;
+				SimRel	   *n;
+				SimRel		copy;
+
+				if (rs->renameType != OBJECT_TABLE || rs->relation == NULL)
+					break;
+				r = sim_target(ls, rs->relation);
+				if (r == NULL)
+					break;
+				copy = *r;
+				(void) sg_sim_change(ls, r);
+				n = sg_sim_change(ls, sg_sim_enter(ls, copy.nspname, rs->newname));
+				strlcpy(copy.key, n->key, sizeof(copy.key));
+				copy.relname = pstrdup(rs->newname);
+				*n = copy;
+				r = sg_sim_find(ls, copy.nspname, rs->relation->relname);
+				if (r)
+					sg_sim_change(ls, r)->dropped = true;
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *ds = (DropStmt *) stmt;
+				ListCell   *lc;
+
+				if (ds->removeType == OBJECT_POLICY)
+				{
+					foreach(lc, ds->objects)
+					{
+						List	   *names = lfirst(lc);
+						RangeVar   *rv = list_length(names) >= 2 ?
+							sg_rangevar_from_names(list_truncate(list_copy(names),
+																 list_length(names) - 1)) : NULL;
+						SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
+						SgPolicyFacts *p = r ? sim_policy(sim_rls(r), strVal(llast(names))) : NULL;
+
+						if (p)
+							r->policies = list_delete_ptr(r->policies, p);
+					}
+					break;
+				}
+				if (ds->removeType != OBJECT_TABLE && ds->removeType != OBJECT_INDEX &&
+					ds->removeType != OBJECT_MATVIEW && ds->removeType != OBJECT_VIEW)
+					break;
+				foreach(lc, ds->objects)
+				{
+					RangeVar   *rv = sg_rangevar_from_names(lfirst(lc));
+					SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
+
+					if (r)
+						r->dropped = true;
+				}
+				break;
+			}
+		case T_InsertStmt:
+			sim_write(ls, ((InsertStmt *) stmt)->relation);
+			break;
+		case T_UpdateStmt:
+			sim_write(ls, ((UpdateStmt *) stmt)->relation);
+			break;
+		case T_MergeStmt:
+			sim_write(ls, ((MergeStmt *) stmt)->relation);
+			break;
+		case T_CopyStmt:
+			if (((CopyStmt *) stmt)->is_from)
+				sim_write(ls, ((CopyStmt *) stmt)->relation);
+			break;
+		case T_SelectStmt:
+			sim_calls(ls, (SelectStmt *) stmt);
+			break;
+		case T_CreatePolicyStmt:
+			{
+				CreatePolicyStmt *cp = (CreatePolicyStmt *) stmt;
+				SimRel	   *r = sim_target(ls, cp->table);
+				SgPolicyFacts *p;
+
+				if (r == NULL)
+					break;
+				p = palloc0(sizeof(SgPolicyFacts));
+				p->name = cp->policy_name;
+				p->cmd = sg_policy_cmd(cp->cmd_name);
+				p->permissive = cp->permissive;
+				sim_policy_exprs(p, cp->qual, cp->with_check);
+				sim_rls(r);
+				r->policies = lappend(r->policies, p);
+				break;
+			}
+		case T_AlterPolicyStmt:
+			{
+				AlterPolicyStmt *ap = (AlterPolicyStmt *) stmt;
+				SimRel	   *r = sim_target(ls, ap->table);
+				SgPolicyFacts *p = r ? sim_policy(sim_rls(r), ap->policy_name) : NULL;
+
+				if (p)
+					sim_policy_exprs(p, ap->qual, ap->with_check);
+				break;
+			}
+		default:
+			break;
+	}
+	MemoryContextSwitchTo(old);
+	return event;
+}

@@ -1,0 +1,297 @@
+# lint() agrees with the live hook: every rule, in three states of its table
+# (populated, empty, created in the same transaction), and the transaction
+# cases where a script's ROLLBACK or ROLLBACK TO SAVEPOINT changes what the
+# live server refuses.
+#
+# For each case and state the schema is made anew, the script is linted
+# (lint(script, assume_populated => false, runner => 'psql'): the real
+# state), then run live through psql in enforce mode, with real
+# transactions, so commit-time rules run as they do in production.  live:
+# every rule the refusals and warnings name; lint: every rule of its rows.
+# They must be the same set, and in the populated state the rule under test
+# must be among them (the case tests something).
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('agree');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION schemaguard');
+
+my $rows = 'INSERT INTO t SELECT g, g FROM generate_series(1, 500) g';
+my $table = 'CREATE TABLE t (id int PRIMARY KEY, v int)';
+
+# rule: the rule under test; table: its table(s); pre: more of the schema;
+# stmt: the statement judged (the last of the script); block: run inside
+# BEGIN ... COMMIT (default 1); timeout: SET lock_timeout first (default 1);
+# busy: another session holds a lock on t meanwhile; level: the rule's level
+# for the case.
+my @cases = (
+	{ rule => 'concurrently-in-transaction',
+	  stmt => 'CREATE INDEX CONCURRENTLY t_v_idx ON t (v)' },
+	{ rule => 'require-lock-timeout', timeout => 0, busy => 1,
+	  stmt => 'ALTER TABLE t ADD COLUMN c int' },
+	{ rule => 'require-concurrent-index-creation',
+	  stmt => 'CREATE INDEX t_v_idx ON t (v)' },
+	{ rule => 'require-concurrent-index-deletion', pre => 'CREATE INDEX t_v_idx ON t (v)',
+	  stmt => 'DROP INDEX t_v_idx' },
+	{ rule => 'require-concurrent-reindex', pre => 'CREATE INDEX t_v_idx ON t (v)',
+	  stmt => 'REINDEX INDEX t_v_idx' },
+	{ rule => 'constraint-missing-not-valid',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_chk CHECK (v > 0)' },
+	{ rule => 'constraint-missing-not-valid', label => 'domain',
+	  table => 'CREATE DOMAIN pos AS int; CREATE TABLE t (id int PRIMARY KEY, v pos)',
+	  stmt => 'ALTER DOMAIN pos ADD CONSTRAINT pos_chk CHECK (VALUE > 0)' },
+	{ rule => 'constraint-missing-not-valid', label => 'foreign key',
+	  base => 'CREATE TABLE par (id int PRIMARY KEY); INSERT INTO par SELECT generate_series(1, 500)',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_fk FOREIGN KEY (v) REFERENCES par (id)' },
+	{ rule => 'validate-in-same-transaction',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_chk CHECK (v > 0) NOT VALID; '
+		. 'ALTER TABLE t VALIDATE CONSTRAINT t_v_chk' },
+	{ rule => 'unique-constraint-without-index',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_key UNIQUE (v)' },
+	{ rule => 'exclusion-constraint-on-existing-table',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_excl EXCLUDE USING btree (v WITH =)' },
+	{ rule => 'set-not-null-without-check',
+	  stmt => 'ALTER TABLE t ALTER COLUMN v SET NOT NULL' },
+	{ rule => 'set-not-null-without-check', label => 'proven by an AND-ed CHECK',
+	  pre => 'ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v > 0 AND v IS NOT NULL)',
+	  stmt => 'ALTER TABLE t ALTER COLUMN v SET NOT NULL' },
+	{ rule => 'adding-required-field',
+	  stmt => 'ALTER TABLE t ADD COLUMN r int NOT NULL' },
+	{ rule => 'adding-field-with-volatile-default',
+	  stmt => 'ALTER TABLE t ADD COLUMN r float8 DEFAULT random()' },
+	{ rule => 'adding-json-column',
+	  stmt => 'ALTER TABLE t ADD COLUMN doc json' },
+	{ rule => 'adding-json-column', label => 'a domain over json',
+	  base => 'CREATE DOMAIN a_json AS json',
+	  stmt => 'ALTER TABLE t ADD COLUMN doc a_json' },
+	{ rule => 'changing-column-type',
+	  stmt => 'ALTER TABLE t ALTER COLUMN v TYPE bigint' },
+	{ rule => 'renaming-column',
+	  stmt => 'ALTER TABLE t RENAME COLUMN v TO w' },
+	{ rule => 'renaming-table',
+	  stmt => 'ALTER TABLE t RENAME TO t_old' },
+	{ rule => 'table-rewrite',
+	  stmt => 'ALTER TABLE t SET UNLOGGED' },
+	{ rule => 'require-concurrent-refresh',
+	  pre => 'CREATE MATERIALIZED VIEW mv AS SELECT * FROM t',
+	  stmt => 'REFRESH MATERIALIZED VIEW mv' },
+	{ rule => 'require-concurrent-partition-detach',
+	  table => 'CREATE TABLE t (id int, v int) PARTITION BY RANGE (id); '
+		. 'CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (1000000)',
+	  stmt => 'ALTER TABLE t DETACH PARTITION t1' },
+	{ rule => 'ban-drop-database', block => 0, pre_outside => 'CREATE DATABASE agree_victim',
+	  stmt => 'DROP DATABASE agree_victim' },
+	{ rule => 'ban-truncate-cascade',
+	  stmt => 'TRUNCATE t CASCADE' },
+	{ rule => 'ban-drop-cascade',
+	  table => 'CREATE TABLE a2.t (id int PRIMARY KEY, v int)',
+	  rows => 'INSERT INTO a2.t SELECT g, g FROM generate_series(1, 500) g',
+	  stmt => 'DROP SCHEMA a2 CASCADE' },
+	{ rule => 'staged-drop',
+	  stmt => 'ALTER TABLE t DROP COLUMN v' },
+	{ rule => 'staged-drop', label => 'table',
+	  stmt => 'DROP TABLE t' },
+	{ rule => 'tenant-table-rls',
+	  stmt => 'ALTER TABLE t ADD COLUMN tenant_id text' },
+	{ rule => 'fk-without-index',
+	  base => 'CREATE TABLE par (id int PRIMARY KEY); INSERT INTO par SELECT generate_series(1, 500)',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_fk FOREIGN KEY (v) REFERENCES par (id) NOT VALID' },
+	{ rule => 'ddl-outside-migration', level => 'error',
+	  stmt => 'ALTER TABLE t ADD COLUMN c int' },
+	{ rule => 'invalid-ignore',
+	  stmt => "-- schemaguard:ignore no-such-rule the reason\nALTER TABLE t ADD COLUMN c int" },
+);
+
+# The transaction cases: the populated table t, a script of several
+# transactions, and what live refuses once the rollback is taken into account.
+my $allow = "SELECT schemaguard.allow('require-concurrent-index-creation', 'agreement test')";
+my $par = 'CREATE TABLE par (id int PRIMARY KEY); INSERT INTO par SELECT generate_series(1, 500)';
+my @xact_cases = (
+	{ label => 'ROLLBACK takes a VALIDATE back: SET NOT NULL is unproven',
+	  expect => 'set-not-null-without-check',
+	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v IS NOT NULL) NOT VALID; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_nn; ROLLBACK;\n"
+		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
+	{ label => 'COMMIT keeps a VALIDATE: SET NOT NULL is proven',
+	  expect => '',
+	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v IS NOT NULL) NOT VALID; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_nn; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
+	{ label => 'ROLLBACK drops the deferred findings of its transaction',
+	  expect => '',
+	  script => "BEGIN; ALTER TABLE t ADD COLUMN tenant_id text; ROLLBACK;" },
+	{ label => 'ROLLBACK TO SAVEPOINT withdraws an allow()',
+	  expect => 'require-concurrent-index-creation',
+	  script => "BEGIN; SAVEPOINT s; $allow; ROLLBACK TO SAVEPOINT s;\n"
+		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'RELEASE SAVEPOINT keeps an allow()',
+	  expect => '',
+	  script => "BEGIN; SAVEPOINT s; $allow; RELEASE SAVEPOINT s;\n"
+		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'ROLLBACK TO SAVEPOINT takes an index back: the foreign key has none at COMMIT',
+	  base => $par, expect => 'fk-without-index',
+	  script => "BEGIN; $allow;\n"
+		. "ALTER TABLE t ADD CONSTRAINT t_v_fk FOREIGN KEY (v) REFERENCES par (id) NOT VALID;\n"
+		. "SAVEPOINT s; CREATE INDEX t_v_idx ON t (v); ROLLBACK TO SAVEPOINT s; COMMIT;" },
+	{ label => 'an index kept past RELEASE counts at COMMIT',
+	  base => $par, expect => '',
+	  script => "BEGIN; $allow;\n"
+		. "ALTER TABLE t ADD CONSTRAINT t_v_fk FOREIGN KEY (v) REFERENCES par (id) NOT VALID;\n"
+		. "SAVEPOINT s; CREATE INDEX t_v_idx ON t (v); RELEASE SAVEPOINT s; COMMIT;" },
+	{ label => 'ROLLBACK TO SAVEPOINT drops a deferred finding made after it',
+	  expect => '',
+	  script => "BEGIN; SAVEPOINT s; ALTER TABLE t ADD COLUMN tenant_id text; ROLLBACK TO SAVEPOINT s; COMMIT;" },
+	{ label => 'a deferred finding made before the savepoint stays',
+	  expect => 'tenant-table-rls',
+	  script => "BEGIN; ALTER TABLE t ADD COLUMN tenant_id text; SAVEPOINT s;\n"
+		. "ALTER TABLE t ADD COLUMN note text; ROLLBACK TO SAVEPOINT s; COMMIT;" },
+	{ label => 'ROLLBACK TO SAVEPOINT takes a table back: the statement after it is judged on t',
+	  expect => 'require-concurrent-index-creation',
+	  script => "BEGIN; SAVEPOINT s; DROP TABLE IF EXISTS t2; ALTER TABLE t RENAME TO t2; "
+		. "CREATE TABLE t (id int PRIMARY KEY, v int); ROLLBACK TO SAVEPOINT s;\n"
+		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'ROLLBACK takes back a SET of lock_timeout', timeout => 0, busy => 1,
+	  expect => 'require-lock-timeout',
+	  script => "BEGIN; SET lock_timeout = '1s'; ROLLBACK;\nALTER TABLE t ADD COLUMN c int;" },
+	{ label => 'COMMIT keeps a SET of lock_timeout', timeout => 0, busy => 1,
+	  expect => '',
+	  script => "BEGIN; SET lock_timeout = '1s'; COMMIT;\nALTER TABLE t ADD COLUMN c int;" },
+);
+
+# The schema made anew, as a superuser with the guard off.
+sub reset_schema
+{
+	my (@sql) = @_;
+	$node->safe_psql('postgres', join(";\n",
+		'SET schemaguard.mode = off',
+		'SET client_min_messages = warning',
+		'DROP SCHEMA IF EXISTS a, a2 CASCADE',
+		'DROP DATABASE IF EXISTS agree_victim',
+		"DELETE FROM schemaguard.drop_stages",
+		'CREATE SCHEMA a',
+		'CREATE SCHEMA a2',
+		'SET search_path = a',
+		grep { defined && $_ ne '' } @sql));
+}
+
+# The rules a psql run's messages name, as a sorted list.
+sub live_rules
+{
+	my ($stderr) = @_;
+	my %r;
+	while ($stderr =~ /violates rule ([a-z-]+)(?:, and \d+ more rules?: ([a-z, -]+))?/g)
+	{
+		$r{$1} = 1;
+		$r{$_} = 1 for grep { $_ ne '' } split /,\s*/, ($2 // '');
+	}
+	return join(',', sort keys %r);
+}
+
+sub lint_rules
+{
+	my ($script) = @_;
+	my $q = $script;
+	$q =~ s/\$/\$\$/g if 0;
+	return $node->safe_psql('postgres',
+		"SET search_path = a; SELECT coalesce(string_agg(DISTINCT rule, ',' ORDER BY rule), '') "
+		. "FROM schemaguard.lint(\$sg\$$script\$sg\$, false, 'psql')");
+}
+
+# Another session holding ACCESS SHARE on a.t (a reader in the way).
+sub hold_lock
+{
+	my ($in, $out) = ("BEGIN; LOCK TABLE a.t IN ACCESS SHARE MODE; SELECT 'locked';\n", '');
+	my $h = IPC::Run::start([ 'psql', '-X', '-At', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \my $err);
+	$h->pump until $out =~ /locked/ || !$h->pumpable;
+	return $h;
+}
+
+sub run_case
+{
+	my ($name, $script, $expect, $setup, %o) = @_;
+	reset_schema(@$setup);
+	my $full = ($o{timeout} // 1 ? "SET lock_timeout = '1s';\n" : '') . $script . "\n";
+	$node->safe_psql('postgres', "SELECT schemaguard.set_rule_level('$o{rule}', '$o{level}')")
+		if $o{level};
+	my $lint = lint_rules($full);
+	my $h = $o{busy} ? hold_lock() : undef;
+	my ($ret, $out, $err) = $node->psql('postgres', "SET search_path = a;\n" . $full,
+		on_error_stop => 0);
+	if ($h)
+	{
+		$h->kill_kill;
+		$h->finish;
+	}
+	$node->safe_psql('postgres', "SELECT schemaguard.set_rule_level('$o{rule}', 'default')")
+		if $o{level};
+	my $live = live_rules($err);
+	is($lint, $live, "$name: lint [$lint] agrees with live [$live]");
+	if (defined $expect)
+	{
+		if ($expect eq '')
+		{
+			is($live, '', "$name: live passes it");
+		}
+		else
+		{
+			like(",$live,", qr/,\Q$expect\E,/, "$name: live refuses it ($expect)");
+		}
+	}
+	diag("$name\n$err") if $lint ne $live;
+}
+
+for my $c (@cases)
+{
+	my $tbl = $c->{table} // $table;
+	my $r = exists $c->{rows} ? $c->{rows} : $rows;
+	$r = 'INSERT INTO t1 SELECT g, g FROM generate_series(1, 500) g' if $tbl =~ /PARTITION OF/;
+	for my $state ('populated', 'empty', 'created')
+	{
+		my $name = "$c->{rule}" . ($c->{label} ? " ($c->{label})" : '') . ", $state";
+		my @setup = ($c->{base}, $c->{pre_outside});
+		my $inside = '';
+		if ($state eq 'created')
+		{
+			$inside = join(";\n", grep { defined && $_ ne '' } $tbl, $r, $c->{pre}) . ";\n";
+		}
+		else
+		{
+			push @setup, $tbl, ($state eq 'populated' ? $r : ''), $c->{pre}, 'ANALYZE';
+		}
+		my $block = $c->{block} // 1;
+		# a database is created outside a transaction block
+		my $script = $block ? "BEGIN;\n$inside$c->{stmt};\nCOMMIT;"
+		  : ($state eq 'created' ? "$inside$c->{stmt};" : "$c->{stmt};");
+		if (!$block && $state eq 'created')
+		{
+			@setup = grep { !defined || $_ ne $c->{pre_outside} } @setup;
+			$script = "$c->{pre_outside};\n" . $script;
+		}
+		run_case($name, $script, $state eq 'populated' ? $c->{rule} : undef, \@setup,
+			rule => $c->{rule}, level => $c->{level}, timeout => $c->{timeout},
+			busy => $c->{busy} && $state ne 'created');
+	}
+}
+
+for my $c (@xact_cases)
+{
+	run_case($c->{label}, $c->{script}, $c->{expect},
+		[ $c->{base}, $table, $rows, 'ANALYZE' ],
+		rule => 'x', timeout => $c->{timeout}, busy => $c->{busy});
+}
+
+# every rule has a case
+my %covered = map { $_->{rule} => 1 } @cases;
+my @rules = split /\n/, $node->safe_psql('postgres', 'SELECT rule FROM schemaguard.rules() ORDER BY 1');
+is(join(',', grep { !$covered{$_} } @rules), '', 'every rule of rules() has an agreement case');
+
+$node->stop;
+done_testing();
