@@ -7,7 +7,17 @@ SET lock_timeout = '5s';
 CREATE TABLE lm (id int);
 INSERT INTO lm SELECT generate_series(1, 10000);
 
-SELECT * FROM schemaguard.rules() ORDER BY family, rule;
+-- The catalog (docs/rules.md documents each rule; test/t/012_agreement.pl
+-- has a case for each): ids unique and kebab-case, every rule described,
+-- levels valid, the families as documented.
+SELECT count(*) > 0 AS has_rules, count(*) = count(DISTINCT rule) AS unique_ids,
+       bool_and(rule ~ '^[a-z]+(-[a-z]+)*$') AS kebab_case,
+       bool_and(length(description) > 20) AS described,
+       bool_and(level IN ('off', 'warning', 'error')) AS levels_valid
+  FROM schemaguard.rules();
+SELECT string_agg(DISTINCT family, ', ' ORDER BY family) AS families FROM schemaguard.rules();
+SELECT rule, family, level FROM schemaguard.rules()
+ WHERE family IN ('lock', 'advice', 'migration', 'meta') ORDER BY rule;
 
 -- levels are per database and take effect at once
 SELECT schemaguard.set_rule_level('require-concurrent-index-creation', 'warning');

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -636,4 +637,63 @@ sg_catalog_index_leads(Oid relid, List *columns)
 	return found;
 }
 
+/*
+ * What DROP SCHEMA ... CASCADE takes with it: the tables and materialized
+ * views of the schema that hold data (leaves; a partitioned table's rows
+ * are its partitions'), by OID.
+ */
+List *
+sg_catalog_schema_relations(Oid nspid)
+{
+	List	   *result = NIL;
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
 
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+
+		if (form->relnamespace == nspid &&
+			(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_MATVIEW) &&
+			form->relpersistence != RELPERSISTENCE_TEMP)
+			result = lappend_oid(result, form->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * What DROP TYPE/DOMAIN ... CASCADE takes with it: the columns of tables
+ * and materialized views whose type is typid, a domain over it or an array
+ * of it (as sg_catalog_type_users() counts them), as (relid, attnum) pairs.
+ */
+List *
+sg_catalog_type_columns(Oid typid)
+{
+	List	   *result = NIL;
+	Relation	rel = table_open(AttributeRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+		char		relkind;
+
+		if (att->attnum <= 0 || att->attisdropped ||
+			(att->atttypid != typid && get_element_type(att->atttypid) != typid &&
+			 getBaseType(att->atttypid) != typid))
+			continue;
+		relkind = get_rel_relkind(att->attrelid);
+		if ((relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW) &&
+			get_rel_persistence(att->attrelid) != RELPERSISTENCE_TEMP)
+			result = lappend(result, list_make2_int(att->attrelid, att->attnum));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}

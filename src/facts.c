@@ -165,6 +165,16 @@ live_in_xact_block(SgFactSource *self)
 	return IsTransactionBlock();
 }
 
+/*
+ * SgFactSource.dropped_with for the live server: nothing here; the object
+ * access hook judges each table and column as core deletes it (hooks.c).
+ */
+static List *
+live_dropped_with(SgFactSource *self, const DropStmt *ds)
+{
+	return NIL;
+}
+
 #define LIVE_SOURCE(no_wait) { \
 	.relation = live_relation, .has_column = live_has_column, \
 	.sibling_exists = live_sibling_exists, .namespace = live_namespace, \
@@ -172,6 +182,7 @@ live_in_xact_block(SgFactSource *self)
 	.index_leads = live_index_leads, .type_users = live_type_users, \
 	.staged = live_staged, .in_migration = live_in_migration, \
 	.tenant = live_tenant, .in_xact_block = live_in_xact_block, \
+	.dropped_with = live_dropped_with, \
 	.nowait = (no_wait) }
 
 /*

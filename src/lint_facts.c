@@ -555,6 +555,75 @@ lint_in_xact_block(SgFactSource *self)
 	return ((LintState *) self->private_data)->in_block;
 }
 
+/*
+ * What a DROP SCHEMA/TYPE/DOMAIN ... CASCADE would take with it: the
+ * catalog's tables (or columns) as the overlay has them, and for a schema
+ * the tables the script made in it.
+ */
+static List *
+lint_dropped_with(SgFactSource *self, const DropStmt *ds)
+{
+	LintState  *ls = self->private_data;
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false};
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (ds->behavior != DROP_CASCADE)
+		return NIL;
+	foreach(lc, ds->objects)
+	{
+		if (ds->removeType == OBJECT_SCHEMA)
+		{
+			const char *nspname = strVal(lfirst(lc));
+			Oid			nsp = get_namespace_oid(nspname, true);
+			List	   *names = NIL;
+			HASH_SEQ_STATUS seq;
+			SimRel	   *r;
+			ListCell   *lc2;
+
+			foreach(lc2, OidIsValid(nsp) ? sg_catalog_schema_relations(nsp) : NIL)
+				names = lappend(names, get_rel_name(lfirst_oid(lc2)));
+			hash_seq_init(&seq, ls->rels);
+			while ((r = hash_seq_search(&seq)) != NULL)
+			{
+				if (r->created && !r->dropped && strcmp(r->nspname, nspname) == 0 &&
+					(r->relkind == RELKIND_RELATION || r->relkind == RELKIND_MATVIEW) &&
+					!list_member(names, makeString(r->relname)))
+					names = lappend(names, r->relname);
+			}
+			foreach(lc2, names)
+			{
+				SgDropped  *d = palloc0(sizeof(SgDropped));
+
+				lint_relation(self, makeRangeVar((char *) nspname, lfirst(lc2), -1), locks, &d->rel);
+				if (d->rel.exists)
+					result = lappend(result, d);
+			}
+		}
+		else if (ds->removeType == OBJECT_TYPE || ds->removeType == OBJECT_DOMAIN)
+		{
+			Type		typ = LookupTypeName(NULL, lfirst_node(TypeName, lc), NULL, true);
+			ListCell   *lc2;
+
+			if (typ == NULL)
+				continue;
+			foreach(lc2, sg_catalog_type_columns(((Form_pg_type) GETSTRUCT(typ))->oid))
+			{
+				Oid			relid = linitial_int(lfirst(lc2));
+				SgDropped  *d = palloc0(sizeof(SgDropped));
+
+				lint_relation(self, makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+												 get_rel_name(relid), -1), locks, &d->rel);
+				d->column = get_attname(relid, lsecond_int(lfirst(lc2)), true);
+				if (d->rel.exists && d->column != NULL && lint_has_column(self, &d->rel, d->column))
+					result = lappend(result, d);
+			}
+			ReleaseSysCache(typ);
+		}
+	}
+	return result;
+}
+
 /* ---------- the undo log ---------- */
 
 /*
@@ -637,6 +706,7 @@ sg_lint_source_init(LintState *ls)
 	ls->src.staged = lint_staged;
 	ls->src.in_migration = lint_in_migration;
 	ls->src.in_xact_block = lint_in_xact_block;
+	ls->src.dropped_with = lint_dropped_with;
 	ls->src.simulated = true;
 	ls->src.private_data = ls;
 	ctl.keysize = SIM_KEYLEN;

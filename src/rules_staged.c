@@ -22,6 +22,9 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+
 #include "schemaguard.h"
 
 /* "'public.t'" or "'public.t', 'col'", as stage_drop() arguments. */
@@ -232,6 +235,16 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 		DropStmt   *ds = (DropStmt *) n;
 		bool		matview = ds->removeType == OBJECT_MATVIEW;
 
+		/* what a CASCADE takes with it: live, the drop hook judges it */
+		foreach(lc, st->facts->dropped_with(st->facts, ds))
+		{
+			SgDropped  *d = lfirst(lc);
+
+			if (sg_facts_at_risk(&d->rel))
+				judge_drop(st, rule, psprintf("%s cascading to",
+											  GetCommandTagName(CreateCommandTag(n))),
+						   &d->rel, d->column, findings);
+		}
 		if (ds->removeType != OBJECT_TABLE && !matview)
 			return;
 		foreach(lc, ds->objects)

@@ -180,6 +180,13 @@ typedef struct SgStagedFacts
 	SgStagedState state;
 } SgStagedFacts;
 
+/* A table (column NULL) or column that a DROP ... CASCADE takes with it. */
+typedef struct SgDropped
+{
+	SgRelFacts	rel;
+	const char *column;
+} SgDropped;
+
 typedef struct SgFactSource SgFactSource;
 
 /*
@@ -221,6 +228,12 @@ struct SgFactSource
 						   SgStagedFacts *out);
 	/* Does a migration record the statements run now? */
 	bool		(*in_migration) (SgFactSource *self);
+	/*
+	 * What a DROP ... CASCADE of a schema, type or domain takes with it
+	 * (SgDropped).  Live: NIL, because the object access hook judges each
+	 * object as core deletes it; lint: the catalog and the script's tables.
+	 */
+	List	   *(*dropped_with) (SgFactSource *self, const DropStmt *ds);
 	/* A table as a tenant table: by relid, or (lint) by the name rv. */
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
@@ -407,6 +420,8 @@ extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
 extern char *sg_catalog_missing_partition_index(Oid parent, Oid part);
+extern List *sg_catalog_schema_relations(Oid nspid);
+extern List *sg_catalog_type_columns(Oid typid);
 extern void sg_catalog_query_tables(const char *join, const char *cond, int nargs,
 									Oid *argtypes, Datum *values, SgRelFacts *out);
 extern char *sg_tables_phrase(const SgRelFacts *t, const char *what);
