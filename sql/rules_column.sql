@@ -62,3 +62,30 @@ SELECT c.* FROM (VALUES
 	('empty table: column', NULL, 'ALTER TABLE emp RENAME COLUMN note TO memo'),
 	('empty table: table', NULL, 'ALTER TABLE emp RENAME TO emp2')
 ) v(label, setup, stmt), LATERAL sg_case(v.label, v.setup, v.stmt) c;
+
+-- adding-json-column (a warning): json has no equality operator.  An existing
+-- table warns, populated or empty; a domain over json counts; jsonb, a table
+-- created in the transaction, and a type of another schema called json pass.
+\set VERBOSITY default
+CREATE SCHEMA lookalike;
+CREATE DOMAIN lookalike.json AS text;
+CREATE DOMAIN doc_json AS json;
+BEGIN;
+ALTER TABLE pop ADD COLUMN doc json;
+ALTER TABLE emp ADD COLUMN doc doc_json;
+ALTER TABLE pop ADD COLUMN doc2 jsonb;
+ALTER TABLE pop ADD COLUMN doc3 lookalike.json;
+CREATE TABLE fresh_json (id int);
+ALTER TABLE fresh_json ADD COLUMN doc json;
+ROLLBACK;
+SELECT statement, rule, level, message, hint FROM schemaguard.lint($$
+ALTER TABLE pop ADD COLUMN doc json;
+ALTER TABLE emp ADD COLUMN doc doc_json;
+ALTER TABLE pop ADD COLUMN doc2 jsonb;
+ALTER TABLE pop ADD COLUMN doc3 lookalike.json;
+CREATE TABLE fresh_json (id int);
+ALTER TABLE fresh_json ADD COLUMN doc json;
+$$, false);
+DROP DOMAIN doc_json;
+DROP SCHEMA lookalike CASCADE;
+\set VERBOSITY terse

@@ -20,6 +20,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -591,6 +592,84 @@ static const SgRule rule_renaming_table = {
 	.description = "RENAME TO breaks the running application",
 };
 
+/*
+ * adding-json-column: a json column on a table the application already
+ * queries.  json has no equality operator, so every SELECT DISTINCT,
+ * UNION, GROUP BY or comparison of whole rows of the table (SELECT
+ * DISTINCT t.*, as ORMs write it) fails once the column exists, however
+ * few rows the table holds; jsonb has one.  The type is judged by what the
+ * name resolves to (a domain over json counts, a user type called json
+ * does not); a table created in this transaction has no queries yet.
+ */
+static void
+sg_check_json_column(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterTableStmt *stmt;
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rp", false};
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	if (!IsA(st->parsetree, AlterTableStmt))
+		return;
+	stmt = (AlterTableStmt *) st->parsetree;
+	if (stmt->objtype != OBJECT_TABLE ||
+		(sg_alter_cmds(st, AT_AddColumn) == NIL && sg_alter_cmds(st, AT_AlterColumnType) == NIL))
+		return;
+	locks.table = AlterTableGetLockLevel(stmt->cmds);
+	locks.recurse = stmt->relation->inh;
+	st->facts->relation(st->facts, stmt->relation, locks, &t);
+	if (!t.exists || !t.checkable || t.created_in_xact || t.is_temp)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ColumnDef  *def;
+		const char *colname;
+		Type		typ;
+		Oid			typid;
+
+		if (cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType)
+			continue;
+		def = castNode(ColumnDef, cmd->def);
+		colname = cmd->subtype == AT_AddColumn ? def->colname : cmd->name;
+		if (def->typeName == NULL || def->typeName->arrayBounds != NIL)
+			continue;
+		if (cmd->subtype == AT_AddColumn && !t.unknown &&
+			st->facts->has_column(st->facts, &t, colname))
+			continue;			/* IF NOT EXISTS skips it, or core errors */
+		typ = LookupTypeName(NULL, def->typeName, NULL, true);
+		if (typ == NULL)
+			continue;			/* core reports the missing type */
+		typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
+		ReleaseSysCache(typ);
+		if (getBaseType(typid) != JSONOID)
+			continue;
+		sg_add_finding(findings, rule,
+					   psprintf("%s %s of type %s on %s",
+								cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of",
+								quote_identifier(colname), format_type_be(typid), t.qualname),
+					   psprintf("json has no equality operator: once %s holds a json column, every query of the "
+								"running application that compares its whole rows (SELECT DISTINCT %s.*, "
+								"UNION, GROUP BY, row comparisons) fails with \"could not identify an "
+								"equality operator for type json\", whatever the table holds (%s).",
+								t.qualname, quote_identifier(stmt->relation->relname), sg_size_phrase(&t)),
+					   psprintf("Use jsonb, which has equality, indexes and a binary form: %s %s %s%s jsonb;",
+								sg_alter_prefix(&t),
+								cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN",
+								quote_identifier(colname),
+								cmd->subtype == AT_AddColumn ? "" : " TYPE"));
+	}
+}
+
+static const SgRule rule_adding_json_column = {
+	.id = "adding-json-column",
+	.family = "column",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_json_column,
+	.description = "ADD COLUMN (or ALTER COLUMN ... TYPE) json on an existing table breaks the application's SELECT DISTINCT, UNION and GROUP BY over its rows",
+};
+
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_column_rules[] = {
 	&rule_adding_required_field,
@@ -598,5 +677,6 @@ const SgRule *const sg_column_rules[] = {
 	&rule_changing_column_type,
 	&rule_renaming_column,
 	&rule_renaming_table,
+	&rule_adding_json_column,
 	NULL
 };
