@@ -247,6 +247,20 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 	out->exists = true;
 	out->relid = relid;
 	out->relkind = relkind;
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class cls = (Form_pg_class) GETSTRUCT(tup);
+
+			out->relpersistence = cls->relpersistence;
+			out->tablespace = OidIsValid(cls->reltablespace) ? cls->reltablespace :
+				MyDatabaseTableSpace;
+			out->relam = cls->relam;
+			ReleaseSysCache(tup);
+		}
+	}
 
 	/*
 	 * Never queue a lock for a relation core is about to reject: the wrong

@@ -707,7 +707,7 @@ sg_lint_source_init(LintState *ls)
 	ls->src.in_migration = lint_in_migration;
 	ls->src.in_xact_block = lint_in_xact_block;
 	ls->src.dropped_with = lint_dropped_with;
-	ls->src.simulated = true;
+	ls->src.unknown_may_exist = true;
 	ls->src.private_data = ls;
 	ctl.keysize = SIM_KEYLEN;
 	ctl.entrysize = sizeof(SimRel);

@@ -131,23 +131,6 @@ void
 sg_migrations_init(void)
 {
 	sg_register_migration_reader(migration_running);
-	DefineCustomIntVariable("schemaguard.migration_lock_timeout",
-							"How long begin_migration() waits for a migration in progress.",
-							NULL,
-							&sg_migration_lock_timeout,
-							10000, 1, INT_MAX,
-							PGC_USERSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("schemaguard.record_ddl",
-							 "Whether DDL statements are written to schemaguard.ddl_log.",
-							 "Turn it off only to restore a dump, whose own DDL is not history.",
-							 &sg_record_ddl,
-							 true,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
 }
 
 Datum

@@ -237,7 +237,7 @@ sg_check_volatile_default(const SgStatement *st, const SgRule *rule, List **find
 		if (!t.unknown && st->facts->has_column(st->facts, &t, def->colname))
 			continue;
 		why = add_column_rewrite_reason(def, &unknown);
-		if (why == NULL && unknown && st->facts->simulated)
+		if (why == NULL && unknown && st->facts->unknown_may_exist)
 			why = pstrdup("the default calls a function this database does not have, which is "
 						  "read cautiously as volatile");
 		if (why == NULL)

@@ -21,7 +21,7 @@ sg_check_drop_database(const SgStatement *st, const SgRule *rule, List **finding
 {
 	DropdbStmt *stmt = castNode(DropdbStmt, st->parsetree);
 
-	if (!OidIsValid(get_database_oid(stmt->dbname, true)) && !st->facts->simulated)
+	if (!OidIsValid(get_database_oid(stmt->dbname, true)) && !st->facts->unknown_may_exist)
 		return;					/* core reports it, or skips it (IF EXISTS) */
 	sg_add_finding(findings, rule,
 				   psprintf("DROP DATABASE %s", quote_identifier(stmt->dbname)),

@@ -49,37 +49,20 @@ static const char *const no_repack_hint =
 static bool
 form_already_holds(const SgRelFacts *t, AlterTableType subtype, const char *name)
 {
-	HeapTuple	tup;
-	Form_pg_class cls;
-	bool		result = false;
-
-	if (!OidIsValid(t->relid))
-		return false;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	cls = (Form_pg_class) GETSTRUCT(tup);
 	switch (subtype)
 	{
 		case AT_SetTableSpace:
-			result = name &&
-				get_tablespace_oid(name, true) ==
-				(OidIsValid(cls->reltablespace) ? cls->reltablespace : MyDatabaseTableSpace);
-			break;
+			return name && OidIsValid(t->tablespace) &&
+				get_tablespace_oid(name, true) == t->tablespace;
 		case AT_SetLogged:
-			result = cls->relpersistence == RELPERSISTENCE_PERMANENT;
-			break;
+			return t->relpersistence == RELPERSISTENCE_PERMANENT;
 		case AT_SetUnLogged:
-			result = cls->relpersistence == RELPERSISTENCE_UNLOGGED;
-			break;
+			return t->relpersistence == RELPERSISTENCE_UNLOGGED;
 		case AT_SetAccessMethod:
-			result = name && get_table_am_oid(name, true) == cls->relam;
-			break;
+			return name && OidIsValid(t->relam) && get_table_am_oid(name, true) == t->relam;
 		default:
-			break;
+			return false;
 	}
-	ReleaseSysCache(tup);
-	return result;
 }
 
 /*

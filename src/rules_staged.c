@@ -43,6 +43,7 @@ stage_args(const SgRelFacts *t, const char *column)
  */
 typedef struct Judged
 {
+	const SgStatement *st;		/* the statement that judged it */
 	Oid			relid;
 	char	   *column;
 } Judged;
@@ -71,19 +72,24 @@ remember(const SgStatement *st, Oid relid, const char *column)
 	Judged	   *j;
 	MemoryContext old;
 
-	if (st->facts->simulated || judged_cxt == NULL)
+	if (judged_cxt == NULL)
 		return;
 	old = MemoryContextSwitchTo(judged_cxt);
 	j = palloc(sizeof(Judged));
+	j->st = st;
 	j->relid = relid;
 	j->column = column ? pstrdup(column) : NULL;
 	judged = lappend(judged, j);
 	MemoryContextSwitchTo(old);
 }
 
-/* Was relid (or its column), or a table it is a partition of, judged already? */
+/*
+ * Was relid (or its column), or a table it is a partition of, judged
+ * already by statement st?  (Only st's own: lint() called inside a
+ * statement judges a script, not that statement.)
+ */
 static bool
-already_judged(Oid relid, const char *column)
+already_judged(const SgStatement *st, Oid relid, const char *column)
 {
 	List	   *line = list_make1_oid(relid);
 	ListCell   *lc;
@@ -97,7 +103,7 @@ already_judged(Oid relid, const char *column)
 
 		foreach(lc2, line)
 		{
-			if (j->relid == lfirst_oid(lc2) &&
+			if (j->st == st && j->relid == lfirst_oid(lc2) &&
 				(j->column == NULL || (column != NULL && strcmp(j->column, column) == 0)))
 				return true;
 		}
@@ -121,7 +127,7 @@ sg_judge_dependent_drop(const SgStatement *st, const SgRule *rule, const char *c
 	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, NULL, false};
 	SgRelFacts	t;
 
-	if (already_judged(relid, column))
+	if (already_judged(st, relid, column))
 		return;
 	sg_init_facts(&t);
 	sg_catalog_relation_facts(relid, locks, false, &t);

@@ -58,7 +58,10 @@ _PG_init(void)
 	/* Load context: remember it; status() and the install script report it. */
 	sg_preloaded = process_shared_preload_libraries_in_progress;
 
-	/* Define GUCs. */
+	/*
+	 * Every GUC of schemaguard, defined here; the variables and their check
+	 * and assign hooks live with the code that reads them.
+	 */
 	DefineCustomEnumVariable("schemaguard.mode",
 							 "How schemaguard treats rule violations.",
 							 "enforce refuses error-level violations; warn reports every "
@@ -110,6 +113,92 @@ _PG_init(void)
 							 &sg_hint_in_message,
 							 false,
 							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* tenant context (tenant.c) */
+	DefineCustomStringVariable("schemaguard.tenant",
+							   "The tenant of the current transaction or session (read-only).",
+							   "Set it with schemaguard.set_tenant() or set_tenant_session(); "
+							   "SET cannot change it.",
+							   &sg_tenant_value,
+							   "",
+							   PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   sg_check_tenant, NULL, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_columns",
+							   "Column names that make a table a tenant table.",
+							   "A table with one of these columns must be isolated by "
+							   "row-level security (rule tenant-table-rls). Names are "
+							   "identifiers: unquoted ones are folded to lower case, "
+							   "quoted ones (\"tenantId\", Prisma's default) match exactly.",
+							   &sg_tenant_columns,
+							   "tenant_id, \"tenantId\"",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   sg_check_tenant_columns, sg_assign_tenant_columns, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_key",
+							   "The key that signs tenants for the other nodes of a Citus cluster.",
+							   "At least 32 bytes, the same on every node; empty: set_tenant() "
+							   "does not sign, and workers see no tenant (no rows).",
+							   &sg_tenant_key,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   sg_check_tenant_key, NULL, NULL);
+
+	DefineCustomStringVariable("schemaguard.tenant_token",
+							   "The signed tenant of the current transaction, from the coordinator.",
+							   "Set by schemaguard.set_tenant() on a Citus coordinator and sent by "
+							   "Citus to the workers; only a token signed with "
+							   "schemaguard.tenant_key is accepted.",
+							   &sg_tenant_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   sg_check_tenant_token, sg_assign_tenant_token, NULL);
+
+	DefineCustomIntVariable("schemaguard.tenant_token_lifetime",
+							"How long a signed tenant stays valid on the other nodes.",
+							"Counted from set_tenant() to the start of the transaction "
+							"that reads it on a worker.",
+							&sg_tenant_token_lifetime,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+
+	/* staged drops (staged_usage.c) */
+	DefineCustomStringVariable("schemaguard.drop_delay",
+							   "How long a staged table or column must go unused before it may be dropped.",
+							   "Rule staged-drop refuses a drop until this long after staging, "
+							   "and until no use was recorded for this long.",
+							   &sg_drop_delay_string,
+							   "0",
+							   PGC_SUSET,
+							   0,
+							   sg_check_drop_delay, sg_assign_drop_delay, NULL);
+
+
+	/* migrations (migrations.c) */
+	DefineCustomIntVariable("schemaguard.migration_lock_timeout",
+							"How long begin_migration() waits for a migration in progress.",
+							NULL,
+							&sg_migration_lock_timeout,
+							10000, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("schemaguard.record_ddl",
+							 "Whether DDL statements are written to schemaguard.ddl_log.",
+							 "Turn it off only to restore a dump, whose own DDL is not history.",
+							 &sg_record_ddl,
+							 true,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 

@@ -26,6 +26,7 @@
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #define SG_VERSION			"1.6"
@@ -103,6 +104,10 @@ typedef struct SgRelFacts
 	bool		assumed;		/* lint: assumed to hold data */
 	bool		assume_large;	/* lint, assume_populated: never small */
 	bool		has_unique_index;	/* a plain unique index (matviews) */
+	/* its storage, as pg_class has it (0: unknown, lint's new relations) */
+	char		relpersistence;
+	Oid			tablespace;		/* InvalidOid: the database's default */
+	Oid			relam;
 	bool		lock_busy;		/* a conditional lock was not granted */
 	/* live, when lock_busy: the sessions that hold or await conflicting locks */
 	const char *blockers;
@@ -237,7 +242,13 @@ struct SgFactSource
 	/* A table as a tenant table: by relid, or (lint) by the name rv. */
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
-	bool		simulated;		/* lint: read what is unknown cautiously */
+	/*
+	 * A name neither the catalog nor the script knows may exist where the
+	 * statement will run (lint, whose database may not be production's):
+	 * rules then assume it does.  Live: the catalog is where it runs, and
+	 * core reports a missing name.
+	 */
+	bool		unknown_may_exist;
 	/* live: lookups never wait for a lock (lock_timeout is 0) */
 	bool		nowait;
 	/* Will the statement run inside a transaction block? */
@@ -362,6 +373,20 @@ typedef struct SgRule
 	/* lint: one finding per transaction, listing its statements */
 	bool		lint_per_xact;
 } SgRule;
+
+/* GUC variables and hooks that _PG_init() (schemaguard.c) defines */
+extern char *sg_tenant_value;
+extern char *sg_tenant_key;
+extern char *sg_tenant_token;
+extern int	sg_tenant_token_lifetime;
+extern bool sg_check_tenant(char **newval, void **extra, GucSource source);
+extern bool sg_check_tenant_columns(char **newval, void **extra, GucSource source);
+extern void sg_assign_tenant_columns(const char *newval, void *extra);
+extern bool sg_check_tenant_key(char **newval, void **extra, GucSource source);
+extern bool sg_check_tenant_token(char **newval, void **extra, GucSource source);
+extern void sg_assign_tenant_token(const char *newval, void *extra);
+extern bool sg_check_drop_delay(char **newval, void **extra, GucSource source);
+extern void sg_assign_drop_delay(const char *newval, void *extra);
 
 /* schemaguard.c: GUCs and load state */
 extern int	sg_mode;

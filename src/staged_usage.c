@@ -142,8 +142,8 @@ parse_delay(const char *str, int64 *usecs)
 	return *usecs >= 0;
 }
 
-static bool
-check_drop_delay(char **newval, void **extra, GucSource source)
+bool
+sg_check_drop_delay(char **newval, void **extra, GucSource source)
 {
 	int64		usecs;
 
@@ -156,8 +156,8 @@ check_drop_delay(char **newval, void **extra, GucSource source)
 }
 
 /* The value passed its check, so it parses again (and without raising). */
-static void
-assign_drop_delay(const char *newval, void *extra)
+void
+sg_assign_drop_delay(const char *newval, void *extra)
 {
 	int64		usecs;
 
@@ -430,16 +430,6 @@ sg_staged_note_query(QueryDesc *queryDesc, int eflags)
 void
 sg_staged_init(void)
 {
-	DefineCustomStringVariable("schemaguard.drop_delay",
-							   "How long a staged table or column must go unused before it may be dropped.",
-							   "Rule staged-drop refuses a drop until this long after staging, "
-							   "and until no use was recorded for this long.",
-							   &sg_drop_delay_string,
-							   "0",
-							   PGC_SUSET,
-							   0,
-							   check_drop_delay, assign_drop_delay, NULL);
-
 	CacheRegisterRelcacheCallback(stages_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval, (Datum) 0);
 }

@@ -74,7 +74,7 @@
 #define SG_MAC_LEN			32
 
 /* GUC variables */
-static char *tenant_value = NULL;	/* schemaguard.tenant; "" = unset */
+char *sg_tenant_value = NULL;	/* schemaguard.tenant; "" = unset */
 char	   *sg_tenant_columns = NULL;	/* schemaguard.tenant_columns */
 
 /* schemaguard.tenant_columns, parsed once per change (String nodes). */
@@ -85,9 +85,9 @@ static bool tenant_cols_valid = false;
 static bool tenant_writing = false;
 
 /* Signed tenants for the nodes of a Citus cluster (see the file header). */
-static char *tenant_key = NULL;	/* schemaguard.tenant_key */
-static char *tenant_token = NULL;	/* schemaguard.tenant_token; "" = none */
-static int	tenant_token_lifetime = 3600;	/* seconds */
+char *sg_tenant_key = NULL;	/* schemaguard.tenant_key */
+char *sg_tenant_token = NULL;	/* schemaguard.tenant_token; "" = none */
+int	sg_tenant_token_lifetime = 3600;	/* seconds */
 
 /*
  * The local transaction in which schemaguard.tenant_token got its value.
@@ -123,8 +123,8 @@ static void tenant_as_inval(Datum arg, int cacheid, uint32 hashvalue);
  * Check hook of schemaguard.tenant: only this file (and a parallel worker
  * copying its leader's state) may set it.
  */
-static bool
-check_tenant(char **newval, void **extra, GucSource source)
+bool
+sg_check_tenant(char **newval, void **extra, GucSource source)
 {
 	if (tenant_writing || InitializingParallelWorker || source == PGC_S_DEFAULT)
 		return true;
@@ -137,8 +137,8 @@ check_tenant(char **newval, void **extra, GucSource source)
 }
 
 /* Check hook of schemaguard.tenant_columns: a list of column names. */
-static bool
-check_tenant_columns(char **newval, void **extra, GucSource source)
+bool
+sg_check_tenant_columns(char **newval, void **extra, GucSource source)
 {
 	char	   *raw = pstrdup(*newval);
 	List	   *names;
@@ -157,8 +157,8 @@ check_tenant_columns(char **newval, void **extra, GucSource source)
 }
 
 /* The list changed: parse it again when it is next asked for. */
-static void
-assign_tenant_columns(const char *newval, void *extra)
+void
+sg_assign_tenant_columns(const char *newval, void *extra)
 {
 	tenant_cols_valid = false;
 }
@@ -166,8 +166,8 @@ assign_tenant_columns(const char *newval, void *extra)
 /* ---------- signed tenants (Citus) ---------- */
 
 /* Check hook of schemaguard.tenant_key: empty, or long enough. */
-static bool
-check_tenant_key(char **newval, void **extra, GucSource source)
+bool
+sg_check_tenant_key(char **newval, void **extra, GucSource source)
 {
 	if (*newval == NULL || (*newval)[0] == '\0' || strlen(*newval) >= SG_TENANT_KEY_MINLEN)
 		return true;
@@ -246,7 +246,7 @@ token_mac(const char *db, const char *role, int64 expiry, const char *tenant, ui
 	pg_hmac_ctx *ctx;
 	bool		ok;
 
-	if (tenant_key == NULL || tenant_key[0] == '\0' || CurrentResourceOwner == NULL)
+	if (sg_tenant_key == NULL || sg_tenant_key[0] == '\0' || CurrentResourceOwner == NULL)
 		return false;
 	initStringInfo(&msg);
 	appendStringInfo(&msg, "schemaguard tenant token 1");
@@ -260,7 +260,7 @@ token_mac(const char *db, const char *role, int64 expiry, const char *tenant, ui
 	appendStringInfoString(&msg, tenant);
 	ctx = pg_hmac_create(PG_SHA256);
 	ok = ctx != NULL &&
-		pg_hmac_init(ctx, (const uint8 *) tenant_key, strlen(tenant_key)) == 0 &&
+		pg_hmac_init(ctx, (const uint8 *) sg_tenant_key, strlen(sg_tenant_key)) == 0 &&
 		pg_hmac_update(ctx, (const uint8 *) msg.data, msg.len) == 0 &&
 		pg_hmac_final(ctx, mac, SG_MAC_LEN) == 0;
 	pg_hmac_free(ctx);
@@ -274,7 +274,7 @@ make_token(const char *tenant)
 {
 	const char *db = get_database_name(MyDatabaseId);
 	const char *role = GetUserNameFromId(GetOuterUserId(), false);
-	int64		expiry = (int64) timestamptz_to_time_t(GetCurrentTimestamp()) + tenant_token_lifetime;
+	int64		expiry = (int64) timestamptz_to_time_t(GetCurrentTimestamp()) + sg_tenant_token_lifetime;
 	uint8		mac[SG_MAC_LEN];
 	StringInfoData buf;
 
@@ -314,7 +314,7 @@ parse_token(const char *token, SgToken *t)
 	uint8		want[SG_MAC_LEN];
 	int			diff = 0;
 
-	if (tenant_key == NULL || tenant_key[0] == '\0')
+	if (sg_tenant_key == NULL || sg_tenant_key[0] == '\0')
 		return "this server has no schemaguard.tenant_key";
 	if (strncmp(p, "1:", 2) != 0)
 		return "it is not a schemaguard tenant token";
@@ -341,8 +341,8 @@ parse_token(const char *token, SgToken *t)
  * Check hook of schemaguard.tenant_token: only a token signed with this
  * node's key may be set (a forged one is refused loudly).
  */
-static bool
-check_tenant_token(char **newval, void **extra, GucSource source)
+bool
+sg_check_tenant_token(char **newval, void **extra, GucSource source)
 {
 	SgToken		t;
 	const char *why;
@@ -385,18 +385,18 @@ token_tenant(void)
 		return NULL;
 	xact_start = GetCurrentTransactionStartTimestamp();
 	if (token_cache.token != NULL && token_cache.user == GetUserId() &&
-		token_cache.xact_start == xact_start && strcmp(token_cache.token, tenant_token) == 0)
+		token_cache.xact_start == xact_start && strcmp(token_cache.token, sg_tenant_token) == 0)
 		return token_cache.valid ? token_cache.tenant : NULL;
 
 	role = GetUserNameFromId(GetUserId(), true);
 	db = get_database_name(MyDatabaseId);
-	valid = parse_token(tenant_token, &t) == NULL && role != NULL && db != NULL &&
+	valid = parse_token(sg_tenant_token, &t) == NULL && role != NULL && db != NULL &&
 		strcmp(t.role, role) == 0 && strcmp(t.db, db) == 0 &&
 		(int64) timestamptz_to_time_t(xact_start) <= t.expiry;
 
 	if (token_cache.token)
 		pfree(token_cache.token);
-	token_cache.token = MemoryContextStrdup(TopMemoryContext, tenant_token);
+	token_cache.token = MemoryContextStrdup(TopMemoryContext, sg_tenant_token);
 	token_cache.user = GetUserId();
 	token_cache.xact_start = xact_start;
 	token_cache.valid = valid;
@@ -412,16 +412,16 @@ token_tenant(void)
 static const char *
 effective_tenant(void)
 {
-	if (tenant_value != NULL && tenant_value[0] != '\0')
-		return tenant_value;
-	if (tenant_token == NULL || tenant_token[0] == '\0')
+	if (sg_tenant_value != NULL && sg_tenant_value[0] != '\0')
+		return sg_tenant_value;
+	if (sg_tenant_token == NULL || sg_tenant_token[0] == '\0')
 		return NULL;
 	return token_tenant();
 }
 
 /* Assign hook of schemaguard.tenant_token: note the transaction. */
-static void
-assign_tenant_token(const char *newval, void *extra)
+void
+sg_assign_tenant_token(const char *newval, void *extra)
 {
 	token_lxid = MyProc != NULL ? sg_my_lxid() : InvalidLocalTransactionId;
 }
@@ -439,7 +439,7 @@ propagate_tenant(const char *tenant)
 	if (!sg_citus_loaded() || !IsTransactionBlock())
 		return;
 	token = tenant ? make_token(tenant) : NULL;
-	if (token == NULL && (tenant_token == NULL || tenant_token[0] == '\0'))
+	if (token == NULL && (sg_tenant_token == NULL || sg_tenant_token[0] == '\0'))
 		return;
 	if (token == NULL)
 		token = "";
@@ -459,59 +459,6 @@ propagate_tenant(const char *tenant)
 void
 sg_tenant_init(void)
 {
-	DefineCustomStringVariable("schemaguard.tenant",
-							   "The tenant of the current transaction or session (read-only).",
-							   "Set it with schemaguard.set_tenant() or set_tenant_session(); "
-							   "SET cannot change it.",
-							   &tenant_value,
-							   "",
-							   PGC_SUSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   check_tenant, NULL, NULL);
-
-	DefineCustomStringVariable("schemaguard.tenant_columns",
-							   "Column names that make a table a tenant table.",
-							   "A table with one of these columns must be isolated by "
-							   "row-level security (rule tenant-table-rls). Names are "
-							   "identifiers: unquoted ones are folded to lower case, "
-							   "quoted ones (\"tenantId\", Prisma's default) match exactly.",
-							   &sg_tenant_columns,
-							   "tenant_id, \"tenantId\"",
-							   PGC_SUSET,
-							   GUC_LIST_INPUT,
-							   check_tenant_columns, assign_tenant_columns, NULL);
-
-	DefineCustomStringVariable("schemaguard.tenant_key",
-							   "The key that signs tenants for the other nodes of a Citus cluster.",
-							   "At least 32 bytes, the same on every node; empty: set_tenant() "
-							   "does not sign, and workers see no tenant (no rows).",
-							   &tenant_key,
-							   "",
-							   PGC_SIGHUP,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   check_tenant_key, NULL, NULL);
-
-	DefineCustomStringVariable("schemaguard.tenant_token",
-							   "The signed tenant of the current transaction, from the coordinator.",
-							   "Set by schemaguard.set_tenant() on a Citus coordinator and sent by "
-							   "Citus to the workers; only a token signed with "
-							   "schemaguard.tenant_key is accepted.",
-							   &tenant_token,
-							   "",
-							   PGC_USERSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   check_tenant_token, assign_tenant_token, NULL);
-
-	DefineCustomIntVariable("schemaguard.tenant_token_lifetime",
-							"How long a signed tenant stays valid on the other nodes.",
-							"Counted from set_tenant() to the start of the transaction "
-							"that reads it on a worker.",
-							&tenant_token_lifetime,
-							3600, 1, 7 * 24 * 3600,
-							PGC_SUSET,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
 	CacheRegisterSyscacheCallback(TYPEOID, tenant_as_inval, (Datum) 0);
 }
 
