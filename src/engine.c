@@ -1,18 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * engine.c
- *		The rule engine: the rule catalog, the level in force for each rule,
- *		evaluation of a statement against the rules, and reporting.
+ *		The rule engine: evaluation of a statement against the rules,
+ *		ignore comments, the deferred (commit-time) findings, and reporting.
  *
  * The live hook (hooks.c) and lint() both call sg_evaluate(), which runs the
  * pure checks of every rule that examines the statement's kind and is not
- * off.  Reporting is separate: sg_report() turns findings into WARNINGs and
- * ERRORs for the live hook, honouring schemaguard.mode and allow().
- *
- * Levels set with set_rule_level() live in schemaguard.rule_levels and are
- * cached per backend.  A statement trigger on that table sends a relcache
- * invalidation for it, and our relcache callback drops the cache, so every
- * backend sees a change at its next DDL statement after the commit.
+ * off (the catalog and the levels: levels.c).  Deferred findings are judged
+ * by sg_judge_deferred() at the end of the transaction, for both: live at
+ * pre-commit, lint at the script's COMMIT.  Reporting is separate:
+ * sg_report() turns findings into WARNINGs and ERRORs for the live hook,
+ * honouring schemaguard.mode and allow().
  *
  *-------------------------------------------------------------------------
  */
@@ -60,112 +58,15 @@ static const SgRule rule_invalid_ignore = {
 	.description = "a schemaguard:ignore comment without a reason or with an unknown rule id",
 };
 
-static const SgRule *catalog[SG_MAX_RULES];
-int			sg_nrules = 0;
 
-/* Add a family's rules (a NULL-terminated array) to the catalog. */
-void
-sg_register_rules(const SgRule *const *rules)
-{
-	for (; *rules != NULL; rules++)
-	{
-		if (sg_nrules >= SG_MAX_RULES)
-			elog(ERROR, "schemaguard: more than %d rules registered", SG_MAX_RULES);
-		if (sg_rule_by_id((*rules)->id) != NULL)
-			elog(ERROR, "schemaguard: rule %s registered twice", (*rules)->id);
-		catalog[sg_nrules++] = *rules;
-	}
-}
-
-/* The i-th rule of the catalog. */
-const SgRule *
-sg_rule_at(int i)
-{
-	Assert(i >= 0 && i < sg_nrules);
-	return catalog[i];
-}
-
-/* A rule's position in the catalog. */
-static int
-rule_index(const SgRule *rule)
-{
-	for (int i = 0; i < sg_nrules; i++)
-	{
-		if (catalog[i] == rule)
-			return i;
-	}
-	elog(ERROR, "schemaguard: rule %s is not registered", rule->id);
-	return -1;					/* keep the compiler quiet */
-}
-
-static const char *const level_names[] = {"off", "warning", "error"};
 
 /* Findings checked again at commit, in TopTransactionContext. */
 static List *deferred_findings = NIL;
 
-typedef struct SgAllowance SgAllowance;
-static SgAllowance *find_allowance(const SgRule *rule);
 
-/* Per-backend cache of the levels in force; see file header. */
-static bool levels_valid = false;
-static Oid	levels_relid = InvalidOid;
-static SgLevel levels[SG_MAX_RULES];
 
-/* allow() grants of the current transaction, in TopTransactionContext. */
-struct SgAllowance
-{
-	const SgRule *rule;
-	char	   *reason;
-	SubTransactionId subid;
-};
 
-static List *allowances = NIL;
 
-PG_FUNCTION_INFO_V1(sg_rules_srf);
-PG_FUNCTION_INFO_V1(sg_set_rule_level);
-PG_FUNCTION_INFO_V1(sg_allow);
-PG_FUNCTION_INFO_V1(sg_levels_changed);
-
-/* Look a rule up by id; NULL when unknown. */
-const SgRule *
-sg_rule_by_id(const char *id)
-{
-	for (int i = 0; i < sg_nrules; i++)
-	{
-		if (strcmp(catalog[i]->id, id) == 0)
-			return catalog[i];
-	}
-	return NULL;
-}
-
-/* A user-supplied value, cut short for an error message. */
-static char *
-shown_value(const char *value)
-{
-	if (strlen(value) <= 64)
-		return pstrdup(value);
-	return psprintf("%.64s...", value);
-}
-
-/* Parse a level name; -1 when unknown. */
-static int
-level_from_name(const char *name)
-{
-	for (int i = 0; i < lengthof(level_names); i++)
-	{
-		if (strcmp(level_names[i], name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Relcache callback: forget cached levels when rule_levels changes. */
-static void
-levels_inval_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == levels_relid)
-		levels_valid = false;
-}
 
 /* Register callbacks; called once from _PG_init. */
 void
@@ -174,85 +75,7 @@ sg_engine_init(void)
 	static const SgRule *const meta_rules[] = {&rule_invalid_ignore, NULL};
 
 	sg_register_rules(meta_rules);
-	CacheRegisterRelcacheCallback(levels_inval_callback, (Datum) 0);
-}
-
-/*
- * Is the extension installed in this database?  Two syscache probes, no
- * catalog scan: this runs for every DDL statement the rules examine.
- */
-bool
-sg_extension_installed(void)
-{
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
-	Oid			relid = InvalidOid;
-
-	if (OidIsValid(nsp))
-		relid = get_relname_relid(SG_LEVELS_TABLE, nsp);
-	if (relid != levels_relid)
-	{
-		levels_relid = relid;
-		levels_valid = false;
-	}
-	return OidIsValid(relid);
-}
-
-/*
- * Read schemaguard.rule_levels into the cache: a heap scan with SnapshotSelf
- * (every committed row, and our own), as a catalog read.  Not SPI: a query
- * under the transaction's snapshot would take a predicate lock on
- * rule_levels in a SERIALIZABLE transaction, which the user's DDL never
- * asked for.
- */
-static void
-load_levels(void)
-{
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	for (int i = 0; i < sg_nrules; i++)
-		levels[i] = catalog[i]->default_level;
-
-	if (!OidIsValid(levels_relid))
-	{
-		levels_valid = true;
-		return;
-	}
-
-	rel = table_open(levels_relid, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull[2];
-		Datum		id = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
-		Datum		lv = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
-		const SgRule *rule = isnull[0] ? NULL : sg_rule_by_id(TextDatumGetCString(id));
-		int			level = isnull[1] ? -1 : level_from_name(TextDatumGetCString(lv));
-
-		/* Rows for rules of a newer version are ignored, not fatal. */
-		if (rule && level >= 0)
-			levels[rule_index(rule)] = (SgLevel) level;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	levels_valid = true;
-}
-
-/* The level in force for a rule in this database. */
-SgLevel
-sg_rule_level(const SgRule *rule)
-{
-	if (!levels_valid)
-		load_levels();
-	return levels[rule_index(rule)];
-}
-
-/* The name of a level. */
-const char *
-sg_level_name(SgLevel level)
-{
-	return level_names[level];
+	sg_levels_init();
 }
 
 /*
@@ -278,7 +101,7 @@ sg_statement_checked(Node *stmt)
 {
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		if (rule_examines(catalog[i], stmt))
+		if (rule_examines(sg_rule_at(i), stmt))
 			return true;
 	}
 	return false;
@@ -350,7 +173,7 @@ read_ignores(const SgStatement *st, List **findings)
 		foreach(lc2, ic->ids)
 		{
 			if (why == NULL && sg_rule_by_id(strVal(lfirst(lc2))) == NULL)
-				why = psprintf("rule \"%s\" does not exist", shown_value(strVal(lfirst(lc2))));
+				why = psprintf("rule \"%s\" does not exist", sg_shown_value(strVal(lfirst(lc2))));
 		}
 		if (why == NULL && ic->reason[0] == '\0')
 			why = "it gives no reason";
@@ -362,7 +185,7 @@ read_ignores(const SgStatement *st, List **findings)
 				sg_add_finding(findings, invalid,
 							   psprintf("schemaguard:ignore comment not honoured (%s)", why),
 							   psprintf("Comment: %s. An ignore comment needs the right to call schemaguard.allow(); "
-										"the rules it names still apply.", shown_value(ic->text)),
+										"the rules it names still apply.", sg_shown_value(ic->text)),
 							   psprintf("Have a DBA run the statement, or GRANT EXECUTE ON FUNCTION "
 										"schemaguard.allow(text, text) TO %s;",
 										quote_identifier(GetUserNameFromId(GetUserId(), false))));
@@ -373,7 +196,7 @@ read_ignores(const SgStatement *st, List **findings)
 			if (sg_rule_level(invalid) != SG_LEVEL_OFF)
 				sg_add_finding(findings, invalid,
 							   psprintf("schemaguard:ignore comment invalid (%s)", why),
-							   psprintf("Comment: %s", shown_value(ic->text)),
+							   psprintf("Comment: %s", sg_shown_value(ic->text)),
 							   pstrdup("Write -- schemaguard:ignore <rule-id>[, <rule-id>...] <reason>, for example: "
 									   "-- schemaguard:ignore require-lock-timeout table is only read by the nightly job"));
 			continue;
@@ -420,7 +243,7 @@ sg_evaluate(SgStatement *st)
 
 	for (int i = 0; i < sg_nrules; i++)
 	{
-		const SgRule *rule = catalog[i];
+		const SgRule *rule = sg_rule_at(i);
 		List	   *findings = NIL;
 		SgIgnore   *ig;
 		ListCell   *lc;
@@ -512,7 +335,7 @@ sg_judge_deferred(SgFactSource *facts, List *findings)
 	foreach(lc, findings)
 	{
 		SgFinding  *f = lfirst(lc);
-		int			r = rule_index(f->rule);
+		int			r = sg_rule_index(f->rule);
 
 		/* one recheck per rule and table, however many statements touched it */
 		if (f->columns == NIL &&
@@ -534,7 +357,7 @@ sg_judge_deferred(SgFactSource *facts, List *findings)
 		SgFinding  *f = lfirst(lc);
 
 		if (f->rule->merge != NULL)
-			lfirst(lc) = f->rule->merge(same[rule_index(f->rule)]);
+			lfirst(lc) = f->rule->merge(same[sg_rule_index(f->rule)]);
 	}
 	return out;
 }
@@ -632,22 +455,6 @@ sg_defer_findings(List *findings)
 	MemoryContextSwitchTo(old);
 }
 
-/* The allow() grant in force for a rule, or NULL. */
-static SgAllowance *
-find_allowance(const SgRule *rule)
-{
-	ListCell   *lc;
-
-	foreach(lc, allowances)
-	{
-		SgAllowance *a = lfirst(lc);
-
-		if (a->rule == rule)
-			return a;
-	}
-	return NULL;
-}
-
 /*
  * The message a refusal is sent with: itself, or with schemaguard.hint_in_message
  * its detail and hint after it, for clients that print nothing else.
@@ -737,7 +544,7 @@ report_findings(List *findings, const char *sql, bool at_commit)
 	{
 		SgFinding  *f = lfirst(lc);
 		SgLevel		level = sg_rule_level(f->rule);
-		SgAllowance *a = find_allowance(f->rule);
+		const SgAllowance *a = sg_find_allowance(f->rule);
 
 		if (f->deferred != at_commit)
 			continue;			/* judged at commit */
@@ -855,7 +662,7 @@ sg_verdict_json(SgVerdict verdict)
 	foreach(lc, verdict.findings)
 	{
 		SgFinding  *f = lfirst(lc);
-		SgAllowance *a = find_allowance(f->rule);
+		const SgAllowance *a = sg_find_allowance(f->rule);
 
 		if (f->deferred)
 			continue;
@@ -903,7 +710,7 @@ void
 sg_engine_xact_end(void)
 {
 	/* The lists lived in TopTransactionContext, which is going away. */
-	allowances = NIL;
+	sg_allowances_xact_end();
 	deferred_findings = NIL;
 }
 
@@ -911,15 +718,7 @@ sg_engine_xact_end(void)
 void
 sg_engine_subxact_abort(SubTransactionId subid)
 {
-	ListCell   *lc;
-
-	foreach(lc, allowances)
-	{
-		SgAllowance *a = lfirst(lc);
-
-		if (a->subid == subid)
-			allowances = foreach_delete_current(allowances, lc);
-	}
+	sg_allowances_subxact_abort(subid);
 	deferred_findings = sg_findings_subxact_abort(deferred_findings, subid);
 }
 
@@ -927,166 +726,7 @@ sg_engine_subxact_abort(SubTransactionId subid)
 void
 sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 {
-	ListCell   *lc;
-
-	foreach(lc, allowances)
-	{
-		SgAllowance *a = lfirst(lc);
-
-		if (a->subid == subid)
-			a->subid = parent;
-	}
+	sg_allowances_subxact_commit(subid, parent);
 	sg_findings_subxact_commit(deferred_findings, subid, parent);
 }
 
-/* Resolve a rule id argument, or raise naming the valid ids. */
-static const SgRule *
-rule_arg(FunctionCallInfo fcinfo, int argno)
-{
-	char	   *id;
-	const SgRule *rule;
-
-	sg_require_arg(fcinfo, argno, "rule");
-	id = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	rule = sg_rule_by_id(id);
-	if (rule == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard rule \"%s\"", shown_value(id)),
-				 errhint("schemaguard.rules() lists the rules.")));
-	return rule;
-}
-
-/*
- * rules(): every rule with the level in force in this database.
- */
-Datum
-sg_rules_srf(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
-	InitMaterializedSRF(fcinfo, 0);
-	(void) sg_extension_installed();
-	for (int i = 0; i < sg_nrules; i++)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		values[0] = CStringGetTextDatum(catalog[i]->id);
-		values[1] = CStringGetTextDatum(catalog[i]->family);
-		values[2] = CStringGetTextDatum(level_names[sg_rule_level(catalog[i])]);
-		values[3] = CStringGetTextDatum(catalog[i]->description);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
-}
-
-/*
- * set_rule_level(rule, level): store the level for this database.  The level
- * 'default' removes the override.  SECURITY DEFINER; EXECUTE is granted by
- * a DBA.
- */
-Datum
-sg_set_rule_level(PG_FUNCTION_ARGS)
-{
-	int			spi_level;
-	const SgRule *rule = rule_arg(fcinfo, 0);
-	char	   *lv;
-	int			level;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	int			rc;
-
-	sg_require_arg(fcinfo, 1, "level");
-	lv = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	level = level_from_name(lv);
-	if (level < 0 && strcmp(lv, "default") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown schemaguard level \"%s\"", shown_value(lv)),
-				 errdetail("Valid levels are: error, warning, off, default.")));
-
-	values[0] = CStringGetTextDatum(rule->id);
-	values[1] = CStringGetTextDatum(lv);
-	values[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
-
-	spi_level = sg_spi_connect();
-	if (level < 0)
-		rc = SPI_execute_with_args("DELETE FROM schemaguard.rule_levels WHERE rule = $1",
-								   1, argtypes, values, NULL, false, 0);
-	else
-		rc = SPI_execute_with_args("INSERT INTO schemaguard.rule_levels AS l (rule, level, set_by) "
-								   "VALUES ($1, $2, $3) ON CONFLICT (rule) DO UPDATE "
-								   "SET level = excluded.level, set_by = excluded.set_by, "
-								   "set_at = pg_catalog.now()",
-								   3, argtypes, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "could not update schemaguard.rule_levels: %s",
-			 SPI_result_code_string(rc));
-	sg_spi_finish(spi_level);
-
-	ereport(LOG,
-			(errmsg("schemaguard: rule %s set to %s by role \"%s\"",
-					rule->id, lv, GetUserNameFromId(GetOuterUserId(), false))));
-	PG_RETURN_VOID();
-}
-
-/*
- * allow(rule, reason): let rule pass for the rest of this transaction block.
- */
-Datum
-sg_allow(PG_FUNCTION_ARGS)
-{
-	const SgRule *rule = rule_arg(fcinfo, 0);
-	char	   *reason;
-	SgAllowance *a;
-	MemoryContext old;
-
-	sg_require_arg(fcinfo, 1, "reason");
-	reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (strspn(reason, " \t\r\n") == strlen(reason))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("schemaguard.allow() needs a reason"),
-				 errhint("Say why the statement is safe here, for example: SELECT schemaguard.allow('%s', 'table is only read by the nightly job');",
-						 rule->id)));
-	if (strlen(reason) > 1000)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("schemaguard.allow() reason is too long"),
-				 errdetail("The reason has %zu bytes; the limit is 1000.", strlen(reason))));
-	if (!IsTransactionBlock())
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-				 errmsg("schemaguard.allow() can only be used in a transaction block"),
-				 errdetail("A grant lasts until the end of the transaction block; outside one it would expire at once."),
-				 errhint("Use BEGIN; SELECT schemaguard.allow('%s', '...'); <statement>; COMMIT;",
-						 rule->id)));
-
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	a = palloc(sizeof(SgAllowance));
-	a->rule = rule;
-	a->reason = pstrdup(reason);
-	a->subid = GetCurrentSubTransactionId();
-	allowances = lappend(allowances, a);
-	MemoryContextSwitchTo(old);
-
-	ereport(LOG,
-			(errmsg("schemaguard: role \"%s\" allowed rule %s for this transaction: %s",
-					GetUserNameFromId(GetUserId(), false), rule->id, reason)));
-	PG_RETURN_VOID();
-}
-
-/*
- * Statement trigger on rule_levels: invalidate every backend's level cache.
- */
-Datum
-sg_levels_changed(PG_FUNCTION_ARGS)
-{
-	static const char *const tables[] = {SG_LEVELS_TABLE, "drop_stages", NULL};
-	TriggerData *trigdata = sg_own_trigger_data(fcinfo, "_levels_changed", tables,
-												false, TRIGGER_TYPE_AFTER);
-
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
-}

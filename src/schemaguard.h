@@ -396,6 +396,23 @@ extern bool sg_honor_ignore_comments;
 extern bool sg_hint_in_message;
 extern char *sg_tenant_columns;
 
+/* An allow() grant of the current transaction (levels.c). */
+typedef struct SgAllowance
+{
+	const struct SgRule *rule;
+	char	   *reason;
+	SubTransactionId subid;
+} SgAllowance;
+
+/* levels.c */
+extern void sg_levels_init(void);
+extern int	sg_rule_index(const SgRule *rule);
+extern const char *sg_shown_value(const char *value);
+extern const SgAllowance *sg_find_allowance(const SgRule *rule);
+extern void sg_allowances_xact_end(void);
+extern void sg_allowances_subxact_abort(SubTransactionId subid);
+extern void sg_allowances_subxact_commit(SubTransactionId subid, SubTransactionId parent);
+
 /* engine.c */
 extern int	sg_nrules;
 extern void sg_register_rules(const SgRule *const *rules);
