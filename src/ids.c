@@ -225,3 +225,9 @@ sg_next_id(Oid seqid, int64 step)
 	return id;
 }
 
+/* The next id of <table>_id_seq, the table's id sequence (ids.c: sg_next_id()). */
+int64
+sg_rows_next_id(Relation rel)
+{
+	return sg_next_id(sg_rows_relid(psprintf("%s_id_seq", RelationGetRelationName(rel)), false), 1);
+}

@@ -87,15 +87,6 @@ static const Oid event_types[E_NATTS] = {
 	INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID
 };
 
-/* ddl_log */
-enum
-{
-	L_ID, L_AT, L_ROLE, L_APPLICATION_NAME, L_MIGRATION_ID, L_COMMAND_TAG,
-	L_OBJECT_IDENTITY, L_STATEMENT, L_RULES, L_NATTS
-};
-static const Oid ddl_log_types[L_NATTS] = {
-	INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
-};
 
 /* One migration_history row, deformed. */
 typedef struct HistRow
@@ -141,16 +132,6 @@ sg_current_migration(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(current_migration);
 }
 
-/* ddl_log rows of this transaction, written before it commits (flush_ddl_log()) */
-typedef struct PendingDdl
-{
-	SubTransactionId subid;
-	Datum		values[L_NATTS];
-	bool		nulls[L_NATTS];
-} PendingDdl;
-
-static List *pending_ddl = NIL;
-static void flush_ddl_log(void);
 
 /* ---- the history tables ---- */
 
@@ -160,20 +141,6 @@ open_history(void)
 	return sg_rows_open("migration_history", history_types, H_NATTS, RowExclusiveLock, false);
 }
 
-
-/* The next id of <table>_id_seq, the table's id sequence (rows.c: sg_next_id()). */
-static int64
-next_id(Relation rel)
-{
-	return sg_next_id(sg_rows_relid(psprintf("%s_id_seq", RelationGetRelationName(rel)), false), 1);
-}
-
-static inline Datum
-text_datum_or_null(const char *s, bool *isnull)
-{
-	*isnull = (s == NULL);
-	return s ? CStringGetTextDatum(s) : (Datum) 0;
-}
 
 /* Copy row's by-reference values into cxt. */
 static void
@@ -262,45 +229,6 @@ history_last_applied(Relation rel, int64 skip_id, HistRow *row)
 						  true, skip_id, "applied", row);
 }
 
-/* How many ddl_log rows migration mid has, and the text of its last one. */
-static int
-ddl_log_count_rows(int64 mid, char **last_statement)
-{
-	Relation	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, AccessShareLock, false);
-	SgRowScan  *scan = sg_rows_scan(rel, "ddl_log_migration", L_MIGRATION_ID + 1, INT8OID,
-									Int64GetDatum(mid), true);
-	HeapTuple	tup;
-	int			n = 0;
-
-	*last_statement = NULL;
-	while ((tup = sg_rows_next(scan)) != NULL)
-	{
-		if (n++ == 0)
-		{
-			bool		isnull;
-			Datum		d = heap_getattr(tup, L_STATEMENT + 1, RelationGetDescr(rel), &isnull);
-
-			if (!isnull)
-			{
-				char	   *s = TextDatumGetCString(d);
-
-				*last_statement = pnstrdup(s, pg_mbcharcliplen(s, strlen(s), LAST_STATEMENT_CHARS));
-			}
-		}
-	}
-	sg_rows_end(scan);
-	table_close(rel, NoLock);
-	return n;
-}
-
-/* ddl_log_count_rows(), after writing the rows this transaction kept. */
-static int
-ddl_log_count(int64 mid, char **last_statement)
-{
-	flush_ddl_log();
-	return ddl_log_count_rows(mid, last_statement);
-}
-
 /* One migration_events row. */
 static void
 log_event(int64 mid, const char *version, const char *event, const char *note)
@@ -309,12 +237,12 @@ log_event(int64 mid, const char *version, const char *event, const char *note)
 	Datum		values[E_NATTS];
 	bool		nulls[E_NATTS] = {false};
 
-	values[E_ID] = Int64GetDatum(next_id(rel));
+	values[E_ID] = Int64GetDatum(sg_rows_next_id(rel));
 	values[E_MIGRATION_ID] = Int64GetDatum(mid);
 	values[E_VERSION] = CStringGetTextDatum(version);
 	values[E_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
 	values[E_EVENT] = CStringGetTextDatum(event);
-	values[E_NOTE] = text_datum_or_null(note, &nulls[E_NOTE]);
+	values[E_NOTE] = sg_text_datum_or_null(note, &nulls[E_NOTE]);
 	values[E_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	sg_rows_insert(rel, values, nulls);
 	table_close(rel, NoLock);
@@ -405,7 +333,7 @@ finish_migration(int64 mid, bool with_event)
 		return;
 	}
 	have_prev = history_last_applied(rel, mid, &prev);
-	count = ddl_log_count(mid, &last);
+	count = sg_ddl_log_count(mid, &last);
 	version = row_text(&row, H_VERSION);
 
 	row.values[H_STATUS] = CStringGetTextDatum("applied");
@@ -414,8 +342,8 @@ finish_migration(int64 mid, bool with_event)
 	row.nulls[H_HOLDER_PID] = true;
 	row.values[H_STATEMENT_COUNT] = Int32GetDatum(count);
 	row.nulls[H_STATEMENT_COUNT] = false;
-	row.values[H_LAST_STATEMENT] = text_datum_or_null(last, &row.nulls[H_LAST_STATEMENT]);
-	row.values[H_PREV_CHECKSUM] = text_datum_or_null(have_prev ? row_text(&prev, H_CHECKSUM) : NULL,
+	row.values[H_LAST_STATEMENT] = sg_text_datum_or_null(last, &row.nulls[H_LAST_STATEMENT]);
+	row.values[H_PREV_CHECKSUM] = sg_text_datum_or_null(have_prev ? row_text(&prev, H_CHECKSUM) : NULL,
 													 &row.nulls[H_PREV_CHECKSUM]);
 	row.values[H_CHAIN] = CStringGetTextDatum(chain_value(have_prev ? row_text(&prev, H_CHAIN) : NULL,
 														  &row));
@@ -657,7 +585,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		{
 			char	   *last;
 
-			(void) ddl_log_count(DatumGetInt64(row.values[H_ID]), &last);
+			(void) sg_ddl_log_count(DatumGetInt64(row.values[H_ID]), &last);
 			ereport(ERROR,
 					(errcode(ERRCODE_SG_MIGRATION_INTERRUPTED),
 					 errmsg("migration %s was interrupted", rversion),
@@ -714,17 +642,17 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		sg_rows_delete(rel, &row.tid);
 	}
 
-	id = next_id(rel);
+	id = sg_rows_next_id(rel);
 	memset(row.nulls, true, sizeof(row.nulls));
 	ItemPointerSetInvalid(&row.tid);
 	row.values[H_ID] = Int64GetDatum(id);
 	row.values[H_VERSION] = CStringGetTextDatum(version);
-	row.values[H_NAME] = text_datum_or_null(name, &row.nulls[H_NAME]);
-	row.values[H_CHECKSUM] = text_datum_or_null(checksum, &row.nulls[H_CHECKSUM]);
+	row.values[H_NAME] = sg_text_datum_or_null(name, &row.nulls[H_NAME]);
+	row.values[H_CHECKSUM] = sg_text_datum_or_null(checksum, &row.nulls[H_CHECKSUM]);
 	row.values[H_STATUS] = CStringGetTextDatum("running");
 	row.values[H_TRANSACTIONAL] = BoolGetDatum(in_block);
 	row.values[H_APPLIED_BY] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
-	row.values[H_APPLICATION_NAME] = text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
+	row.values[H_APPLICATION_NAME] = sg_text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
 														&row.nulls[H_APPLICATION_NAME]);
 	row.values[H_HOLDER_PID] = Int32GetDatum(MyProcPid);
 	row.values[H_HOLDER_START] = TimestampTzGetDatum(MyStartTimestamp);
@@ -808,7 +736,7 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("migration %s is not interrupted", version)));
 	mid = DatumGetInt64(row.values[H_ID]);
-	(void) ddl_log_count(mid, &last);
+	(void) sg_ddl_log_count(mid, &last);
 	log_event(mid, version, "interrupted",
 			  psprintf("session %d ended before end_migration(); last statement: %s",
 					   DatumGetInt32(row.values[H_HOLDER_PID]), last ? last : "(none)"));
@@ -833,7 +761,7 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 void
 sg_migrations_pre_commit(void)
 {
-	flush_ddl_log();
+	sg_ddl_log_flush();
 	if (current_migration == 0 || !current_transactional)
 		return;
 	finish_migration(current_migration, true);
@@ -845,7 +773,7 @@ void
 sg_migrations_xact_end(bool committed)
 {
 	history_locked = false;
-	pending_ddl = NIL;			/* its memory went with the transaction */
+	sg_ddl_log_xact_end();
 	if (current_migration == 0)
 		return;
 	if (!committed && (current_transactional || current_begun_in_xact))
@@ -864,14 +792,7 @@ sg_migrations_xact_end(bool committed)
 void
 sg_migrations_subxact_abort(SubTransactionId subid)
 {
-	ListCell   *lc;
-
-	/* a statement rolled back with its savepoint is not logged */
-	foreach(lc, pending_ddl)
-	{
-		if (((PendingDdl *) lfirst(lc))->subid >= subid)
-			pending_ddl = foreach_delete_current(pending_ddl, lc);
-	}
+	sg_ddl_log_subxact_abort(subid);
 	if (current_migration != 0 && current_subid == subid)
 		clear_current();
 }
@@ -880,142 +801,9 @@ sg_migrations_subxact_abort(SubTransactionId subid)
 void
 sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 {
-	ListCell   *lc;
-
-	foreach(lc, pending_ddl)
-	{
-		PendingDdl *p = lfirst(lc);
-
-		if (p->subid == subid)
-			p->subid = parent;
-	}
+	sg_ddl_log_subxact_commit(subid, parent);
 	if (current_migration != 0 && current_subid == subid)
 		current_subid = parent;
-}
-
-/* What a statement acts on, for ddl_log: the first relation it names. */
-static char *
-statement_object(Node *parsetree)
-{
-	RangeVar   *rv = NULL;
-
-	switch (nodeTag(parsetree))
-	{
-		case T_CreateStmt:
-			rv = ((CreateStmt *) parsetree)->relation;
-			break;
-		case T_AlterTableStmt:
-			rv = ((AlterTableStmt *) parsetree)->relation;
-			break;
-		case T_IndexStmt:
-			{
-				/* the index, in its table's schema; unnamed: the table */
-				IndexStmt  *is = (IndexStmt *) parsetree;
-				Oid			relid = RangeVarGetRelid(is->relation, NoLock, true);
-
-				if (!OidIsValid(relid))
-					return is->idxname ? pstrdup(quote_identifier(is->idxname)) : sg_rangevar_name(is->relation);
-				return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												  is->idxname ? is->idxname : get_rel_name(relid));
-			}
-		case T_RenameStmt:
-			rv = ((RenameStmt *) parsetree)->relation;
-			break;
-		case T_CreateTableAsStmt:
-			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
-			break;
-		case T_ViewStmt:
-			rv = ((ViewStmt *) parsetree)->view;
-			break;
-		case T_DropStmt:
-			if (((DropStmt *) parsetree)->objects != NIL &&
-				IsA(linitial(((DropStmt *) parsetree)->objects), List))
-				return sg_name_list(linitial(((DropStmt *) parsetree)->objects));
-			return NULL;
-		default:
-			return NULL;
-	}
-	if (rv == NULL)
-		return NULL;
-	/* It exists now (the statement succeeded): its schema-qualified name. */
-	{
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-		if (OidIsValid(relid))
-			return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											  get_rel_name(relid));
-	}
-	return sg_rangevar_name(rv);
-}
-
-/*
- * After a DDL statement succeeded: one ddl_log row, attached to the current
- * migration, with what the rules said.  Not in a read-only transaction
- * (only temporary objects can change there, and history is not written).
- */
-void
-sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
-{
-	PendingDdl *p;
-	Datum	   *values;
-	bool	   *nulls;
-	MemoryContext old;
-
-	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade || XactReadOnly ||
-		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
-		return;
-	if (!OidIsValid(sg_rows_relid("ddl_log", true)))
-		return;					/* the history is not installed (before 1.3) */
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	p = palloc0(sizeof(PendingDdl));
-	p->subid = GetCurrentSubTransactionId();
-	values = p->values;
-	nulls = p->nulls;
-	values[L_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	values[L_APPLICATION_NAME] = text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
-													&nulls[L_APPLICATION_NAME]);
-	values[L_MIGRATION_ID] = Int64GetDatum(current_migration);
-	nulls[L_MIGRATION_ID] = (current_migration == 0);
-	values[L_COMMAND_TAG] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
-	values[L_OBJECT_IDENTITY] = text_datum_or_null(statement_object(parsetree), &nulls[L_OBJECT_IDENTITY]);
-	/* from its first token: leading comments are not in the slice on 18 */
-	values[L_STATEMENT] = CStringGetTextDatum(sql + sg_first_token_offset(sql));
-	if (rules_json)
-		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
-	else
-		nulls[L_RULES] = true;
-	pending_ddl = lappend(pending_ddl, p);
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * Write the ddl_log rows kept so far (before COMMIT, and before anything
- * reads a migration's rows).  Kept until then so that the transaction holds
- * no lock on ddl_log while its statements run: core's own views of a
- * transaction's locks (pg_locks) show what core takes, nothing of ours.
- */
-static void
-flush_ddl_log(void)
-{
-	Relation	rel;
-	ListCell   *lc;
-
-	if (pending_ddl == NIL)
-		return;
-	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
-	if (rel != NULL)
-	{
-		foreach(lc, pending_ddl)
-		{
-			PendingDdl *p = lfirst(lc);
-
-			p->values[L_ID] = Int64GetDatum(next_id(rel));
-			sg_rows_insert(rel, p->values, p->nulls);
-		}
-		table_close(rel, NoLock);
-	}
-	pending_ddl = NIL;
 }
 
 /* Is a migration (of this session or transaction) recording statements? */
@@ -1024,7 +812,6 @@ migration_running(void)
 {
 	return current_migration != 0;
 }
-
 
 /*
  * Statement trigger on the history tables: no writes through SQL but a
@@ -1049,4 +836,14 @@ sg_history_protect(PG_FUNCTION_ARGS)
 					   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE"),
 			 errhint("Correct history with schemaguard.resolve_migration(); it appends an event.")));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * After a DDL statement succeeded: its ddl_log row, attached to the current
+ * migration (ddl_log.c keeps it until the transaction commits).
+ */
+void
+sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json)
+{
+	sg_ddl_log_add(parsetree, sql, rules_json, current_migration);
 }

@@ -564,3 +564,11 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 	sg_spi_finish(spi_level);
 	return buf.len > 0 ? buf.data : NULL;
 }
+
+/* A text Datum of s, or (s NULL) a null. */
+Datum
+sg_text_datum_or_null(const char *s, bool *isnull)
+{
+	*isnull = (s == NULL);
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}

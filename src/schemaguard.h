@@ -590,6 +590,8 @@ extern void sg_rows_put(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_append(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_insert(Relation rel, Datum *values, bool *nulls);
 extern void sg_rows_delete(Relation rel, ItemPointer tid);
+extern int64 sg_rows_next_id(Relation rel);
+extern Datum sg_text_datum_or_null(const char *s, bool *isnull);
 extern SgRowScan *sg_rows_scan(Relation rel, const char *indexname, AttrNumber keyatt,
 							   Oid keytype, Datum key, bool backward);
 extern HeapTuple sg_rows_next(SgRowScan *scan);
@@ -622,6 +624,14 @@ extern void sg_migrations_xact_end(bool committed);
 extern void sg_migrations_subxact_abort(SubTransactionId subid);
 extern void sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
+
+/* ddl_log.c */
+extern void sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 migration);
+extern void sg_ddl_log_flush(void);
+extern int	sg_ddl_log_count(int64 mid, char **last_statement);
+extern void sg_ddl_log_xact_end(void);
+extern void sg_ddl_log_subxact_abort(SubTransactionId subid);
+extern void sg_ddl_log_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 
 /* rules_staged.c */
 extern void sg_staged_judged_reset(void);

@@ -1,0 +1,270 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl_log.c
+ *		schemaguard.ddl_log: one row for each DDL statement that succeeded,
+ *		checked or not, with its migration (if one runs) and what the rules
+ *		said of it.
+ *
+ * The rows of a transaction are kept in memory and written just before it
+ * commits (sg_ddl_log_flush(), also before anything reads a migration's
+ * rows), so that the transaction holds no lock on ddl_log while its
+ * statements run; a statement rolled back with its savepoint is not logged.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/sequence.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/backend_status.h"
+
+#include "compat.h"
+#include "schemaguard.h"
+
+/* last_statement keeps this many characters */
+#define LAST_STATEMENT_CHARS 1000
+
+/* ddl_log, as this library writes it (see the install script) */
+enum
+{
+	L_ID, L_AT, L_ROLE, L_APPLICATION_NAME, L_MIGRATION_ID, L_COMMAND_TAG,
+	L_OBJECT_IDENTITY, L_STATEMENT, L_RULES, L_NATTS
+};
+static const Oid ddl_log_types[L_NATTS] = {
+	INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID
+};
+
+/* ddl_log rows of this transaction, written before it commits */
+typedef struct PendingDdl
+{
+	SubTransactionId subid;
+	Datum		values[L_NATTS];
+	bool		nulls[L_NATTS];
+} PendingDdl;
+
+static List *pending_ddl = NIL;
+
+/* How many ddl_log rows migration mid has, and the text of its last one. */
+static int
+count_rows(int64 mid, char **last_statement)
+{
+	Relation	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, AccessShareLock, false);
+	SgRowScan  *scan = sg_rows_scan(rel, "ddl_log_migration", L_MIGRATION_ID + 1, INT8OID,
+									Int64GetDatum(mid), true);
+	HeapTuple	tup;
+	int			n = 0;
+
+	*last_statement = NULL;
+	while ((tup = sg_rows_next(scan)) != NULL)
+	{
+		if (n++ == 0)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, L_STATEMENT + 1, RelationGetDescr(rel), &isnull);
+
+			if (!isnull)
+			{
+				char	   *s = TextDatumGetCString(d);
+
+				*last_statement = pnstrdup(s, pg_mbcharcliplen(s, strlen(s), LAST_STATEMENT_CHARS));
+			}
+		}
+	}
+	sg_rows_end(scan);
+	table_close(rel, NoLock);
+	return n;
+}
+
+/* count_rows(), after writing the rows this transaction kept. */
+int
+sg_ddl_log_count(int64 mid, char **last_statement)
+{
+	sg_ddl_log_flush();
+	return count_rows(mid, last_statement);
+}
+
+/* What a statement acts on, for ddl_log: the first relation it names. */
+static char *
+statement_object(Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+			rv = ((CreateStmt *) parsetree)->relation;
+			break;
+		case T_AlterTableStmt:
+			rv = ((AlterTableStmt *) parsetree)->relation;
+			break;
+		case T_IndexStmt:
+			{
+				/* the index, in its table's schema; unnamed: the table */
+				IndexStmt  *is = (IndexStmt *) parsetree;
+				Oid			relid = RangeVarGetRelid(is->relation, NoLock, true);
+
+				if (!OidIsValid(relid))
+					return is->idxname ? pstrdup(quote_identifier(is->idxname)) : sg_rangevar_name(is->relation);
+				return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  is->idxname ? is->idxname : get_rel_name(relid));
+			}
+		case T_RenameStmt:
+			rv = ((RenameStmt *) parsetree)->relation;
+			break;
+		case T_CreateTableAsStmt:
+			rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+			break;
+		case T_ViewStmt:
+			rv = ((ViewStmt *) parsetree)->view;
+			break;
+		case T_DropStmt:
+			if (((DropStmt *) parsetree)->objects != NIL &&
+				IsA(linitial(((DropStmt *) parsetree)->objects), List))
+				return sg_name_list(linitial(((DropStmt *) parsetree)->objects));
+			return NULL;
+		default:
+			return NULL;
+	}
+	if (rv == NULL)
+		return NULL;
+	/* It exists now (the statement succeeded): its schema-qualified name. */
+	{
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid))
+			return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid));
+	}
+	return sg_rangevar_name(rv);
+}
+
+/*
+ * After a DDL statement succeeded: one ddl_log row, attached to migration
+ * (0: none), with what the rules said.  Not in a read-only transaction
+ * (only temporary objects can change there, and history is not written).
+ */
+void
+sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 migration)
+{
+	PendingDdl *p;
+	Datum	   *values;
+	bool	   *nulls;
+	MemoryContext old;
+
+	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade || XactReadOnly ||
+		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
+		return;
+	if (!OidIsValid(sg_rows_relid("ddl_log", true)))
+		return;					/* the history is not installed (before 1.3) */
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	p = palloc0(sizeof(PendingDdl));
+	p->subid = GetCurrentSubTransactionId();
+	values = p->values;
+	nulls = p->nulls;
+	values[L_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	values[L_APPLICATION_NAME] = sg_text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
+													&nulls[L_APPLICATION_NAME]);
+	values[L_MIGRATION_ID] = Int64GetDatum(migration);
+	nulls[L_MIGRATION_ID] = (migration == 0);
+	values[L_COMMAND_TAG] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
+	values[L_OBJECT_IDENTITY] = sg_text_datum_or_null(statement_object(parsetree), &nulls[L_OBJECT_IDENTITY]);
+	/* from its first token: leading comments are not in the slice on 18 */
+	values[L_STATEMENT] = CStringGetTextDatum(sql + sg_first_token_offset(sql));
+	if (rules_json)
+		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
+	else
+		nulls[L_RULES] = true;
+	pending_ddl = lappend(pending_ddl, p);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Write the ddl_log rows kept so far (before COMMIT, and before anything
+ * reads a migration's rows).  Kept until then so that the transaction holds
+ * no lock on ddl_log while its statements run: core's own views of a
+ * transaction's locks (pg_locks) show what core takes, nothing of ours.
+ */
+void
+sg_ddl_log_flush(void)
+{
+	Relation	rel;
+	ListCell   *lc;
+
+	if (pending_ddl == NIL)
+		return;
+	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
+	if (rel != NULL)
+	{
+		foreach(lc, pending_ddl)
+		{
+			PendingDdl *p = lfirst(lc);
+
+			p->values[L_ID] = Int64GetDatum(sg_rows_next_id(rel));
+			sg_rows_insert(rel, p->values, p->nulls);
+		}
+		table_close(rel, NoLock);
+	}
+	pending_ddl = NIL;
+}
+
+/* Transaction end: the rows not written went with its memory. */
+void
+sg_ddl_log_xact_end(void)
+{
+	pending_ddl = NIL;
+}
+
+/* A statement rolled back with its savepoint is not logged. */
+void
+sg_ddl_log_subxact_abort(SubTransactionId subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_ddl)
+	{
+		if (((PendingDdl *) lfirst(lc))->subid >= subid)
+			pending_ddl = foreach_delete_current(pending_ddl, lc);
+	}
+}
+
+void
+sg_ddl_log_subxact_commit(SubTransactionId subid, SubTransactionId parent)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_ddl)
+	{
+		PendingDdl *p = lfirst(lc);
+
+		if (p->subid == subid)
+			p->subid = parent;
+	}
+}
