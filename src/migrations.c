@@ -54,6 +54,7 @@
 
 #include "compat.h"
 #include "schemaguard.h"
+#include "history.h"
 
 int			sg_migration_lock_timeout = 10000;
 bool		sg_record_ddl = true;
@@ -65,36 +66,6 @@ bool		sg_record_ddl = true;
 /* last_statement keeps this many characters */
 #define LAST_STATEMENT_CHARS 1000
 
-/* migration_history, as this library writes it (see the install script) */
-enum
-{
-	H_ID, H_VERSION, H_NAME, H_CHECKSUM, H_STATUS, H_TRANSACTIONAL, H_APPLIED_BY,
-	H_APPLICATION_NAME, H_HOLDER_PID, H_HOLDER_START, H_STARTED_AT, H_FINISHED_AT,
-	H_STATEMENT_COUNT, H_LAST_STATEMENT, H_PREV_CHECKSUM, H_CHAIN, H_NATTS
-};
-static const Oid history_types[H_NATTS] = {
-	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
-	TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	INT4OID, TEXTOID, TEXTOID, TEXTOID
-};
-
-/* migration_events */
-enum
-{
-	E_ID, E_MIGRATION_ID, E_VERSION, E_AT, E_EVENT, E_NOTE, E_ACTOR, E_NATTS
-};
-static const Oid event_types[E_NATTS] = {
-	INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID
-};
-
-
-/* One migration_history row, deformed. */
-typedef struct HistRow
-{
-	Datum		values[H_NATTS];
-	bool		nulls[H_NATTS];
-	ItemPointerData tid;		/* where it is; invalid for a row not written yet */
-} HistRow;
 
 /*
  * The migration this session (session-scoped) or transaction (transactional)
@@ -109,12 +80,10 @@ static HistRow *pending_row = NULL;
 static bool history_locked = false;	/* this transaction holds the runners' lock */
 static char current_version[MAX_VERSION_LEN + 1];
 
-PG_FUNCTION_INFO_V1(sg_session_alive);
 PG_FUNCTION_INFO_V1(sg_begin_migration);
 PG_FUNCTION_INFO_V1(sg_end_migration);
 PG_FUNCTION_INFO_V1(sg_resolve_migration);
 PG_FUNCTION_INFO_V1(sg_current_migration);
-PG_FUNCTION_INFO_V1(sg_history_protect);
 
 static bool migration_running(void);
 
@@ -132,182 +101,6 @@ sg_current_migration(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(current_migration);
 }
 
-
-/* ---- the history tables ---- */
-
-static Relation
-open_history(void)
-{
-	return sg_rows_open("migration_history", history_types, H_NATTS, RowExclusiveLock, false);
-}
-
-
-/* Copy row's by-reference values into cxt. */
-static void
-row_copy_texts(HistRow *row, MemoryContext cxt)
-{
-	for (int i = 0; i < H_NATTS; i++)
-		if (!row->nulls[i] && history_types[i] == TEXTOID)
-		{
-			struct varlena *v = PG_DETOAST_DATUM_PACKED(row->values[i]);
-			Size		len = VARSIZE_ANY(v);
-			void	   *copy = MemoryContextAlloc(cxt, len);
-
-			memcpy(copy, v, len);
-			row->values[i] = PointerGetDatum(copy);
-		}
-}
-
-static char *
-row_text(const HistRow *row, int att)
-{
-	return row->nulls[att] ? NULL : TextDatumGetCString(row->values[att]);
-}
-
-/*
- * The first row of schemaguard.<indexname> (see sg_rows_scan), copied into
- * row; false when there is none.  skip_id: a row id to pass over; status:
- * the status the row must have, NULL for any.
- */
-static bool
-history_lookup(Relation rel, const char *indexname, AttrNumber keyatt, Oid keytype,
-			   Datum key, bool backward, int64 skip_id, const char *status, HistRow *row)
-{
-	SgRowScan  *scan = sg_rows_scan(rel, indexname, keyatt, keytype, key, backward);
-	HeapTuple	tup;
-	bool		found = false;
-
-	while ((tup = sg_rows_next(scan)) != NULL)
-	{
-		heap_deform_tuple(tup, RelationGetDescr(rel), row->values, row->nulls);
-		if (DatumGetInt64(row->values[H_ID]) == skip_id)
-			continue;
-		if (status && strcmp(TextDatumGetCString(row->values[H_STATUS]), status) != 0)
-			continue;
-		/* the tuple goes with the scan: keep copies of the by-reference values */
-		row_copy_texts(row, CurrentMemoryContext);
-		row->tid = tup->t_self;
-		found = true;
-		break;
-	}
-	sg_rows_end(scan);
-	return found;
-}
-
-static bool
-history_by_version(Relation rel, const char *version, HistRow *row)
-{
-	return history_lookup(rel, "migration_history_version_key", H_VERSION + 1, TEXTOID,
-						  CStringGetTextDatum(version), false, 0, NULL, row);
-}
-
-static bool
-history_by_id(Relation rel, int64 id, HistRow *row)
-{
-	return history_lookup(rel, "migration_history_pkey", H_ID + 1, INT8OID,
-						  Int64GetDatum(id), false, 0, NULL, row);
-}
-
-/* The newest running (session-scoped) migration. */
-static bool
-history_running(Relation rel, HistRow *row)
-{
-	return history_lookup(rel, "migration_history_running", 0, InvalidOid, (Datum) 0,
-						  true, 0, "running", row);
-}
-
-/*
- * The last applied migration other than skip_id: the chain's head.  One
- * migration runs at a time (begin_migration() waits for the one before to
- * finish, and refuses while one is interrupted), so migrations are applied
- * in id order.
- */
-static bool
-history_last_applied(Relation rel, int64 skip_id, HistRow *row)
-{
-	return history_lookup(rel, "migration_history_pkey", 0, InvalidOid, (Datum) 0,
-						  true, skip_id, "applied", row);
-}
-
-/* One migration_events row. */
-static void
-log_event(int64 mid, const char *version, const char *event, const char *note)
-{
-	Relation	rel = sg_rows_open("migration_events", event_types, E_NATTS, RowExclusiveLock, false);
-	Datum		values[E_NATTS];
-	bool		nulls[E_NATTS] = {false};
-
-	values[E_ID] = Int64GetDatum(sg_rows_next_id(rel));
-	values[E_MIGRATION_ID] = Int64GetDatum(mid);
-	values[E_VERSION] = CStringGetTextDatum(version);
-	values[E_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[E_EVENT] = CStringGetTextDatum(event);
-	values[E_NOTE] = sg_text_datum_or_null(note, &nulls[E_NOTE]);
-	values[E_ACTOR] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	sg_rows_insert(rel, values, nulls);
-	table_close(rel, NoLock);
-}
-
-/* Write row (replacing the version at row->tid, if any). */
-static void
-history_write(Relation rel, HistRow *row)
-{
-	if (ItemPointerIsValid(&row->tid))
-		sg_rows_delete(rel, &row->tid);
-	sg_rows_insert(rel, row->values, row->nulls);
-}
-
-/* One field of the chain's input: "<bytes>:<value>", or "-" for NULL. */
-static void
-chain_field(StringInfo buf, const char *value)
-{
-	appendStringInfoChar(buf, '|');
-	if (value == NULL)
-		appendStringInfoChar(buf, '-');
-	else
-		appendStringInfo(buf, "%zu:%s", strlen(value), value);
-}
-
-/*
- * The hash chain: sha256 hex of the previous row's chain and this row's
- * fields that history is about (id, version, name, checksum, transactional,
- * applied_by, started_at and finished_at in microseconds since 2000,
- * statement_count, prev_checksum), each length-prefixed.  An edit of any of
- * them, or of an earlier row, breaks it.  schemaguard._chain() computes the
- * same for verify_history().
- */
-static char *
-chain_value(const char *prev, const HistRow *row)
-{
-	StringInfoData buf;
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, prev ? prev : "");
-	chain_field(&buf, psprintf(INT64_FORMAT, DatumGetInt64(row->values[H_ID])));
-	chain_field(&buf, row_text(row, H_VERSION));
-	chain_field(&buf, row_text(row, H_NAME));
-	chain_field(&buf, row_text(row, H_CHECKSUM));
-	chain_field(&buf, DatumGetBool(row->values[H_TRANSACTIONAL]) ? "t" : "f");
-	chain_field(&buf, row_text(row, H_APPLIED_BY));
-	chain_field(&buf, psprintf(INT64_FORMAT, DatumGetTimestampTz(row->values[H_STARTED_AT])));
-	chain_field(&buf, row->nulls[H_FINISHED_AT] ? NULL :
-				psprintf(INT64_FORMAT, DatumGetTimestampTz(row->values[H_FINISHED_AT])));
-	chain_field(&buf, psprintf("%d", DatumGetInt32(row->values[H_STATEMENT_COUNT])));
-	chain_field(&buf, row_text(row, H_PREV_CHECKSUM));
-
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute the migration history's SHA-256 chain");
-	pg_cryptohash_free(ctx);
-	hex_encode((char *) digest, sizeof(digest), hex);
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-	return hex;
-}
-
 /*
  * Mark migration mid applied: finished now, its statement count and last
  * statement from ddl_log, chained to the last applied one.  A transactional
@@ -316,7 +109,7 @@ chain_value(const char *prev, const HistRow *row)
 static void
 finish_migration(int64 mid, bool with_event)
 {
-	Relation	rel = open_history();
+	Relation	rel = sg_history_open();
 	HistRow		row;
 	HistRow		prev;
 	bool		have_prev;
@@ -326,15 +119,15 @@ finish_migration(int64 mid, bool with_event)
 
 	if (pending_row && mid == current_migration)
 		row = *pending_row;
-	else if (!history_by_id(rel, mid, &row))
+	else if (!sg_history_by_id(rel, mid, &row))
 	{
 		/* its row was rolled back with a savepoint */
 		table_close(rel, NoLock);
 		return;
 	}
-	have_prev = history_last_applied(rel, mid, &prev);
+	have_prev = sg_history_last_applied(rel, mid, &prev);
 	count = sg_ddl_log_count(mid, &last);
-	version = row_text(&row, H_VERSION);
+	version = sg_history_text(&row, H_VERSION);
 
 	row.values[H_STATUS] = CStringGetTextDatum("applied");
 	row.values[H_FINISHED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -343,19 +136,19 @@ finish_migration(int64 mid, bool with_event)
 	row.values[H_STATEMENT_COUNT] = Int32GetDatum(count);
 	row.nulls[H_STATEMENT_COUNT] = false;
 	row.values[H_LAST_STATEMENT] = sg_text_datum_or_null(last, &row.nulls[H_LAST_STATEMENT]);
-	row.values[H_PREV_CHECKSUM] = sg_text_datum_or_null(have_prev ? row_text(&prev, H_CHECKSUM) : NULL,
+	row.values[H_PREV_CHECKSUM] = sg_text_datum_or_null(have_prev ? sg_history_text(&prev, H_CHECKSUM) : NULL,
 													 &row.nulls[H_PREV_CHECKSUM]);
-	row.values[H_CHAIN] = CStringGetTextDatum(chain_value(have_prev ? row_text(&prev, H_CHAIN) : NULL,
+	row.values[H_CHAIN] = CStringGetTextDatum(sg_history_chain(have_prev ? sg_history_text(&prev, H_CHAIN) : NULL,
 														  &row));
 	row.nulls[H_CHAIN] = false;
-	history_write(rel, &row);
+	sg_history_write(rel, &row);
 	/*
 	 * A transactional migration's row commits with its DDL, started_at and
 	 * finished_at in it: no event adds to that.  A session-scoped one logged
 	 * 'started' and now logs 'applied'.
 	 */
 	if (with_event && !DatumGetBool(row.values[H_TRANSACTIONAL]))
-		log_event(mid, version, "applied", NULL);
+		sg_history_log_event(mid, version, "applied", NULL);
 	table_close(rel, NoLock);
 }
 
@@ -368,128 +161,11 @@ clear_current(void)
 	if (pending_row)
 	{
 		for (int i = 0; i < H_NATTS; i++)
-			if (!pending_row->nulls[i] && history_types[i] == TEXTOID)
+			if (!pending_row->nulls[i] && sg_history_types[i] == TEXTOID)
 				pfree(DatumGetPointer(pending_row->values[i]));
 		pfree(pending_row);
 		pending_row = NULL;
 	}
-}
-
-/* ---- sessions and locks ---- */
-
-/*
- * Is the session pid, started at started, still connected?  Read from the
- * backend status array directly: pg_stat_activity hides backend_start from
- * roles that may not see other roles' sessions, and a liveness test that
- * depended on it would call another role's running migration interrupted.
- * Only the answer (yes or no) leaves this function.
- */
-static bool
-session_alive(int pid, TimestampTz started)
-{
-	int			n;
-
-	if (pid == MyProcPid && started == MyStartTimestamp)
-		return true;
-	if (BackendPidGetProc(pid) == NULL)
-		return false;
-	/* the pid is in use: by that session, or by a later one? */
-	pgstat_clear_backend_activity_snapshot();
-	n = pgstat_fetch_stat_numbackends();
-	for (int i = 1; i <= n; i++)
-	{
-		LocalPgBackendStatus *local = sg_local_beentry(i);
-
-		if (local != NULL && local->backendStatus.st_procpid == pid)
-			return local->backendStatus.st_proc_start_timestamp == started;
-	}
-	return false;
-}
-
-/*
- * _session_alive(pid, started): session_alive() for the migrations view,
- * for every role alike.
- */
-Datum
-sg_session_alive(PG_FUNCTION_ARGS)
-{
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(session_alive(PG_GETARG_INT32(0), PG_GETARG_TIMESTAMPTZ(1)));
-}
-
-/*
- * A transactional migration holds the history lock past the timeout:
- * refuse, naming its session.
- */
-static void
-report_lock_holder(Oid histrel)
-{
-	int			spi_level;
-	Oid			argtypes[2] = {OIDOID, INT4OID};
-	Datum		args[2] = {ObjectIdGetDatum(histrel), Int32GetDatum(MyProcPid)};
-	char	   *holder = NULL;
-
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args("SELECT format('pid %s, role %s, application_name %s', a.pid, a.usename, "
-							  "coalesce(a.application_name, '')) "
-							  "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-							  "WHERE l.relation = $1 AND l.granted AND l.mode = 'ShareRowExclusiveLock' "
-							  "AND l.pid <> $2 LIMIT 1", 2, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-		holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	holder = holder ? MemoryContextStrdup(TopTransactionContext, holder) : NULL;
-	sg_spi_finish(spi_level);
-	ereport(ERROR,
-			(errcode(ERRCODE_SG_MIGRATION_IN_PROGRESS),
-			 errmsg("another migration is in progress"),
-			 errdetail("Waited %d ms for the migration transaction of %s.",
-					   sg_migration_lock_timeout, holder ? holder : "another session"),
-			 errhint("Run migrations one at a time, or raise schemaguard.migration_lock_timeout.")));
-}
-
-/* The wait lock_history() runs in a subtransaction. */
-typedef struct HistoryLock
-{
-	Oid			histrel;
-	TimestampTz deadline;
-} HistoryLock;
-
-/* The wait of lock_history(), with lock_timeout set to what is left. */
-static void
-wait_for_history(void *arg)
-{
-	HistoryLock *h = arg;
-	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), h->deadline);
-
-	LockTimeout = (int) Max(1, Min(ms, INT_MAX));
-	LockRelationOid(h->histrel, ShareRowExclusiveLock);
-}
-
-/*
- * One runner at a time: SHARE ROW EXCLUSIVE on migration_history to the end
- * of the transaction (it conflicts with itself, and not with readers).
- * Waits until deadline, in a subtransaction so that the timeout can be
- * reported as SG030 with the holder's name.
- */
-static void
-lock_history(Oid histrel, TimestampTz deadline)
-{
-	int			save_timeout = LockTimeout;
-	HistoryLock h = {histrel, deadline};
-	ErrorData  *edata;
-
-	if (ConditionalLockRelationOid(histrel, ShareRowExclusiveLock))
-		return;
-
-	edata = sg_try_in_subxact(wait_for_history, &h);
-	LockTimeout = save_timeout;
-	if (edata == NULL)
-		return;
-	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-		ReThrowError(edata);
-	FreeErrorData(edata);
-	report_lock_holder(histrel);
 }
 
 /* ---- the SQL functions ---- */
@@ -574,13 +250,13 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		bool		held = history_locked;
 		char	   *rversion;
 
-		lock_history(relid, deadline);
+		sg_history_lock(relid, deadline);
 		history_locked = true;
-		rel = open_history();
-		if (!history_running(rel, &row))
+		rel = sg_history_open();
+		if (!sg_history_running(rel, &row))
 			break;
-		rversion = row_text(&row, H_VERSION);
-		if (!session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
+		rversion = sg_history_text(&row, H_VERSION);
+		if (!sg_history_session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
 						   DatumGetTimestampTz(row.values[H_HOLDER_START])))
 		{
 			char	   *last;
@@ -601,8 +277,8 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 					 errmsg("migration %s is in progress in another session", rversion),
 					 errdetail("Held by pid %d, role %s, application_name %s, since %s.",
 							   DatumGetInt32(row.values[H_HOLDER_PID]),
-							   row_text(&row, H_APPLIED_BY),
-							   row.nulls[H_APPLICATION_NAME] ? "" : row_text(&row, H_APPLICATION_NAME),
+							   sg_history_text(&row, H_APPLIED_BY),
+							   row.nulls[H_APPLICATION_NAME] ? "" : sg_history_text(&row, H_APPLICATION_NAME),
 							   sg_timestamp_text(DatumGetTimestampTz(row.values[H_STARTED_AT]))),
 					 errhint("Wait for it, or raise schemaguard.migration_lock_timeout.")));
 		table_close(rel, NoLock);
@@ -617,10 +293,10 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 
-	if (history_by_version(rel, version, &row))
+	if (sg_history_by_version(rel, version, &row))
 	{
-		char	   *recorded = row_text(&row, H_CHECKSUM);
-		char	   *status = row_text(&row, H_STATUS);
+		char	   *recorded = sg_history_text(&row, H_CHECKSUM);
+		char	   *status = sg_history_text(&row, H_STATUS);
 
 		if (strcmp(status, "applied") == 0)
 		{
@@ -631,7 +307,7 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 						 errmsg("migration %s is already applied", version),
 						 errdetail("Applied at %s by %s.",
 								   sg_timestamp_text(DatumGetTimestampTz(row.values[H_FINISHED_AT])),
-								   row_text(&row, H_APPLIED_BY))));
+								   sg_history_text(&row, H_APPLIED_BY))));
 			ereport(ERROR,
 					(errcode(ERRCODE_SG_MIGRATION_CHECKSUM),
 					 errmsg("migration %s was applied with a different checksum", version),
@@ -667,13 +343,13 @@ sg_begin_migration(PG_FUNCTION_ARGS)
 		/* written at COMMIT, with its DDL; copied out of this call's memory */
 		pending_row = MemoryContextAlloc(TopMemoryContext, sizeof(HistRow));
 		*pending_row = row;
-		row_copy_texts(pending_row, TopMemoryContext);
+		sg_history_copy_texts(pending_row, TopMemoryContext);
 	}
 	else
 	{
 		/* session-scoped: running from now on, for everyone to see */
 		sg_rows_insert(rel, row.values, row.nulls);
-		log_event(id, version, "started", NULL);
+		sg_history_log_event(id, version, "started", NULL);
 	}
 	table_close(rel, NoLock);
 
@@ -727,17 +403,17 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 
 	LockRelationOid(sg_rows_relid("migration_history", false), ShareRowExclusiveLock);
 	history_locked = true;
-	rel = open_history();
-	if (!history_by_version(rel, version, &row) ||
-		strcmp(row_text(&row, H_STATUS), "running") != 0 ||
-		session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
+	rel = sg_history_open();
+	if (!sg_history_by_version(rel, version, &row) ||
+		strcmp(sg_history_text(&row, H_STATUS), "running") != 0 ||
+		sg_history_session_alive(DatumGetInt32(row.values[H_HOLDER_PID]),
 					  DatumGetTimestampTz(row.values[H_HOLDER_START])))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("migration %s is not interrupted", version)));
 	mid = DatumGetInt64(row.values[H_ID]);
 	(void) sg_ddl_log_count(mid, &last);
-	log_event(mid, version, "interrupted",
+	sg_history_log_event(mid, version, "interrupted",
 			  psprintf("session %d ended before end_migration(); last statement: %s",
 					   DatumGetInt32(row.values[H_HOLDER_PID]), last ? last : "(none)"));
 	if (strcmp(outcome, "applied") == 0)
@@ -748,9 +424,9 @@ sg_resolve_migration(PG_FUNCTION_ARGS)
 		row.values[H_FINISHED_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
 		row.nulls[H_FINISHED_AT] = false;
 		row.nulls[H_HOLDER_PID] = true;
-		history_write(rel, &row);
+		sg_history_write(rel, &row);
 	}
-	log_event(mid, version, psprintf("resolved %s", outcome), note);
+	sg_history_log_event(mid, version, psprintf("resolved %s", outcome), note);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -811,31 +487,6 @@ static bool
 migration_running(void)
 {
 	return current_migration != 0;
-}
-
-/*
- * Statement trigger on the history tables: no writes through SQL but a
- * superuser's, the owner's included.  Our own writers (rows.c) do not fire
- * triggers.
- */
-Datum
-sg_history_protect(PG_FUNCTION_ARGS)
-{
-	static const char *const tables[] = {"migration_history", "migration_events", "ddl_log", NULL};
-	TriggerData *td = sg_own_trigger_data(fcinfo, "_history_protect", tables,
-										  false, TRIGGER_TYPE_BEFORE);
-
-	if (superuser())
-		return PointerGetDatum(NULL);
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("schemaguard.%s is append-only", RelationGetRelationName(td->tg_relation)),
-			 errdetail("%s is refused for every role but superusers, the table owner included.",
-					   TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
-					   TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
-					   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE"),
-			 errhint("Correct history with schemaguard.resolve_migration(); it appends an event.")));
-	return PointerGetDatum(NULL);
 }
 
 /*
