@@ -129,7 +129,10 @@ extern SimRel *sg_sim_change(LintState *ls, SimRel *r);
 extern void sg_sim_undo(LintState *ls, int mark);
 
 /* lint_sim.c: the simulation */
-extern void sg_sim_begin_implicit(LintState *ls);
 extern SimXactEvent sg_simulate(LintState *ls, Node *stmt);
+
+/* lint_xact.c: the script's transactions */
+extern void sg_sim_begin_implicit(LintState *ls);
+extern SimXactEvent sg_sim_transaction(LintState *ls, TransactionStmt *ts);
 
 #endif							/* SG_LINT_H */
