@@ -533,6 +533,40 @@ list_member_name(List *names, const char *name)
 }
 
 /*
+ * A CHECK expression (analysed) as core's NOT NULL proof reads it: simplified,
+ * canonicalised, as a list of AND-ed clauses.
+ */
+List *
+sg_check_clauses(Node *expr)
+{
+	expr = eval_const_expressions(NULL, expr);
+	expr = (Node *) canonicalize_qual((Expr *) expr, true);
+	return make_ands_implicit((Expr *) expr);
+}
+
+/*
+ * Do the clauses of validated CHECK constraints (sg_check_clauses()) prove
+ * that column col of the relation (varno 1) is never NULL?  Core's own
+ * test, predicate_implied_by(): "col IS NOT NULL", and also a strict
+ * comparison such as "col > 0", prove it.  The one predicate for the live
+ * source and lint().
+ */
+bool
+sg_checks_prove_not_null(List *clauses, const SgColumnFacts *col)
+{
+	NullTest   *nt;
+
+	if (clauses == NIL)
+		return false;
+	nt = makeNode(NullTest);
+	nt->arg = (Expr *) makeVar(1, col->attnum, col->typid, col->typmod, col->collid, 0);
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->argisrow = false;
+	nt->location = -1;
+	return predicate_implied_by(list_make1(nt), clauses, false);
+}
+
+/*
  * Facts about one column.  notnull_proven follows core's own test
  * (NotNullImpliedByRelConstraints): the validated CHECK constraints, as
  * implicit-AND lists, imply "col IS NOT NULL".  lint() passes the names of
@@ -548,7 +582,6 @@ sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumn
 	Relation	rel;
 	TupleConstr *constr;
 	List	   *checks = NIL;
-	NullTest   *nt;
 
 	memset(out, 0, sizeof(SgColumnFacts));
 	tup = SearchSysCacheAttName(relid, column);
@@ -569,25 +602,12 @@ sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumn
 	constr = rel->rd_att->constr;
 	for (int i = 0; constr && i < constr->num_check; i++)
 	{
-		Node	   *expr;
-
 		if (!constr->check[i].ccvalid && !list_member_name(validated, constr->check[i].ccname))
 			continue;
-		expr = stringToNode(constr->check[i].ccbin);
-		expr = eval_const_expressions(NULL, expr);
-		expr = (Node *) canonicalize_qual((Expr *) expr, true);
-		checks = list_concat(checks, make_ands_implicit((Expr *) expr));
+		checks = list_concat(checks, sg_check_clauses(stringToNode(constr->check[i].ccbin)));
 	}
 	relation_close(rel, NoLock);
-	if (checks == NIL)
-		return;
-
-	nt = makeNode(NullTest);
-	nt->arg = (Expr *) makeVar(1, out->attnum, out->typid, out->typmod, out->collid, 0);
-	nt->nulltesttype = IS_NOT_NULL;
-	nt->argisrow = false;
-	nt->location = -1;
-	out->notnull_proven = predicate_implied_by(list_make1(nt), checks, false);
+	out->notnull_proven = sg_checks_prove_not_null(checks, out);
 }
 
 /*
@@ -597,18 +617,14 @@ sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumn
 bool
 sg_catalog_index_leads(Oid relid, List *columns)
 {
-	int			ncols = list_length(columns);
-	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(ncols, 1));
 	Relation	rel;
 	List	   *indexes;
 	ListCell   *lc;
-	int			i = 0;
 	bool		found = false;
 
 	foreach(lc, columns)
 	{
-		attnums[i] = get_attnum(relid, strVal(lfirst(lc)));
-		if (attnums[i++] == InvalidAttrNumber)
+		if (get_attnum(relid, strVal(lfirst(lc))) == InvalidAttrNumber)
 			return true;		/* gone or renamed: nothing to advise */
 	}
 	rel = try_relation_open(relid, AccessShareLock);
@@ -621,34 +637,60 @@ sg_catalog_index_leads(Oid relid, List *columns)
 	{
 		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
 		Form_pg_index idx;
-		int			matched = 0;
+		List	   *keys = NIL;
 
 		if (!HeapTupleIsValid(tup))
 			continue;
 		idx = (Form_pg_index) GETSTRUCT(tup);
-		if (idx->indnkeyatts >= ncols &&
-			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		/* a partial index does not serve every row */
+		if (heap_attisnull(tup, Anum_pg_index_indpred, NULL))
 		{
-			for (int k = 0; k < ncols; k++)
+			for (int k = 0; k < idx->indnkeyatts; k++)
 			{
-				for (int c = 0; c < ncols; c++)
-				{
-					if (idx->indkey.values[k] == attnums[c])
-					{
-						matched++;
-						break;
-					}
-				}
+				char	   *name = idx->indkey.values[k] == 0 ? NULL :
+					get_attname(relid, idx->indkey.values[k], true);
+
+				if (name == NULL)
+					break;		/* an expression: no column leads from here */
+				keys = lappend(keys, makeString(name));
 			}
 		}
 		ReleaseSysCache(tup);
-		if (matched == ncols)
+		if (sg_index_keys_lead(keys, columns))
 		{
 			found = true;
 			break;
 		}
 	}
 	return found;
+}
+
+/*
+ * Do columns (names, in any order) make up the leading keys of an index
+ * whose plain key columns, in order, are keys?  The one predicate for the
+ * catalog's indexes and those a script creates (lint).
+ */
+bool
+sg_index_keys_lead(List *keys, List *columns)
+{
+	int			ncols = list_length(columns);
+
+	if (ncols == 0 || list_length(keys) < ncols)
+		return false;
+	for (int k = 0; k < ncols; k++)
+	{
+		bool		member = false;
+		ListCell   *lc;
+
+		foreach(lc, columns)
+		{
+			if (strcmp(strVal(list_nth(keys, k)), strVal(lfirst(lc))) == 0)
+				member = true;
+		}
+		if (!member)
+			return false;
+	}
+	return true;
 }
 
 /*

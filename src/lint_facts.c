@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -31,6 +32,10 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "storage/proc.h"
@@ -290,7 +295,12 @@ lint_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 	return false;
 }
 
-/* Does a raw CHECK expression say "col IS NOT NULL" (perhaps among ANDs)? */
+/*
+ * Does a raw CHECK expression say "col IS NOT NULL" (perhaps among ANDs)?
+ * Only for a table or column the script made, which has nothing in the
+ * catalog to analyse the expression against; everything else goes through
+ * core's proof (sg_checks_prove_not_null()).
+ */
 static bool
 check_proves_not_null(Node *expr, const char *column)
 {
@@ -318,11 +328,40 @@ check_proves_not_null(Node *expr, const char *column)
 	return false;
 }
 
+/* What cook_step() analyses, in a subtransaction. */
+typedef struct CookStep
+{
+	Oid			relid;
+	Node	   *raw;
+	List	   *clauses;
+} CookStep;
+
+/* A raw CHECK expression, analysed as core analyses it for relid. */
+static void
+cook_step(void *arg)
+{
+	CookStep   *cs = arg;
+	ParseState *pstate = make_parsestate(NULL);
+	Relation	rel = relation_open(cs->relid, AccessShareLock);
+	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock,
+															   NULL, false, true);
+	Node	   *expr;
+
+	addNSItemToQuery(pstate, nsitem, true, true, true);
+	expr = transformExpr(pstate, copyObject(cs->raw), EXPR_KIND_CHECK_CONSTRAINT);
+	expr = coerce_to_boolean(pstate, expr, "CHECK");
+	assign_expr_collations(pstate, expr);
+	free_parsestate(pstate);
+	relation_close(rel, NoLock);
+	cs->clauses = sg_check_clauses(expr);
+}
+
 static void
 lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgColumnFacts *out)
 {
 	SimRel	   *r = rel->handle;
 	SimColumn  *c = sg_sim_column(r, column);
+	List	   *clauses = NIL;
 	ListCell   *lc;
 
 	memset(out, 0, sizeof(SgColumnFacts));
@@ -352,13 +391,35 @@ lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgCol
 		return;
 	if (c && c->notnull)
 		out->notnull = true;
+	if (out->notnull_proven)
+		return;
 	foreach(lc, r->constraints)
 	{
 		SimConstraint *sc = lfirst(lc);
+		CookStep	cs = {r->relid, sc->check, NIL};
+		ErrorData  *edata;
 
-		if (sc->valid && check_proves_not_null(sc->check, column))
+		if (!sc->valid || sc->check == NULL)
+			continue;
+		/*
+		 * A CHECK the script added to a catalog table, on one of its catalog
+		 * columns: analysed against the table, then core's own proof.
+		 */
+		if (OidIsValid(r->relid) && !r->created && !(c && c->type))
+		{
+			if ((edata = sg_try_in_subxact(cook_step, &cs)) == NULL)
+			{
+				clauses = list_concat(clauses, cs.clauses);
+				continue;
+			}
+			FreeErrorData(edata);	/* it names what the script added */
+		}
+		/* a table or column the script made: the CHECK as written */
+		if (check_proves_not_null(sc->check, column))
 			out->notnull_proven = true;
 	}
+	if (!out->notnull_proven && clauses != NIL)
+		out->notnull_proven = sg_checks_prove_not_null(clauses, out);
 }
 
 static bool
@@ -388,25 +449,7 @@ lint_index_leads(SgFactSource *self, const SgRelFacts *rel, List *columns)
 		return true;
 	foreach(lc, r->indexes)
 	{
-		List	   *keys = lfirst(lc);
-		int			matched = 0;
-
-		if (list_length(keys) < list_length(columns))
-			continue;
-		for (int k = 0; k < list_length(columns); k++)
-		{
-			ListCell   *c;
-
-			foreach(c, columns)
-			{
-				if (strcmp(strVal(list_nth(keys, k)), strVal(lfirst(c))) == 0)
-				{
-					matched++;
-					break;
-				}
-			}
-		}
-		if (matched == list_length(columns))
+		if (sg_index_keys_lead(lfirst(lc), columns))
 			return true;
 	}
 	if (OidIsValid(r->relid) && !r->created)

@@ -458,6 +458,9 @@ extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_ow
 extern void sg_catalog_column_facts(Oid relid, const char *column, List *validated,
 									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
+extern List *sg_check_clauses(Node *expr);
+extern bool sg_checks_prove_not_null(List *clauses, const SgColumnFacts *col);
+extern bool sg_index_keys_lead(List *keys, List *columns);
 extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);

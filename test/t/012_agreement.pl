@@ -139,6 +139,16 @@ my @xact_cases = (
 	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v IS NOT NULL) NOT VALID; COMMIT;\n"
 		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_nn; ROLLBACK;\n"
 		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
+	{ label => 'a CHECK (v > 0) the script validated proves NOT NULL (core proof: a strict comparison)',
+	  expect => '',
+	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_pos CHECK (v > 0) NOT VALID; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_pos; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
+	{ label => 'a CHECK (v IS NOT NULL OR id > 0) the script validated proves nothing',
+	  expect => 'set-not-null-without-check',
+	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_or CHECK (v IS NOT NULL OR id > 0) NOT VALID; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_or; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
 	{ label => 'COMMIT keeps a VALIDATE: SET NOT NULL is proven',
 	  expect => '',
 	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v IS NOT NULL) NOT VALID; COMMIT;\n"
