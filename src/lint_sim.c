@@ -321,6 +321,54 @@ sim_add_column(LintState *ls, SimRel *r, ColumnDef *def)
 	r->columns = lappend(r->columns, c);
 }
 
+/*
+ * The columns r gets from another relation: a parent (PARTITION OF,
+ * INHERITS), LIKE, or the composite type of OF (relid): as the script has
+ * left it, or as the catalog has it.  A tenant column comes with them.
+ */
+static void
+sim_copy_columns(LintState *ls, SimRel *r, const RangeVar *from, Oid relid)
+{
+	SimRel	   *f = from ? sg_sim_resolve(ls, from) : NULL;
+	ListCell   *lc;
+
+	if (f != NULL && (f->created || !OidIsValid(f->relid)))
+	{
+		foreach(lc, f->columns)
+		{
+			SimColumn  *c = palloc(sizeof(SimColumn));
+
+			*c = *(SimColumn *) lfirst(lc);
+			if (sg_sim_column(r, c->name) == NULL)
+				r->columns = lappend(r->columns, c);
+		}
+		return;
+	}
+	if (f != NULL)
+		relid = f->relid;
+	if (!OidIsValid(relid))
+		return;
+	for (AttrNumber a = 1;; a++)
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
+		Form_pg_attribute att;
+
+		if (!HeapTupleIsValid(tup))
+			break;				/* past its last column */
+		att = (Form_pg_attribute) GETSTRUCT(tup);
+		if (!att->attisdropped && sg_sim_column(r, NameStr(att->attname)) == NULL)
+		{
+			SimColumn  *c = palloc0(sizeof(SimColumn));
+
+			c->name = pstrdup(NameStr(att->attname));
+			c->type = makeTypeNameFromOid(att->atttypid, att->atttypmod);
+			c->notnull = att->attnotnull;
+			r->columns = lappend(r->columns, c);
+		}
+		ReleaseSysCache(tup);
+	}
+}
+
 /* A relation the script creates. */
 static SimRel *
 sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
@@ -470,12 +518,27 @@ sg_simulate(LintState *ls, Node *stmt)
 					break;
 				r = sim_create(ls, cs->relation, cs->partspec ? RELKIND_PARTITIONED_TABLE :
 							   RELKIND_RELATION, false);
+				/* columns it gets from elsewhere: PARTITION OF, INHERITS, OF type */
+				foreach(lc, cs->inhRelations)
+					sim_copy_columns(ls, r, lfirst_node(RangeVar, lc), InvalidOid);
+				if (cs->ofTypename)
+				{
+					Type		typ = LookupTypeName(NULL, cs->ofTypename, NULL, true);
+
+					if (typ)
+					{
+						sim_copy_columns(ls, r, NULL, ((Form_pg_type) GETSTRUCT(typ))->typrelid);
+						ReleaseSysCache(typ);
+					}
+				}
 				foreach(lc, cs->tableElts)
 				{
 					if (IsA(lfirst(lc), ColumnDef))
 						sim_add_column(ls, r, lfirst(lc));
 					else if (IsA(lfirst(lc), Constraint))
 						sim_constraint(ls, r, lfirst(lc), NULL);
+					else if (IsA(lfirst(lc), TableLikeClause))
+						sim_copy_columns(ls, r, ((TableLikeClause *) lfirst(lc))->relation, InvalidOid);
 				}
 				foreach(lc, cs->constraints)
 					sim_constraint(ls, r, lfirst(lc), NULL);

@@ -114,6 +114,26 @@ my @cases = (
 		. 'ALTER TABLE t FORCE ROW LEVEL SECURITY; '
 		. 'CREATE POLICY own ON t USING (tenant_id = schemaguard.current_tenant()) '
 		. 'WITH CHECK (tenant_id = schemaguard.current_tenant())' },
+	{ rule => 'tenant-table-rls', label => 'a partitioned table',
+	  table => 'CREATE TABLE t (id int, v int) PARTITION BY RANGE (id); '
+		. 'CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (1000000)',
+	  stmt => 'ALTER TABLE t ADD COLUMN tenant_id text' },
+	{ rule => 'tenant-table-rls', label => 'a partitioned table isolated by enable_tenant_isolation()',
+	  passes => 1,
+	  table => 'CREATE TABLE t (id int, v int) PARTITION BY RANGE (id); '
+		. 'CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (1000000)',
+	  stmt => "ALTER TABLE t ADD COLUMN tenant_id text; SELECT schemaguard.enable_tenant_isolation('t')" },
+	{ rule => 'tenant-table-rls', label => 'a new partition of an isolated table (RLS is not inherited)',
+	  base => 'CREATE TABLE a.tp (id int, tenant_id text) PARTITION BY RANGE (id); '
+		. "SELECT schemaguard.enable_tenant_isolation('a.tp')",
+	  stmt => 'CREATE TABLE tp9 PARTITION OF tp FOR VALUES FROM (0) TO (1000000)' },
+	{ rule => 'tenant-table-rls', label => 'a typed table of a type with a tenant column',
+	  base => 'CREATE TYPE a.tenant_row AS (id int, tenant_id text)',
+	  table => 'CREATE TABLE t OF tenant_row', rows => 'INSERT INTO t SELECT g, g FROM generate_series(1, 500) g',
+	  stmt => 'CREATE TABLE t_typed OF tenant_row' },
+	{ rule => 'tenant-table-rls', label => 'LIKE a tenant table',
+	  base => 'CREATE TABLE a.tl (id int, tenant_id text)',
+	  stmt => 'CREATE TABLE t_like (LIKE tl)' },
 	{ rule => 'tenant-table-rls', label => 'a policy on a look-alike current_tenant()',
 	  base => "CREATE FUNCTION a.current_tenant() RETURNS text LANGUAGE sql AS 'SELECT ''t1''::text'",
 	  stmt => 'ALTER TABLE t ADD COLUMN tenant_id text; ALTER TABLE t ENABLE ROW LEVEL SECURITY; '
