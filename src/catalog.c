@@ -496,11 +496,9 @@ sg_catalog_missing_partition_index(Oid parent, Oid part)
 {
 	Oid			argtypes[2] = {OIDOID, OIDOID};
 	Datum		values[2] = {ObjectIdGetDatum(parent), ObjectIdGetDatum(part)};
-	char	   *missing = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	int			spi_level = sg_spi_connect();
+	List	   *rows;
 
-	if (SPI_execute_with_args("WITH k AS (SELECT i.indrelid, i.indexrelid, i.indisunique, "
+	rows = sg_spi_values("WITH k AS (SELECT i.indrelid, i.indexrelid, i.indisunique, "
 							  "  ARRAY(SELECT a.attname FROM pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY u(n, o) "
 							  "        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
 							  "        AND a.attnum OPERATOR(pg_catalog.=) u.n ORDER BY u.o) AS cols "
@@ -510,12 +508,8 @@ sg_catalog_missing_partition_index(Oid parent, Oid part)
 							  "  WHERE c.indrelid OPERATOR(pg_catalog.=) $2 AND c.indisunique OPERATOR(pg_catalog.=) p.indisunique "
 							  "  AND c.cols::pg_catalog.text[] OPERATOR(pg_catalog.=) p.cols::pg_catalog.text[]) "
 							  "ORDER BY 1 LIMIT 1",
-							  2, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the indexes of relation %u", parent);
-	if (SPI_processed == 1)
-		missing = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	sg_spi_finish(spi_level);
-	return missing;
+							  2, argtypes, values, 1);
+	return rows != NIL ? linitial(linitial(rows)) : NULL;
 }
 
 /* Is name one of the String nodes of names? */
@@ -694,31 +688,37 @@ sg_index_keys_lead(List *keys, List *columns)
 }
 
 /*
+ * Pairs (an OID, an attnum or 0) that query returns for arg, through SPI
+ * (under sg_spi_connect()'s search_path, every operator qualified).
+ */
+static List *
+catalog_pairs(const char *query, Oid arg)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	Oid			argtype = OIDOID;
+	Datum		value = ObjectIdGetDatum(arg);
+
+	foreach(lc, sg_spi_values(query, 1, &argtype, &value, 0))
+		result = lappend(result, list_make2_int(atooid(linitial(lfirst(lc))),
+												atoi(lsecond(lfirst(lc)))));
+	return result;
+}
+
+/*
  * What DROP SCHEMA ... CASCADE takes with it: the tables and materialized
  * views of the schema that hold data (leaves; a partitioned table's rows
- * are its partitions'), by OID.
+ * are its partitions'), as (relid, 0) pairs.
  */
 List *
 sg_catalog_schema_relations(Oid nspid)
 {
-	List	   *result = NIL;
-	Relation	rel = table_open(RelationRelationId, AccessShareLock);
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
-
-		if (form->relnamespace == nspid &&
-			(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_MATVIEW) &&
-			form->relpersistence != RELPERSISTENCE_TEMP)
-			result = lappend_oid(result, form->oid);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
+	return catalog_pairs("SELECT c.oid, 0::int2 FROM pg_catalog.pg_class c"
+						 " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1"
+						 "   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,m}'::pg_catalog.\"char\"[])"
+						 "   AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+						 " ORDER BY c.relname", nspid);
 }
 
 /*
@@ -729,27 +729,13 @@ sg_catalog_schema_relations(Oid nspid)
 List *
 sg_catalog_type_columns(Oid typid)
 {
-	List	   *result = NIL;
-	Relation	rel = table_open(AttributeRelationId, AccessShareLock);
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
-		char		relkind;
-
-		if (att->attnum <= 0 || att->attisdropped ||
-			(att->atttypid != typid && get_element_type(att->atttypid) != typid &&
-			 getBaseType(att->atttypid) != typid))
-			continue;
-		relkind = get_rel_relkind(att->attrelid);
-		if ((relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW) &&
-			get_rel_persistence(att->attrelid) != RELPERSISTENCE_TEMP)
-			result = lappend(result, list_make2_int(att->attrelid, att->attnum));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
+	return catalog_pairs("SELECT a.attrelid, a.attnum FROM pg_catalog.pg_attribute a"
+						 "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+						 "  JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid"
+						 " WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,m}'::pg_catalog.\"char\"[])"
+						 "   AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+						 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+						 "   AND (t.oid OPERATOR(pg_catalog.=) $1 OR t.typelem OPERATOR(pg_catalog.=) $1"
+						 "        OR t.typbasetype OPERATOR(pg_catalog.=) $1)"
+						 " ORDER BY c.relname, a.attnum", typid);
 }

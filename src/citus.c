@@ -350,26 +350,14 @@ sg_citus_is_distributed(Oid relid)
 static char *
 citus_text(const char *sql, Oid relid)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	MemoryContext caller = CurrentMemoryContext;
-	char	   *result = NULL;
-	int			spi_level;
+	Oid			argtype = REGCLASSOID;
+	Datum		value = ObjectIdGetDatum(relid);
+	List	   *rows;
 
 	if (!citus_installed())
 		return NULL;
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the Citus metadata of relation %u", relid);
-	if (SPI_processed == 1)
-	{
-		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		if (value)
-			result = MemoryContextStrdup(caller, value);
-	}
-	sg_spi_finish(spi_level);
-	return result;
+	rows = sg_spi_values(sql, 1, &argtype, &value, 1);
+	return rows != NIL ? linitial(linitial(rows)) : NULL;
 }
 
 /*

@@ -235,36 +235,9 @@ sg_ddl_log_flush(void)
 	pending_ddl = NIL;
 }
 
-/* Transaction end: the rows not written went with its memory. */
+/* The pending rows go with their (sub)transaction (rows.c's registry). */
 void
-sg_ddl_log_xact_end(void)
+sg_ddl_log_init(void)
 {
-	pending_ddl = NIL;
-}
-
-/* A statement rolled back with its savepoint is not logged. */
-void
-sg_ddl_log_subxact_abort(SubTransactionId subid)
-{
-	ListCell   *lc;
-
-	foreach(lc, pending_ddl)
-	{
-		if (((PendingDdl *) lfirst(lc))->subid >= subid)
-			pending_ddl = foreach_delete_current(pending_ddl, lc);
-	}
-}
-
-void
-sg_ddl_log_subxact_commit(SubTransactionId subid, SubTransactionId parent)
-{
-	ListCell   *lc;
-
-	foreach(lc, pending_ddl)
-	{
-		PendingDdl *p = lfirst(lc);
-
-		if (p->subid == subid)
-			p->subid = parent;
-	}
+	sg_register_xact_list(&pending_ddl, offsetof(PendingDdl, subid));
 }

@@ -76,6 +76,7 @@ sg_engine_init(void)
 
 	sg_register_rules(meta_rules);
 	sg_levels_init();
+	sg_register_xact_list(&deferred_findings, offsetof(SgFinding, subid));
 }
 
 /*
@@ -395,28 +396,13 @@ sg_copy_finding(const SgFinding *src)
 List *
 sg_findings_subxact_abort(List *findings, SubTransactionId subid)
 {
-	ListCell   *lc;
-
-	foreach(lc, findings)
-	{
-		if (((SgFinding *) lfirst(lc))->subid == subid)
-			findings = foreach_delete_current(findings, lc);
-	}
-	return findings;
+	return sg_subxact_list_abort(findings, offsetof(SgFinding, subid), subid);
 }
 
 void
 sg_findings_subxact_commit(List *findings, SubTransactionId subid, SubTransactionId parent)
 {
-	ListCell   *lc;
-
-	foreach(lc, findings)
-	{
-		SgFinding  *f = lfirst(lc);
-
-		if (f->subid == subid)
-			f->subid = parent;
-	}
+	sg_subxact_list_commit(findings, offsetof(SgFinding, subid), subid, parent);
 }
 
 /*
@@ -705,28 +691,4 @@ sg_engine_pre_commit(void)
 	report_findings(sg_judge_deferred(sg_live_fact_source(false), todo), NULL, true);
 }
 
-/* Transaction end: every allow() grant and deferred finding expires. */
-void
-sg_engine_xact_end(void)
-{
-	/* The lists lived in TopTransactionContext, which is going away. */
-	sg_allowances_xact_end();
-	deferred_findings = NIL;
-}
-
-/* Subtransaction abort: what was granted or found inside it goes too. */
-void
-sg_engine_subxact_abort(SubTransactionId subid)
-{
-	sg_allowances_subxact_abort(subid);
-	deferred_findings = sg_findings_subxact_abort(deferred_findings, subid);
-}
-
-/* Subtransaction commit: what it granted or found now belongs to its parent. */
-void
-sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent)
-{
-	sg_allowances_subxact_commit(subid, parent);
-	sg_findings_subxact_commit(deferred_findings, subid, parent);
-}
 

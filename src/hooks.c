@@ -590,12 +590,12 @@ sg_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			sg_engine_xact_end();
+			sg_xact_lists_end();
 			sg_migrations_xact_end(true);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			sg_engine_xact_end();
+			sg_xact_lists_end();
 			sg_migrations_xact_end(false);
 			break;
 		default:
@@ -610,12 +610,12 @@ sg_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		sg_engine_subxact_abort(mySubid);
+		sg_xact_lists_subxact_abort(mySubid);
 		sg_migrations_subxact_abort(mySubid);
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
-		sg_engine_subxact_commit(mySubid, parentSubid);
+		sg_xact_lists_subxact_commit(mySubid, parentSubid);
 		sg_migrations_subxact_commit(mySubid, parentSubid);
 	}
 }

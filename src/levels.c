@@ -385,45 +385,11 @@ sg_levels_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* Register the relcache callback that drops the level cache. */
+/* Register the relcache callback that drops the level cache, and the grants' list. */
 void
 sg_levels_init(void)
 {
 	CacheRegisterRelcacheCallback(levels_inval_callback, (Datum) 0);
+	sg_register_xact_list(&allowances, offsetof(SgAllowance, subid));
 }
 
-/* The transaction ended: its grants are gone (TopTransactionContext). */
-void
-sg_allowances_xact_end(void)
-{
-	allowances = NIL;
-}
-
-/* A rolled-back savepoint withdraws what was granted inside it. */
-void
-sg_allowances_subxact_abort(SubTransactionId subid)
-{
-	ListCell   *lc;
-
-	foreach(lc, allowances)
-	{
-		SgAllowance *a = lfirst(lc);
-
-		if (a->subid == subid)
-			allowances = foreach_delete_current(allowances, lc);
-	}
-}
-
-void
-sg_allowances_subxact_commit(SubTransactionId subid, SubTransactionId parent)
-{
-	ListCell   *lc;
-
-	foreach(lc, allowances)
-	{
-		SgAllowance *a = lfirst(lc);
-
-		if (a->subid == subid)
-			a->subid = parent;
-	}
-}

@@ -625,20 +625,21 @@ lint_dropped_with(SgFactSource *self, const DropStmt *ds)
 			ListCell   *lc2;
 
 			foreach(lc2, OidIsValid(nsp) ? sg_catalog_schema_relations(nsp) : NIL)
-				names = lappend(names, get_rel_name(lfirst_oid(lc2)));
+				names = lappend(names, makeString(get_rel_name(linitial_int(lfirst(lc2)))));
 			hash_seq_init(&seq, ls->rels);
 			while ((r = hash_seq_search(&seq)) != NULL)
 			{
 				if (r->created && !r->dropped && strcmp(r->nspname, nspname) == 0 &&
 					(r->relkind == RELKIND_RELATION || r->relkind == RELKIND_MATVIEW) &&
 					!list_member(names, makeString(r->relname)))
-					names = lappend(names, r->relname);
+					names = lappend(names, makeString(r->relname));
 			}
 			foreach(lc2, names)
 			{
 				SgDropped  *d = palloc0(sizeof(SgDropped));
 
-				lint_relation(self, makeRangeVar((char *) nspname, lfirst(lc2), -1), locks, &d->rel);
+				lint_relation(self, makeRangeVar((char *) nspname, strVal(lfirst(lc2)), -1), locks,
+							  &d->rel);
 				if (d->rel.exists)
 					result = lappend(result, d);
 			}

@@ -91,6 +91,7 @@ void
 sg_migrations_init(void)
 {
 	sg_register_migration_reader(migration_running);
+	sg_ddl_log_init();
 }
 
 Datum
@@ -449,7 +450,6 @@ void
 sg_migrations_xact_end(bool committed)
 {
 	history_locked = false;
-	sg_ddl_log_xact_end();
 	if (current_migration == 0)
 		return;
 	if (!committed && (current_transactional || current_begun_in_xact))
@@ -468,7 +468,6 @@ sg_migrations_xact_end(bool committed)
 void
 sg_migrations_subxact_abort(SubTransactionId subid)
 {
-	sg_ddl_log_subxact_abort(subid);
 	if (current_migration != 0 && current_subid == subid)
 		clear_current();
 }
@@ -477,7 +476,6 @@ sg_migrations_subxact_abort(SubTransactionId subid)
 void
 sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionId parent)
 {
-	sg_ddl_log_subxact_commit(subid, parent);
 	if (current_migration != 0 && current_subid == subid)
 		current_subid = parent;
 }

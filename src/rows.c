@@ -503,7 +503,8 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTARRAYOID};
 	Datum		values[3];
 	StringInfoData buf;
-	int			spi_level;
+	List	   *rows;
+	ListCell   *lc;
 
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
 	method = GetLockTagsMethodTable(&tag);
@@ -516,10 +517,8 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 	values[1] = ObjectIdGetDatum(relid);
 	values[2] = PointerGetDatum(construct_array(modes, nmodes, TEXTOID, -1, false, TYPALIGN_INT));
 
-	initStringInfo(&buf);		/* in the caller's context, as it grows */
-	spi_level = sg_spi_connect();
-	if (SPI_execute_with_args(
-							  "SELECT CASE WHEN l.pid IS NULL"
+	initStringInfo(&buf);
+	rows = sg_spi_values("SELECT CASE WHEN l.pid IS NULL"
 							  "  THEN pg_catalog.format('prepared transaction %s (owner %s) %s %s',"
 							  "    COALESCE(pg_catalog.quote_literal(p.gid), '?'), COALESCE(pg_catalog.quote_ident(p.owner::pg_catalog.text), '?'),"
 							  "    CASE WHEN pg_catalog.bool_and(l.granted) THEN 'holds' ELSE 'awaits' END,"
@@ -547,11 +546,13 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 							  " GROUP BY l.pid, l.virtualtransaction, p.gid, p.owner, a.usename, a.application_name, a.state,"
 							  "          a.xact_start, a.backend_start, a.query"
 							  " ORDER BY pg_catalog.bool_and(l.granted) DESC, l.pid NULLS LAST, p.gid LIMIT 6",
-							  3, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the locks on relation %u", relid);
-	for (uint64 i = 0; i < SPI_processed && i < 5; i++)
+							  3, argtypes, values, 0);
+	foreach(lc, rows)
 	{
-		char	   *line = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *line = linitial(lfirst(lc));
+
+		if (foreach_current_index(lc) >= 5)
+			break;
 
 		if (line == NULL)
 			continue;
@@ -559,9 +560,8 @@ sg_lock_blockers(Oid relid, LOCKMODE mode)
 			appendStringInfoChar(&buf, '\n');
 		appendStringInfoString(&buf, line);
 	}
-	if (SPI_processed > 5)
+	if (list_length(rows) > 5)
 		appendStringInfoString(&buf, "\n... and more");
-	sg_spi_finish(spi_level);
 	return buf.len > 0 ? buf.data : NULL;
 }
 
@@ -571,4 +571,117 @@ sg_text_datum_or_null(const char *s, bool *isnull)
 {
 	*isnull = (s == NULL);
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/*
+ * The rows a read-only query with nargs arguments returns, through SPI
+ * (sg_spi_connect(): search_path pinned), as text: a List of rows, each a
+ * List of C strings (NULL for a null), in the caller's memory context; at
+ * most limit rows (0: all).
+ */
+List *
+sg_spi_values(const char *sql, int nargs, Oid *argtypes, Datum *args, long limit)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *rows = NIL;
+	int			spi_level = sg_spi_connect();
+
+	if (SPI_execute_with_args(sql, nargs, argtypes, args, NULL, true, limit) != SPI_OK_SELECT)
+		elog(ERROR, "could not run an internal query: %s", sql);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+		List	   *row = NIL;
+
+		for (int c = 1; c <= SPI_tuptable->tupdesc->natts; c++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c);
+
+			row = lappend(row, v ? pstrdup(v) : NULL);
+		}
+		rows = lappend(rows, row);
+		MemoryContextSwitchTo(old);
+	}
+	sg_spi_finish(spi_level);
+	return rows;
+}
+
+/*
+ * A list of items that each carry a SubTransactionId at subid_offset:
+ * subtransaction subid aborted, so its items (and those of the ones it
+ * held, which have higher ids) go; it committed, so they belong to parent.
+ */
+List *
+sg_subxact_list_abort(List *items, size_t subid_offset, SubTransactionId subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		if (*(SubTransactionId *) ((char *) lfirst(lc) + subid_offset) >= subid)
+			items = foreach_delete_current(items, lc);
+	}
+	return items;
+}
+
+void
+sg_subxact_list_commit(List *items, size_t subid_offset, SubTransactionId subid,
+					   SubTransactionId parent)
+{
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		SubTransactionId *id = (SubTransactionId *) ((char *) lfirst(lc) + subid_offset);
+
+		if (*id == subid)
+			*id = parent;
+	}
+}
+
+/*
+ * The transactional lists of schemaguard (deferred findings, allow() grants,
+ * pending ddl_log rows), each a static List in TopTransactionContext whose
+ * items carry their subtransaction: registered once, kept by the hook's
+ * transaction callbacks (sg_xact_lists_*()).
+ */
+typedef struct XactList
+{
+	List	  **list;
+	size_t		subid_offset;
+} XactList;
+
+static XactList xact_lists[8];
+static int	nxact_lists = 0;
+
+void
+sg_register_xact_list(List **list, size_t subid_offset)
+{
+	if (nxact_lists >= lengthof(xact_lists))
+		elog(ERROR, "schemaguard: too many transactional lists");
+	xact_lists[nxact_lists].list = list;
+	xact_lists[nxact_lists++].subid_offset = subid_offset;
+}
+
+/* The transaction ended: the lists went with TopTransactionContext. */
+void
+sg_xact_lists_end(void)
+{
+	for (int i = 0; i < nxact_lists; i++)
+		*xact_lists[i].list = NIL;
+}
+
+void
+sg_xact_lists_subxact_abort(SubTransactionId subid)
+{
+	for (int i = 0; i < nxact_lists; i++)
+		*xact_lists[i].list = sg_subxact_list_abort(*xact_lists[i].list,
+													xact_lists[i].subid_offset, subid);
+}
+
+void
+sg_xact_lists_subxact_commit(SubTransactionId subid, SubTransactionId parent)
+{
+	for (int i = 0; i < nxact_lists; i++)
+		sg_subxact_list_commit(*xact_lists[i].list, xact_lists[i].subid_offset, subid, parent);
 }

@@ -406,12 +406,10 @@ typedef struct SgAllowance
 
 /* levels.c */
 extern void sg_levels_init(void);
+extern void sg_ddl_log_init(void);
 extern int	sg_rule_index(const SgRule *rule);
 extern const char *sg_shown_value(const char *value);
 extern const SgAllowance *sg_find_allowance(const SgRule *rule);
-extern void sg_allowances_xact_end(void);
-extern void sg_allowances_subxact_abort(SubTransactionId subid);
-extern void sg_allowances_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 
 /* engine.c */
 extern int	sg_nrules;
@@ -438,9 +436,6 @@ extern bool sg_seen(struct HTAB **set, const char *key);
 extern void sg_defer_findings(List *findings);
 extern void sg_engine_pre_commit(void);
 extern char *sg_verdict_json(SgVerdict verdict);
-extern void sg_engine_xact_end(void);
-extern void sg_engine_subxact_abort(SubTransactionId subid);
-extern void sg_engine_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern void sg_engine_init(void);
 extern bool sg_extension_installed(void);
 extern bool sg_statement_checked(Node *stmt);
@@ -603,6 +598,14 @@ extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 extern int	sg_spi_connect(void);
 extern void sg_spi_finish(int level);
 extern ErrorData *sg_try_in_subxact(void (*fn) (void *arg), void *arg);
+extern List *sg_spi_values(const char *sql, int nargs, Oid *argtypes, Datum *args, long limit);
+extern List *sg_subxact_list_abort(List *items, size_t subid_offset, SubTransactionId subid);
+extern void sg_subxact_list_commit(List *items, size_t subid_offset, SubTransactionId subid,
+								   SubTransactionId parent);
+extern void sg_register_xact_list(List **list, size_t subid_offset);
+extern void sg_xact_lists_end(void);
+extern void sg_xact_lists_subxact_abort(SubTransactionId subid);
+extern void sg_xact_lists_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 extern Oid	sg_extension_owner(void);
 extern int64 sg_next_id(Oid seqid, int64 step);
 extern void sg_ids_shmem_request(void);
@@ -632,9 +635,6 @@ extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *
 extern void sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 migration);
 extern void sg_ddl_log_flush(void);
 extern int	sg_ddl_log_count(int64 mid, char **last_statement);
-extern void sg_ddl_log_xact_end(void);
-extern void sg_ddl_log_subxact_abort(SubTransactionId subid);
-extern void sg_ddl_log_subxact_commit(SubTransactionId subid, SubTransactionId parent);
 
 /* rules_staged.c */
 extern void sg_staged_judged_reset(void);
