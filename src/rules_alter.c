@@ -12,7 +12,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /*
  * The target of an ALTER TABLE, locked as core locks it.  True when a

@@ -35,7 +35,7 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
-#include "schemaguard.h"
+#include "rule.h"
 
 /* What a default expression calls. */
 typedef struct VolatilityScan

@@ -17,7 +17,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /* Each constraint an ALTER TABLE adds, with the column it comes with. */
 typedef struct AddedConstraint
@@ -454,6 +454,13 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 	}
 }
 
+/* At commit: does the foreign key still lack an index leading with its columns? */
+static bool
+sg_fk_index_recheck(SgFactSource *facts, SgFinding *f)
+{
+	return !facts->index_leads(facts, &f->target, f->columns);
+}
+
 static const SgRule rule_fk_without_index = {
 	.id = "fk-without-index",
 	.family = "advice",
@@ -463,13 +470,6 @@ static const SgRule rule_fk_without_index = {
 	.description = "a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
 	.recheck = sg_fk_index_recheck,
 };
-
-/* At commit: does the foreign key still lack an index leading with its columns? */
-bool
-sg_fk_index_recheck(SgFactSource *facts, SgFinding *f)
-{
-	return !facts->index_leads(facts, &f->target, f->columns);
-}
 
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_constraint_rules[] = {

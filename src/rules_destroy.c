@@ -13,7 +13,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /* ban-drop-database: a migration never drops a database. */
 static void

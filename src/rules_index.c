@@ -18,7 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/formatting.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 
 /* Do all the plain columns in a list of IndexElems exist?  If not, core says so. */

@@ -10,7 +10,7 @@
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /* ddl-outside-migration: any DDL while no migration runs. */
 static void

@@ -20,7 +20,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /* One table-rewrite finding. */
 static void

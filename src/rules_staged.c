@@ -25,7 +25,7 @@
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 
-#include "schemaguard.h"
+#include "rule.h"
 
 /* "'public.t'" or "'public.t', 'col'", as stage_drop() arguments. */
 static char *

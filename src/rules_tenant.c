@@ -57,6 +57,7 @@
 #include "utils/syscache.h"
 
 #include "citus.h"
+#include "rule.h"
 #include "schemaguard.h"
 
 
