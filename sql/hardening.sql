@@ -336,7 +336,7 @@ DROP OPERATOR public.= (varchar, varchar);
 DROP FUNCTION public.sg_h_true(varchar, varchar);
 REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_h_app;
 DROP ROLE sg_h_app, sg_h_other, sg_h_long_role_name;
--- the log as a fresh database has it (index_rules.sql counts populated tables)
+-- the log as a fresh database has it (index_family_live.sql counts populated tables)
 TRUNCATE schemaguard.audit_batch;
 RESET schemaguard.mode;
 RESET search_path;

@@ -1,4 +1,4 @@
--- The index family (shown live in index_rules.sql), live and through lint().
+-- The index family (its messages shown live in index_family_live.sql), live and through lint().
 SET lock_timeout = '5s';
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/sql/fixtures/rules.sql'

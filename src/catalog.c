@@ -76,7 +76,7 @@ sg_init_facts(SgRelFacts *out)
 	out->rows = -1;
 }
 
-/* Does this table hold rows?  See the file header for the definition. */
+/* Is this table empty (no rows)?  See the file header for the definition. */
 bool
 sg_rel_is_empty(Relation rel)
 {
