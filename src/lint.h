@@ -48,6 +48,7 @@ typedef struct SimRel
 	bool		force;
 	List	   *policies;		/* SgPolicyFacts */
 	List	   *staged_here;	/* stage_drop() in the script: column names, "" */
+	char	   *parent;			/* PARTITION OF in the script: its parent's key */
 	int			saved_gen;		/* the undo level it was last saved in */
 } SimRel;
 

@@ -23,6 +23,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -214,15 +215,12 @@ sim_named(LintState *ls, const char *target)
 	return rv ? sim_target(ls, rv) : NULL;
 }
 
-/* SELECT schemaguard.enable_tenant_isolation('table'): what it would do. */
+/* enable_tenant_isolation()'s effect on one table: RLS, FORCE, its policy. */
 static void
-sim_enable_tenant_isolation(LintState *ls, const char *target)
+sim_isolate(SimRel *r)
 {
-	SimRel	   *r = sim_named(ls, target);
 	SgPolicyFacts *p;
 
-	if (r == NULL)
-		return;
 	sim_rls(r);
 	r->rls = r->force = true;
 	p = sim_policy(r, SG_TENANT_POLICY);
@@ -237,6 +235,51 @@ sim_enable_tenant_isolation(LintState *ls, const char *target)
 	p->always_true = false;
 	p->uses_current_tenant = true;
 	p->isolates = true;
+}
+
+/*
+ * SELECT schemaguard.enable_tenant_isolation('table'): what it would do, on
+ * the table and, for a partitioned one, on every partition, as the function
+ * does: the catalog's partitions and those the script attached to it.
+ */
+static void
+sim_enable_tenant_isolation(LintState *ls, const char *target)
+{
+	SimRel	   *r = sim_named(ls, target);
+	List	   *todo;
+
+	if (r == NULL)
+		return;
+	todo = list_make1(r);
+	while (todo != NIL)
+	{
+		SimRel	   *t = linitial(todo);
+		HASH_SEQ_STATUS seq;
+		SimRel	   *c;
+		ListCell   *lc;
+
+		todo = list_delete_first(todo);
+		sim_isolate(t);
+		if (t->relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		if (OidIsValid(t->relid) && !t->created)
+		{
+			foreach(lc, find_inheritance_children(t->relid, AccessShareLock))
+			{
+				RangeVar   *rv = makeRangeVar(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
+											  get_rel_name(lfirst_oid(lc)), -1);
+
+				if ((c = sim_target(ls, rv)) != NULL)
+					todo = lappend(todo, c);
+			}
+		}
+		hash_seq_init(&seq, ls->rels);
+		while ((c = hash_seq_search(&seq)) != NULL)
+		{
+			if (c->created && !c->dropped && c->parent != NULL && strcmp(c->parent, t->key) == 0)
+				todo = lappend(todo, sg_sim_change(ls, c));
+		}
+	}
 }
 
 /* Mark the relation a DML statement writes as populated. */
@@ -389,6 +432,7 @@ sim_create(LintState *ls, RangeVar *rv, char relkind, bool populated)
 	r->rls = r->force = false;
 	r->policies = NIL;
 	r->staged_here = NIL;
+	r->parent = NULL;
 	return r;
 }
 
@@ -521,6 +565,12 @@ sg_simulate(LintState *ls, Node *stmt)
 				/* columns it gets from elsewhere: PARTITION OF, INHERITS, OF type */
 				foreach(lc, cs->inhRelations)
 					sim_copy_columns(ls, r, lfirst_node(RangeVar, lc), InvalidOid);
+				if (cs->partbound && cs->inhRelations != NIL)
+				{
+					SimRel	   *parent = sg_sim_resolve(ls, linitial_node(RangeVar, cs->inhRelations));
+
+					r->parent = parent ? pstrdup(parent->key) : NULL;
+				}
 				if (cs->ofTypename)
 				{
 					Type		typ = LookupTypeName(NULL, cs->ofTypename, NULL, true);
@@ -591,6 +641,14 @@ sg_simulate(LintState *ls, Node *stmt)
 						case AT_AddConstraint:
 							sim_constraint(ls, r, castNode(Constraint, cmd->def), NULL);
 							break;
+						case AT_AttachPartition:
+							{
+								SimRel	   *part = sim_target(ls, castNode(PartitionCmd, cmd->def)->name);
+
+								if (part)
+									part->parent = pstrdup(r->key);
+								break;
+							}
 						case AT_EnableRowSecurity:
 						case AT_DisableRowSecurity:
 							sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;

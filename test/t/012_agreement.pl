@@ -123,6 +123,17 @@ my @cases = (
 	  table => 'CREATE TABLE t (id int, v int) PARTITION BY RANGE (id); '
 		. 'CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (1000000)',
 	  stmt => "ALTER TABLE t ADD COLUMN tenant_id text; SELECT schemaguard.enable_tenant_isolation('t')" },
+	{ rule => 'tenant-table-rls', label => 'a partitioned tenant table and a partition, then enable_tenant_isolation()',
+	  passes => 1,
+	  stmt => 'CREATE TABLE tq (id int, tenant_id text) PARTITION BY RANGE (id); '
+		. 'CREATE TABLE tq1 PARTITION OF tq FOR VALUES FROM (0) TO (1000); '
+		. 'CREATE TABLE tq2 (id int, tenant_id text); '
+		. 'ALTER TABLE tq ATTACH PARTITION tq2 FOR VALUES FROM (1000) TO (2000); '
+		. "SELECT schemaguard.enable_tenant_isolation('tq')" },
+	{ rule => 'tenant-table-rls', label => 'a partition added after enable_tenant_isolation()',
+	  stmt => 'CREATE TABLE tq (id int, tenant_id text) PARTITION BY RANGE (id); '
+		. "SELECT schemaguard.enable_tenant_isolation('tq'); "
+		. 'CREATE TABLE tq1 PARTITION OF tq FOR VALUES FROM (0) TO (1000)' },
 	{ rule => 'tenant-table-rls', label => 'a new partition of an isolated table (RLS is not inherited)',
 	  base => 'CREATE TABLE a.tp (id int, tenant_id text) PARTITION BY RANGE (id); '
 		. "SELECT schemaguard.enable_tenant_isolation('a.tp')",
