@@ -47,10 +47,17 @@ typedef struct SimRel
 	bool		rls;
 	bool		force;
 	List	   *policies;		/* SgPolicyFacts */
-	List	   *staged_here;	/* stage_drop() in the script: column names, "" */
+	List	   *staged_here;	/* SimStaged: stage_drop() calls of the script */
 	char	   *parent;			/* PARTITION OF in the script: its parent's key */
 	int			saved_gen;		/* the undo level it was last saved in */
 } SimRel;
+
+/* A stage_drop() of the script: the column ("" for the table), and when. */
+typedef struct SimStaged
+{
+	const char *column;
+	int			block;			/* the block it ran in; -1: outside one */
+} SimStaged;
 
 typedef struct SimColumn
 {

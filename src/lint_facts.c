@@ -571,21 +571,29 @@ lint_in_migration(SgFactSource *self)
 static void
 lint_staged(SgFactSource *self, const SgRelFacts *rel, const char *column, SgStagedFacts *out)
 {
+	LintState  *ls = self->private_data;
 	SimRel	   *r = rel->handle;
 	ListCell   *lc;
 
 	memset(out, 0, sizeof(SgStagedFacts));
-	if (r != NULL)
+	foreach(lc, r != NULL ? r->staged_here : NIL)
 	{
-		foreach(lc, r->staged_here)
-		{
-			if (strcmp(strVal(lfirst(lc)), column ? column : "") == 0)
-			{
-				/* staged by this very script: not in an earlier migration */
-				out->staged = out->this_xact = true;
-				return;
-			}
-		}
+		SimStaged  *sg = lfirst(lc);
+
+		if (strcmp(sg->column, column ? column : "") != 0)
+			continue;
+		/*
+		 * Staged by the script: in this transaction, or committed by an
+		 * earlier one of the script, now, with no use since; then judged as
+		 * staged_usage.c judges a staging row (drop_delay).
+		 */
+		out->staged = true;
+		out->this_xact = ls->in_block && sg->block == ls->block;
+		out->relid = rel->relid;
+		out->staged_at = GetCurrentTimestamp();
+		out->staged_by = GetUserNameFromId(GetUserId(), false);
+		sg_stage_state(out);
+		return;
 	}
 	if (OidIsValid(rel->relid) && !rel->unknown && (r == NULL || !r->created))
 		sg_catalog_staged_facts(rel->relid, column, out);

@@ -504,10 +504,14 @@ sim_calls(LintState *ls, SelectStmt *stmt)
 			Node	   *col = list_length(fc->args) > 1 ? lsecond(fc->args) : NULL;
 
 			if (r)
-				r->staged_here = lappend(r->staged_here,
-										 makeString(col && IsA(col, A_Const) &&
-													IsA(&((A_Const *) col)->val, String) ?
-													strVal(&((A_Const *) col)->val) : ""));
+			{
+				SimStaged  *sg = palloc(sizeof(SimStaged));
+
+				sg->column = col && IsA(col, A_Const) && IsA(&((A_Const *) col)->val, String) ?
+					strVal(&((A_Const *) col)->val) : "";
+				sg->block = ls->in_block ? ls->block : -1;	/* -1: committed at once */
+				r->staged_here = lappend(r->staged_here, sg);
+			}
 		}
 	}
 }

@@ -218,6 +218,29 @@ my @xact_cases = (
 	  script => "BEGIN; SAVEPOINT s; ALTER TABLE t RENAME TO t2; "
 		. "CREATE TABLE t (id int PRIMARY KEY, v int); ROLLBACK TO SAVEPOINT s;\n"
 		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'a staging in the same transaction as the drop',
+	  expect => 'staged-drop',
+	  script => "BEGIN; SELECT schemaguard.stage_drop('t', 'v'); ALTER TABLE t DROP COLUMN v; COMMIT;" },
+	{ label => 'a staging committed before the drop (drop_delay 0, no use since)',
+	  expect => '',
+	  script => "BEGIN; SELECT schemaguard.stage_drop('t', 'v'); COMMIT;\n"
+		. "BEGIN; ALTER TABLE t DROP COLUMN v; COMMIT;" },
+	{ label => 'a staging rolled back: the drop is of something not staged',
+	  expect => 'staged-drop',
+	  script => "BEGIN; SELECT schemaguard.stage_drop('t', 'v'); ROLLBACK;\n"
+		. "BEGIN; ALTER TABLE t DROP COLUMN v; COMMIT;" },
+	{ label => 'a staging rolled back to a savepoint',
+	  expect => 'staged-drop',
+	  script => "BEGIN; SAVEPOINT s; SELECT schemaguard.stage_drop('t', 'v'); ROLLBACK TO SAVEPOINT s; COMMIT;\n"
+		. "BEGIN; ALTER TABLE t DROP COLUMN v; COMMIT;" },
+	{ label => 'nested savepoints: RELEASE of the inner, ROLLBACK TO the outer, withdraws an allow()',
+	  expect => 'require-concurrent-index-creation',
+	  script => "BEGIN; SAVEPOINT a; SAVEPOINT b; $allow; RELEASE SAVEPOINT b; ROLLBACK TO SAVEPOINT a;\n"
+		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'COMMIT AND CHAIN: the deferred findings are judged at the first COMMIT',
+	  expect => 'tenant-table-rls',
+	  script => "BEGIN; ALTER TABLE t ADD COLUMN tenant_id text; COMMIT AND CHAIN;\n"
+		. "ALTER TABLE t ENABLE ROW LEVEL SECURITY; ROLLBACK;" },
 	{ label => 'ROLLBACK takes back a SET of lock_timeout', timeout => 0, busy => 1,
 	  expect => 'require-lock-timeout',
 	  script => "BEGIN; SET lock_timeout = '1s'; ROLLBACK;\nALTER TABLE t ADD COLUMN c int;" },
