@@ -722,6 +722,20 @@ sg_catalog_schema_relations(Oid nspid)
 }
 
 /*
+ * What DROP OWNED BY takes with it: the tables and materialized views the
+ * role owns in this database, as (relid, 0) pairs.
+ */
+List *
+sg_catalog_owned_relations(Oid roleid)
+{
+	return catalog_pairs("SELECT c.oid, 0::int2 FROM pg_catalog.pg_class c"
+						 " WHERE c.relowner OPERATOR(pg_catalog.=) $1"
+						 "   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,m}'::pg_catalog.\"char\"[])"
+						 "   AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+						 " ORDER BY c.relname", roleid);
+}
+
+/*
  * What DROP TYPE/DOMAIN ... CASCADE takes with it: the columns of tables
  * and materialized views whose type is typid, a domain over it or an array
  * of it (as sg_catalog_type_users() counts them), as (relid, attnum) pairs.

@@ -170,7 +170,7 @@ live_in_xact_block(SgFactSource *self)
  * access hook judges each table and column as core deletes it (hooks.c).
  */
 static List *
-live_dropped_with(SgFactSource *self, const DropStmt *ds)
+live_dropped_with(SgFactSource *self, const Node *stmt)
 {
 	return NIL;
 }

@@ -188,11 +188,11 @@ struct SgFactSource
 	/* Does a migration record the statements run now? */
 	bool		(*in_migration) (SgFactSource *self);
 	/*
-	 * What a DROP ... CASCADE of a schema, type or domain takes with it
+	 * What a DROP ... CASCADE of a schema, type or domain, or a DROP OWNED, takes with it
 	 * (SgDropped).  Live: NIL, because the object access hook judges each
 	 * object as core deletes it; lint: the catalog and the script's tables.
 	 */
-	List	   *(*dropped_with) (SgFactSource *self, const DropStmt *ds);
+	List	   *(*dropped_with) (SgFactSource *self, const Node *stmt);
 	/* A table as a tenant table: by relid, or (lint) by the name rv. */
 	void		(*tenant) (SgFactSource *self, Oid relid, const RangeVar *rv,
 						   SgTenantFacts *out);
@@ -270,6 +270,7 @@ extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
 extern char *sg_catalog_missing_partition_index(Oid parent, Oid part);
 extern List *sg_catalog_schema_relations(Oid nspid);
+extern List *sg_catalog_owned_relations(Oid roleid);
 extern List *sg_catalog_type_columns(Oid typid);
 extern void sg_catalog_query_tables(const char *join, const char *cond, int nargs,
 									Oid *argtypes, Datum *values, SgRelFacts *out);

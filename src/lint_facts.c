@@ -39,6 +39,7 @@
 #include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -607,20 +608,43 @@ lint_in_xact_block(SgFactSource *self)
 }
 
 /*
- * What a DROP SCHEMA/TYPE/DOMAIN ... CASCADE would take with it: the
+ * What a DROP SCHEMA/TYPE/DOMAIN ... CASCADE or a DROP OWNED would take with it: the
  * catalog's tables (or columns) as the overlay has them, and for a schema
  * the tables the script made in it.
  */
 static List *
-lint_dropped_with(SgFactSource *self, const DropStmt *ds)
+lint_dropped_with(SgFactSource *self, const Node *stmt)
 {
 	LintState  *ls = self->private_data;
 	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false};
 	List	   *result = NIL;
+	const DropStmt *ds;
 	ListCell   *lc;
 
-	if (ds->behavior != DROP_CASCADE)
+	if (IsA(stmt, DropOwnedStmt))
+	{
+		/* the catalog's tables of each role, as the overlay has them */
+		foreach(lc, ((const DropOwnedStmt *) stmt)->roles)
+		{
+			Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+			ListCell   *lc2;
+
+			foreach(lc2, OidIsValid(roleid) ? sg_catalog_owned_relations(roleid) : NIL)
+			{
+				Oid			relid = linitial_int(lfirst(lc2));
+				SgDropped  *d = palloc0(sizeof(SgDropped));
+
+				lint_relation(self, makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+												 get_rel_name(relid), -1), locks, &d->rel);
+				if (d->rel.exists)
+					result = lappend(result, d);
+			}
+		}
+		return result;
+	}
+	if (!IsA(stmt, DropStmt) || ((const DropStmt *) stmt)->behavior != DROP_CASCADE)
 		return NIL;
+	ds = (const DropStmt *) stmt;
 	foreach(lc, ds->objects)
 	{
 		if (ds->removeType == OBJECT_SCHEMA)

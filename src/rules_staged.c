@@ -236,21 +236,21 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 	Node	   *n = st->parsetree;
 	ListCell   *lc;
 
+	/* what a CASCADE or DROP OWNED takes with it: live, the drop hook judges it */
+	foreach(lc, st->facts->dropped_with(st->facts, n))
+	{
+		SgDropped  *d = lfirst(lc);
+
+		if (sg_facts_at_risk(&d->rel))
+			judge_drop(st, rule, psprintf("%s cascading to",
+										  GetCommandTagName(CreateCommandTag(n))),
+					   &d->rel, d->column, findings);
+	}
 	if (IsA(n, DropStmt))
 	{
 		DropStmt   *ds = (DropStmt *) n;
 		bool		matview = ds->removeType == OBJECT_MATVIEW;
 
-		/* what a CASCADE takes with it: live, the drop hook judges it */
-		foreach(lc, st->facts->dropped_with(st->facts, ds))
-		{
-			SgDropped  *d = lfirst(lc);
-
-			if (sg_facts_at_risk(&d->rel))
-				judge_drop(st, rule, psprintf("%s cascading to",
-											  GetCommandTagName(CreateCommandTag(n))),
-						   &d->rel, d->column, findings);
-		}
 		if (ds->removeType != OBJECT_TABLE && !matview)
 			return;
 		foreach(lc, ds->objects)
@@ -292,7 +292,7 @@ static const SgRule rule_staged_drop = {
 	.id = "staged-drop",
 	.family = "staged",
 	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_DropStmt, T_AlterTableStmt},
+	.stmt_tags = {T_DropStmt, T_AlterTableStmt, T_DropOwnedStmt},
 	.check = sg_check_staged_drop,
 	.description = "DROP TABLE, DROP MATERIALIZED VIEW or DROP COLUMN of something not staged in an earlier migration, staged too recently, or still in use",
 };

@@ -25,7 +25,7 @@ my $node = PostgreSQL::Test::Cluster->new('agree');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'\n");
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION schemaguard');
+$node->safe_psql('postgres', 'CREATE EXTENSION schemaguard; CREATE ROLE agree_owner');
 
 my $rows = 'INSERT INTO t SELECT g, g FROM generate_series(1, 500) g';
 my $table = 'CREATE TABLE t (id int PRIMARY KEY, v int)';
@@ -218,6 +218,15 @@ my @xact_cases = (
 	  script => "BEGIN; SAVEPOINT s; ALTER TABLE t RENAME TO t2; "
 		. "CREATE TABLE t (id int PRIMARY KEY, v int); ROLLBACK TO SAVEPOINT s;\n"
 		. "CREATE INDEX t_v_idx ON t (v); COMMIT;" },
+	{ label => 'DROP OWNED takes a populated table with it',
+	  base => 'CREATE TABLE a.o (id int); INSERT INTO a.o SELECT generate_series(1, 500); '
+		. 'ALTER TABLE a.o OWNER TO agree_owner',
+	  expect => 'staged-drop',
+	  script => "BEGIN; DROP OWNED BY agree_owner; COMMIT;" },
+	{ label => 'DROP OWNED of a role that owns only an empty table',
+	  base => 'CREATE TABLE a.o (id int); ALTER TABLE a.o OWNER TO agree_owner',
+	  expect => '',
+	  script => "BEGIN; DROP OWNED BY agree_owner; COMMIT;" },
 	{ label => 'a staging in the same transaction as the drop',
 	  expect => 'staged-drop',
 	  script => "BEGIN; SELECT schemaguard.stage_drop('t', 'v'); ALTER TABLE t DROP COLUMN v; COMMIT;" },
