@@ -70,22 +70,11 @@ SELECT c.* FROM (VALUES
 CREATE SCHEMA lookalike;
 CREATE DOMAIN lookalike.json AS text;
 CREATE DOMAIN doc_json AS json;
+\set json_script 'ALTER TABLE pop ADD COLUMN doc json; ALTER TABLE emp ADD COLUMN doc doc_json; ALTER TABLE pop ADD COLUMN doc2 jsonb; ALTER TABLE pop ADD COLUMN doc3 lookalike.json; CREATE TABLE fresh_json (id int); ALTER TABLE fresh_json ADD COLUMN doc json;'
 BEGIN;
-ALTER TABLE pop ADD COLUMN doc json;
-ALTER TABLE emp ADD COLUMN doc doc_json;
-ALTER TABLE pop ADD COLUMN doc2 jsonb;
-ALTER TABLE pop ADD COLUMN doc3 lookalike.json;
-CREATE TABLE fresh_json (id int);
-ALTER TABLE fresh_json ADD COLUMN doc json;
+:json_script
 ROLLBACK;
-SELECT statement, rule, level, message, hint FROM schemaguard.lint($$
-ALTER TABLE pop ADD COLUMN doc json;
-ALTER TABLE emp ADD COLUMN doc doc_json;
-ALTER TABLE pop ADD COLUMN doc2 jsonb;
-ALTER TABLE pop ADD COLUMN doc3 lookalike.json;
-CREATE TABLE fresh_json (id int);
-ALTER TABLE fresh_json ADD COLUMN doc json;
-$$, false);
+SELECT statement, rule, level, message, hint FROM schemaguard.lint(:'json_script', false);
 DROP DOMAIN doc_json;
 DROP SCHEMA lookalike CASCADE;
 \set VERBOSITY terse
