@@ -126,8 +126,11 @@ typedef enum SimXactEvent
 	SIM_XACT_ROLLBACK			/* ROLLBACK */
 } SimXactEvent;
 
-/* lint_facts.c: the overlay and the fact source that reads it */
+/* lint_facts.c: the fact source that reads the overlay */
 extern void sg_lint_source_init(LintState *ls);
+
+/* lint_overlay.c: the overlay, name resolution, the undo log */
+extern SimRel *sg_sim_target(LintState *ls, const RangeVar *rv);
 extern SimRel *sg_sim_find(LintState *ls, const char *nspname, const char *relname);
 extern SimRel *sg_sim_enter(LintState *ls, const char *nspname, const char *relname);
 extern SimRel *sg_sim_resolve(LintState *ls, const RangeVar *rv);
@@ -135,6 +138,12 @@ extern const char *sg_sim_creation_schema(const RangeVar *rv);
 extern SimColumn *sg_sim_column(SimRel *r, const char *name);
 extern SimRel *sg_sim_change(LintState *ls, SimRel *r);
 extern void sg_sim_undo(LintState *ls, int mark);
+
+/* lint_policy.c: row-level security and schemaguard's function calls */
+extern SimRel *sg_sim_rls(SimRel *r);
+extern void sg_sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check);
+extern SgPolicyFacts *sg_sim_policy(SimRel *r, const char *name);
+extern void sg_sim_calls(LintState *ls, SelectStmt *stmt);
 
 /* lint_sim.c: the simulation */
 extern SimXactEvent sg_simulate(LintState *ls, Node *stmt);

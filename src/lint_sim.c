@@ -2,7 +2,7 @@
  *
  * lint_sim.c
  *		The simulation: what each statement of a script does to the overlay
- *		(lint_facts.c), and to the script's transaction.
+ *		(lint_overlay.c), and to the script's transaction.
  *
  * A statement is simulated after the rules have judged it, so its own
  * check sees the database as it was before it.  What is simulated:
@@ -10,11 +10,11 @@
  *	- tables, indexes, columns and constraints the script creates, renames
  *	  and drops, and which of them it writes rows into;
  *	- NOT VALID constraints and their VALIDATE, SET NOT NULL;
- *	- row-level security: ENABLE/FORCE, CREATE/ALTER/DROP POLICY;
+ *	- row-level security: ENABLE/FORCE, CREATE/ALTER/DROP POLICY (policies
+ *	  read by lint_policy.c);
  *	- SET [LOCAL] lock_timeout;
  *	- calls of schemaguard's own functions (allow(), enable_tenant_isolation(),
- *	  begin_migration(), end_migration(), stage_drop()), recognised by the
- *	  function the name resolves to, as the server would call it;
+ *	  begin_migration(), end_migration(), stage_drop()): lint_policy.c;
  *	- the transaction statements, handed to lint_xact.c.
  *
  *-------------------------------------------------------------------------
@@ -47,246 +47,11 @@
 #include "compat.h"
 #include "lint.h"
 
-/* The relation rv names, about to be changed by the statement. */
-static SimRel *
-sim_target(LintState *ls, const RangeVar *rv)
-{
-	SimRel	   *r = sg_sim_resolve(ls, rv);
-
-	return r ? sg_sim_change(ls, r) : NULL;
-}
-
-/*
- * The name of the schemaguard function a call resolves to, as the server
- * would resolve it (search_path, the number of arguments, defaults), or
- * NULL when it resolves to another function or none.
- */
-static const char *
-own_function(FuncCall *fc)
-{
-	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
-	FuncCandidateList c;
-	FuncCandidateList best = NULL;
-
-	if (!OidIsValid(nsp) || fc->agg_star || fc->func_variadic)
-		return NULL;
-	c = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
-							  false, true, false, true);
-	for (; c != NULL; c = c->next)
-	{
-		if (best == NULL || c->pathpos < best->pathpos)
-			best = c;
-	}
-	if (best == NULL || get_func_namespace(best->oid) != nsp)
-		return NULL;
-	return get_func_name(best->oid);
-}
-
-/* r's row-level security, read from the catalog the first time. */
-static SimRel *
-sim_rls(SimRel *r)
-{
-	if (!r->rls_known && OidIsValid(r->relid) && !r->created)
-	{
-		SgTenantFacts tf;
-
-		sg_catalog_tenant_facts(r->relid, &tf);
-		r->rls = tf.rls;
-		r->force = tf.force;
-		r->policies = tf.column ? tf.policies : NIL;
-	}
-	r->rls_known = true;
-	return r;
-}
-
-/* Is a raw expression the constant true? */
-static bool
-raw_true(Node *n)
-{
-	return n && IsA(n, A_Const) && !((A_Const *) n)->isnull &&
-		IsA(&((A_Const *) n)->val, Boolean) && boolVal(&((A_Const *) n)->val);
-}
-
-/* ---------- simulating the script ---------- */
-
-static bool
-raw_uses_tenant_walker(Node *n, void *cxt)
-{
-	if (n == NULL)
-		return false;
-	if (IsA(n, FuncCall) && own_function((FuncCall *) n) != NULL &&
-		strcmp(own_function((FuncCall *) n), "current_tenant") == 0)
-		return true;
-	return sg_raw_walker(n, raw_uses_tenant_walker, cxt);
-}
-
-/* Is a raw expression a call of current_tenant()? */
-static bool
-raw_tenant_call(Node *n)
-{
-	const char *fname;
-
-	while (n != NULL && IsA(n, TypeCast))
-		n = ((TypeCast *) n)->arg;
-	fname = n != NULL && IsA(n, FuncCall) ? own_function((FuncCall *) n) : NULL;
-	return fname != NULL &&
-		(strcmp(fname, "current_tenant") == 0 || strcmp(fname, "current_tenant_as") == 0);
-}
-
-/*
- * lint's reading of rules_tenant.c's isolating(), on the raw parse tree: a
- * top-level AND-ed "column = current_tenant()" with = unqualified or
- * pg_catalog's.
- */
-static bool
-raw_isolating(Node *n)
-{
-	ListCell   *lc;
-
-	if (n == NULL)
-		return false;
-	if (IsA(n, BoolExpr) && ((BoolExpr *) n)->boolop == AND_EXPR)
-	{
-		foreach(lc, ((BoolExpr *) n)->args)
-			if (raw_isolating(lfirst(lc)))
-				return true;
-		return false;
-	}
-	if (IsA(n, A_Expr) && ((A_Expr *) n)->kind == AEXPR_OP)
-	{
-		A_Expr	   *e = (A_Expr *) n;
-		List	   *name = e->name;
-		Node	   *l = e->lexpr;
-		Node	   *r = e->rexpr;
-
-		if (strcmp(strVal(llast(name)), "=") != 0 ||
-			(list_length(name) == 2 && strcmp(strVal(linitial(name)), "pg_catalog") != 0))
-			return false;
-		while (l && IsA(l, TypeCast))
-			l = ((TypeCast *) l)->arg;
-		while (r && IsA(r, TypeCast))
-			r = ((TypeCast *) r)->arg;
-		return (l && IsA(l, ColumnRef) && raw_tenant_call(e->rexpr)) ||
-			(r && IsA(r, ColumnRef) && raw_tenant_call(e->lexpr));
-	}
-	return false;
-}
-
-/* Set a policy's facts from its (raw) USING and WITH CHECK. */
-static void
-sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
-{
-	if (qual == NULL && check == NULL)
-		return;
-	p->always_true = raw_true(qual) || raw_true(check);
-	p->uses_current_tenant = raw_uses_tenant_walker(qual, NULL) ||
-		raw_uses_tenant_walker(check, NULL);
-	p->isolates = (qual == NULL || raw_isolating(qual)) && (check == NULL || raw_isolating(check));
-}
-
-/* The policy of r called name, or NULL. */
-static SgPolicyFacts *
-sim_policy(SimRel *r, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, r->policies)
-	{
-		if (strcmp(((SgPolicyFacts *) lfirst(lc))->name, name) == 0)
-			return lfirst(lc);
-	}
-	return NULL;
-}
-
-/* The relation a regclass literal ('schema.table') names, or NULL. */
-static SimRel *
-sim_named(LintState *ls, const char *target)
-{
-	List	   *parts;
-	List	   *names = NIL;
-	ListCell   *lc;
-	RangeVar   *rv;
-
-	if (!SplitIdentifierString(pstrdup(target), '.', &parts))
-		return NULL;
-	foreach(lc, parts)
-		names = lappend(names, makeString(lfirst(lc)));
-	rv = sg_rangevar_from_names(names);
-	return rv ? sim_target(ls, rv) : NULL;
-}
-
-/* enable_tenant_isolation()'s effect on one table: RLS, FORCE, its policy. */
-static void
-sim_isolate(SimRel *r)
-{
-	SgPolicyFacts *p;
-
-	sim_rls(r);
-	r->rls = r->force = true;
-	p = sim_policy(r, SG_TENANT_POLICY);
-	if (p == NULL)
-	{
-		p = palloc0(sizeof(SgPolicyFacts));
-		p->name = SG_TENANT_POLICY;
-		r->policies = lappend(r->policies, p);
-	}
-	p->cmd = '*';
-	p->permissive = true;
-	p->always_true = false;
-	p->uses_current_tenant = true;
-	p->isolates = true;
-}
-
-/*
- * SELECT schemaguard.enable_tenant_isolation('table'): what it would do, on
- * the table and, for a partitioned one, on every partition, as the function
- * does: the catalog's partitions and those the script attached to it.
- */
-static void
-sim_enable_tenant_isolation(LintState *ls, const char *target)
-{
-	SimRel	   *r = sim_named(ls, target);
-	List	   *todo;
-
-	if (r == NULL)
-		return;
-	todo = list_make1(r);
-	while (todo != NIL)
-	{
-		SimRel	   *t = linitial(todo);
-		HASH_SEQ_STATUS seq;
-		SimRel	   *c;
-		ListCell   *lc;
-
-		todo = list_delete_first(todo);
-		sim_isolate(t);
-		if (t->relkind != RELKIND_PARTITIONED_TABLE)
-			continue;
-		if (OidIsValid(t->relid) && !t->created)
-		{
-			foreach(lc, find_inheritance_children(t->relid, AccessShareLock))
-			{
-				RangeVar   *rv = makeRangeVar(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
-											  get_rel_name(lfirst_oid(lc)), -1);
-
-				if ((c = sim_target(ls, rv)) != NULL)
-					todo = lappend(todo, c);
-			}
-		}
-		hash_seq_init(&seq, ls->rels);
-		while ((c = hash_seq_search(&seq)) != NULL)
-		{
-			if (c->created && !c->dropped && c->parent != NULL && strcmp(c->parent, t->key) == 0)
-				todo = lappend(todo, sg_sim_change(ls, c));
-		}
-	}
-}
-
 /* Mark the relation a DML statement writes as populated. */
 static void
 sim_write(LintState *ls, RangeVar *rv)
 {
-	SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
+	SimRel	   *r = rv ? sg_sim_target(ls, rv) : NULL;
 
 	if (r)
 		r->populated = true;
@@ -453,69 +218,6 @@ timeout_value(List *args)
 	return -1;
 }
 
-/*
- * SELECT schemaguard.allow('rule', '...') and
- * SELECT schemaguard.enable_tenant_isolation('table') in the script.
- */
-static void
-sim_calls(LintState *ls, SelectStmt *stmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmt->targetList)
-	{
-		ResTarget  *rt = lfirst_node(ResTarget, lc);
-		FuncCall   *fc;
-		const char *fname;
-		const char *arg;
-
-		if (rt->val == NULL || !IsA(rt->val, FuncCall))
-			continue;
-		fc = (FuncCall *) rt->val;
-		fname = own_function(fc);
-		if (fname == NULL)
-			continue;
-		if (strcmp(fname, "end_migration") == 0)
-		{
-			ls->in_migration = ls->migration_in_block = false;
-			continue;
-		}
-		if (fc->args == NIL || !IsA(linitial(fc->args), A_Const) ||
-			!IsA(&((A_Const *) linitial(fc->args))->val, String))
-			continue;
-		arg = strVal(&((A_Const *) linitial(fc->args))->val);
-		if (strcmp(fname, "allow") == 0 && list_length(fc->args) == 2)
-		{
-			const SgRule *rule = sg_rule_by_id(arg);
-
-			if (rule && ls->in_block)
-				ls->allowed = lappend(ls->allowed, (void *) rule);
-		}
-		else if (strcmp(fname, "enable_tenant_isolation") == 0)
-			sim_enable_tenant_isolation(ls, arg);
-		else if (strcmp(fname, "begin_migration") == 0)
-		{
-			ls->in_migration = true;
-			ls->migration_in_block = ls->in_block;
-		}
-		else if (strcmp(fname, "stage_drop") == 0)
-		{
-			SimRel	   *r = sim_named(ls, arg);
-			Node	   *col = list_length(fc->args) > 1 ? lsecond(fc->args) : NULL;
-
-			if (r)
-			{
-				SimStaged  *sg = palloc(sizeof(SimStaged));
-
-				sg->column = col && IsA(col, A_Const) && IsA(&((A_Const *) col)->val, String) ?
-					strVal(&((A_Const *) col)->val) : "";
-				sg->block = ls->in_block ? ls->block : -1;	/* -1: committed at once */
-				r->staged_here = lappend(r->staged_here, sg);
-			}
-		}
-	}
-}
-
 /* Apply a statement's effect on the simulated database. */
 SimXactEvent
 sg_simulate(LintState *ls, Node *stmt)
@@ -561,8 +263,8 @@ sg_simulate(LintState *ls, Node *stmt)
 				SimRel	   *r;
 				ListCell   *lc;
 
-				if (cs->if_not_exists && sim_target(ls, cs->relation) &&
-					!sim_target(ls, cs->relation)->unknown)
+				if (cs->if_not_exists && sg_sim_target(ls, cs->relation) &&
+					!sg_sim_target(ls, cs->relation)->unknown)
 					break;
 				r = sim_create(ls, cs->relation, cs->partspec ? RELKIND_PARTITIONED_TABLE :
 							   RELKIND_RELATION, false);
@@ -610,7 +312,7 @@ sg_simulate(LintState *ls, Node *stmt)
 		case T_IndexStmt:
 			{
 				IndexStmt  *is = (IndexStmt *) stmt;
-				SimRel	   *table = sim_target(ls, is->relation);
+				SimRel	   *table = sg_sim_target(ls, is->relation);
 
 				if (table == NULL)
 					break;
@@ -628,7 +330,7 @@ sg_simulate(LintState *ls, Node *stmt)
 		case T_AlterTableStmt:
 			{
 				AlterTableStmt *at = (AlterTableStmt *) stmt;
-				SimRel	   *r = sim_target(ls, at->relation);
+				SimRel	   *r = sg_sim_target(ls, at->relation);
 				ListCell   *lc;
 
 				if (r == NULL || at->objtype != OBJECT_TABLE)
@@ -647,7 +349,7 @@ sg_simulate(LintState *ls, Node *stmt)
 							break;
 						case AT_AttachPartition:
 							{
-								SimRel	   *part = sim_target(ls, castNode(PartitionCmd, cmd->def)->name);
+								SimRel	   *part = sg_sim_target(ls, castNode(PartitionCmd, cmd->def)->name);
 
 								if (part)
 									part->parent = pstrdup(r->key);
@@ -655,11 +357,11 @@ sg_simulate(LintState *ls, Node *stmt)
 							}
 						case AT_EnableRowSecurity:
 						case AT_DisableRowSecurity:
-							sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;
+							sg_sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;
 							break;
 						case AT_ForceRowSecurity:
 						case AT_NoForceRowSecurity:
-							sim_rls(r)->force = cmd->subtype == AT_ForceRowSecurity;
+							sg_sim_rls(r)->force = cmd->subtype == AT_ForceRowSecurity;
 							break;
 						case AT_ValidateConstraint:
 							{
@@ -707,7 +409,7 @@ sg_simulate(LintState *ls, Node *stmt)
 
 				if (rs->renameType != OBJECT_TABLE || rs->relation == NULL)
 					break;
-				r = sim_target(ls, rs->relation);
+				r = sg_sim_target(ls, rs->relation);
 				if (r == NULL)
 					break;
 				copy = *r;
@@ -734,8 +436,8 @@ sg_simulate(LintState *ls, Node *stmt)
 						RangeVar   *rv = list_length(names) >= 2 ?
 							sg_rangevar_from_names(list_truncate(list_copy(names),
 																 list_length(names) - 1)) : NULL;
-						SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
-						SgPolicyFacts *p = r ? sim_policy(sim_rls(r), strVal(llast(names))) : NULL;
+						SimRel	   *r = rv ? sg_sim_target(ls, rv) : NULL;
+						SgPolicyFacts *p = r ? sg_sim_policy(sg_sim_rls(r), strVal(llast(names))) : NULL;
 
 						if (p)
 							r->policies = list_delete_ptr(r->policies, p);
@@ -748,7 +450,7 @@ sg_simulate(LintState *ls, Node *stmt)
 				foreach(lc, ds->objects)
 				{
 					RangeVar   *rv = sg_rangevar_from_names(lfirst(lc));
-					SimRel	   *r = rv ? sim_target(ls, rv) : NULL;
+					SimRel	   *r = rv ? sg_sim_target(ls, rv) : NULL;
 
 					if (r)
 						r->dropped = true;
@@ -769,12 +471,12 @@ sg_simulate(LintState *ls, Node *stmt)
 				sim_write(ls, ((CopyStmt *) stmt)->relation);
 			break;
 		case T_SelectStmt:
-			sim_calls(ls, (SelectStmt *) stmt);
+			sg_sim_calls(ls, (SelectStmt *) stmt);
 			break;
 		case T_CreatePolicyStmt:
 			{
 				CreatePolicyStmt *cp = (CreatePolicyStmt *) stmt;
-				SimRel	   *r = sim_target(ls, cp->table);
+				SimRel	   *r = sg_sim_target(ls, cp->table);
 				SgPolicyFacts *p;
 
 				if (r == NULL)
@@ -783,19 +485,19 @@ sg_simulate(LintState *ls, Node *stmt)
 				p->name = cp->policy_name;
 				p->cmd = sg_policy_cmd(cp->cmd_name);
 				p->permissive = cp->permissive;
-				sim_policy_exprs(p, cp->qual, cp->with_check);
-				sim_rls(r);
+				sg_sim_policy_exprs(p, cp->qual, cp->with_check);
+				sg_sim_rls(r);
 				r->policies = lappend(r->policies, p);
 				break;
 			}
 		case T_AlterPolicyStmt:
 			{
 				AlterPolicyStmt *ap = (AlterPolicyStmt *) stmt;
-				SimRel	   *r = sim_target(ls, ap->table);
-				SgPolicyFacts *p = r ? sim_policy(sim_rls(r), ap->policy_name) : NULL;
+				SimRel	   *r = sg_sim_target(ls, ap->table);
+				SgPolicyFacts *p = r ? sg_sim_policy(sg_sim_rls(r), ap->policy_name) : NULL;
 
 				if (p)
-					sim_policy_exprs(p, ap->qual, ap->with_check);
+					sg_sim_policy_exprs(p, ap->qual, ap->with_check);
 				break;
 			}
 		default:
