@@ -76,5 +76,7 @@ BEGIN;
 ROLLBACK;
 SELECT statement, rule, level, message, hint FROM schemaguard.lint(:'json_script', false);
 DROP DOMAIN doc_json;
+SET client_min_messages = warning;
 DROP SCHEMA lookalike CASCADE;
+RESET client_min_messages;
 \set VERBOSITY terse
