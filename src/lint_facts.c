@@ -462,14 +462,40 @@ lint_in_xact_block(SgFactSource *self)
  * catalog's tables (or columns) as the overlay has them, and for a schema
  * the tables the script made in it.
  */
+/*
+ * Add to result a relation (and column) that a drop takes with it, as the
+ * overlay has it: not if the script has dropped it, or the column, already.
+ */
+static List *
+dropped(List *result, SgFactSource *self, const char *nspname, const char *relname,
+		const char *column)
+{
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false};
+	SgDropped  *d = palloc0(sizeof(SgDropped));
+
+	lint_relation(self, makeRangeVar((char *) nspname, (char *) relname, -1), locks, &d->rel);
+	d->column = column;
+	if (!d->rel.exists || (column && !lint_has_column(self, &d->rel, column)))
+		return result;
+	return lappend(result, d);
+}
+
+/* dropped() for a catalog relation, by OID */
+static List *
+dropped_relid(List *result, SgFactSource *self, Oid relid, const char *column)
+{
+	return dropped(result, self, get_namespace_name(get_rel_namespace(relid)),
+				   get_rel_name(relid), column);
+}
+
 static List *
 lint_dropped_with(SgFactSource *self, const Node *stmt)
 {
 	LintState  *ls = self->private_data;
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false};
 	List	   *result = NIL;
 	const DropStmt *ds;
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	if (IsA(stmt, DropOwnedStmt))
 	{
@@ -477,18 +503,9 @@ lint_dropped_with(SgFactSource *self, const Node *stmt)
 		foreach(lc, ((const DropOwnedStmt *) stmt)->roles)
 		{
 			Oid			roleid = get_rolespec_oid(lfirst(lc), true);
-			ListCell   *lc2;
 
 			foreach(lc2, OidIsValid(roleid) ? sg_catalog_owned_relations(roleid) : NIL)
-			{
-				Oid			relid = linitial_int(lfirst(lc2));
-				SgDropped  *d = palloc0(sizeof(SgDropped));
-
-				lint_relation(self, makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
-												 get_rel_name(relid), -1), locks, &d->rel);
-				if (d->rel.exists)
-					result = lappend(result, d);
-			}
+				result = dropped_relid(result, self, linitial_int(lfirst(lc2)), NULL);
 		}
 		return result;
 	}
@@ -501,48 +518,34 @@ lint_dropped_with(SgFactSource *self, const Node *stmt)
 		{
 			const char *nspname = strVal(lfirst(lc));
 			Oid			nsp = get_namespace_oid(nspname, true);
-			List	   *names = NIL;
 			HASH_SEQ_STATUS seq;
 			SimRel	   *r;
-			ListCell   *lc2;
 
+			/* the catalog's tables of the schema, then those the script made there */
 			foreach(lc2, OidIsValid(nsp) ? sg_catalog_schema_relations(nsp) : NIL)
-				names = lappend(names, makeString(get_rel_name(linitial_int(lfirst(lc2)))));
+				result = dropped_relid(result, self, linitial_int(lfirst(lc2)), NULL);
 			hash_seq_init(&seq, ls->rels);
 			while ((r = hash_seq_search(&seq)) != NULL)
 			{
 				if (r->created && !r->dropped && strcmp(r->nspname, nspname) == 0 &&
 					(r->relkind == RELKIND_RELATION || r->relkind == RELKIND_MATVIEW) &&
-					!list_member(names, makeString(r->relname)))
-					names = lappend(names, makeString(r->relname));
-			}
-			foreach(lc2, names)
-			{
-				SgDropped  *d = palloc0(sizeof(SgDropped));
-
-				lint_relation(self, makeRangeVar((char *) nspname, strVal(lfirst(lc2)), -1), locks,
-							  &d->rel);
-				if (d->rel.exists)
-					result = lappend(result, d);
+					!(OidIsValid(nsp) && OidIsValid(get_relname_relid(r->relname, nsp))))
+					result = dropped(result, self, nspname, r->relname, NULL);
 			}
 		}
 		else if (ds->removeType == OBJECT_TYPE || ds->removeType == OBJECT_DOMAIN)
 		{
 			Type		typ = LookupTypeName(NULL, lfirst_node(TypeName, lc), NULL, true);
-			ListCell   *lc2;
 
 			if (typ == NULL)
 				continue;
 			foreach(lc2, sg_catalog_type_columns(((Form_pg_type) GETSTRUCT(typ))->oid))
 			{
 				Oid			relid = linitial_int(lfirst(lc2));
-				SgDropped  *d = palloc0(sizeof(SgDropped));
+				char	   *column = get_attname(relid, lsecond_int(lfirst(lc2)), true);
 
-				lint_relation(self, makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
-												 get_rel_name(relid), -1), locks, &d->rel);
-				d->column = get_attname(relid, lsecond_int(lfirst(lc2)), true);
-				if (d->rel.exists && d->column != NULL && lint_has_column(self, &d->rel, d->column))
-					result = lappend(result, d);
+				if (column != NULL)
+					result = dropped_relid(result, self, relid, column);
 			}
 			ReleaseSysCache(typ);
 		}

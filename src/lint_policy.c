@@ -98,9 +98,13 @@ raw_uses_tenant_walker(Node *n, void *cxt)
 {
 	if (n == NULL)
 		return false;
-	if (IsA(n, FuncCall) && own_function((FuncCall *) n) != NULL &&
-		strcmp(own_function((FuncCall *) n), "current_tenant") == 0)
-		return true;
+	if (IsA(n, FuncCall))
+	{
+		const char *fname = own_function((FuncCall *) n);
+
+		if (fname != NULL && strcmp(fname, "current_tenant") == 0)
+			return true;
+	}
 	return sg_raw_walker(n, raw_uses_tenant_walker, cxt);
 }
 
