@@ -312,7 +312,7 @@ sg_seen(HTAB **set, const char *key)
  * Is a deferred finding still true now, at the end of its transaction?  Its
  * rule's recheck may rewrite its texts with what it sees now.
  */
-bool
+static bool
 sg_deferred_still_holds(SgFactSource *facts, SgFinding *f)
 {
 	if (sg_rule_level(f->rule) == SG_LEVEL_OFF)

@@ -227,17 +227,6 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 	}
 }
 
-static const SgRule rule_tenant_table_rls = {
-	.id = "tenant-table-rls",
-	.family = "tenant",
-	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_CreatePolicyStmt, T_AlterPolicyStmt},
-	.check = sg_check_tenant_table,
-	.description = "a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
-	.recheck = sg_tenant_recheck,
-	.merge = sg_tenant_merge,
-};
-
 static char *isolation_call(const SgTenantFacts *tf);
 
 /* ---------- while a statement runs (hooks.c) ---------- */
@@ -343,7 +332,7 @@ isolation_call(const SgTenantFacts *tf)
  * At commit: is the table of a deferred finding a tenant table that is not
  * isolated?  If so, the finding is filled in with what is wrong.
  */
-bool
+static bool
 sg_tenant_recheck(SgFactSource *facts, SgFinding *f)
 {
 	SgTenantFacts tf;
@@ -374,7 +363,7 @@ sg_tenant_recheck(SgFactSource *facts, SgFinding *f)
  * Fold the findings of every offending table into one report, naming each
  * table once.
  */
-SgFinding *
+static SgFinding *
 sg_tenant_merge(List *findings)
 {
 	SgFinding  *first = linitial(findings);
@@ -411,6 +400,17 @@ sg_tenant_merge(List *findings)
 	out->hint = hint.data;
 	return out;
 }
+
+static const SgRule rule_tenant_table_rls = {
+	.id = "tenant-table-rls",
+	.family = "tenant",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_CreateStmt, T_CreateTableAsStmt, T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_CreatePolicyStmt, T_AlterPolicyStmt},
+	.check = sg_check_tenant_table,
+	.description = "a transaction that leaves a tenant table without row-level security, FORCE, or permissive policies for every command",
+	.recheck = sg_tenant_recheck,
+	.merge = sg_tenant_merge,
+};
 
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_tenant_rules[] = {

@@ -101,7 +101,6 @@ extern SgVerdict sg_evaluate(SgStatement *st);
 extern void sg_report(const SgStatement *st, SgVerdict verdict);
 extern void sg_report_extra(const SgStatement *st, List *findings);
 extern bool sg_statement_ignores(const SgStatement *st, const SgRule *rule);
-extern bool sg_deferred_still_holds(SgFactSource *facts, SgFinding *f);
 extern SgFinding *sg_copy_finding(const SgFinding *src);
 extern List *sg_judge_deferred(SgFactSource *facts, List *findings);
 extern List *sg_findings_subxact_abort(List *findings, SubTransactionId subid);
@@ -210,8 +209,6 @@ extern void sg_ddl_log_flush(void);
 extern int	sg_ddl_log_count(int64 mid, char **last_statement);
 
 /* rules_tenant.c */
-extern bool sg_tenant_recheck(SgFactSource *facts, SgFinding *f);
-extern SgFinding *sg_tenant_merge(List *findings);
 extern bool sg_tenant_sealed(Oid relid);
 extern void sg_tenant_after_statement(const SgStatement *st, List *sealed, List *relids);
 
