@@ -72,6 +72,8 @@ typedef struct SimConstraint
 	Node	   *check;			/* CHECK expression, raw */
 	bool		valid;
 	int			block;			/* block it was added NOT VALID in */
+	int			cooked;			/* check analysed: 0 not yet, 1 done, -1 failed */
+	List	   *clauses;		/* ... its clauses (sg_check_clauses()) */
 } SimConstraint;
 
 /*

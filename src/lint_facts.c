@@ -247,23 +247,33 @@ lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgCol
 	foreach(lc, r->constraints)
 	{
 		SimConstraint *sc = lfirst(lc);
-		CookStep	cs = {r->relid, sc->check, NIL};
-		ErrorData  *edata;
 
 		if (!sc->valid || sc->check == NULL)
 			continue;
 		/*
 		 * A CHECK the script added to a catalog table, on one of its catalog
-		 * columns: analysed against the table, then core's own proof.
+		 * columns: analysed against the table once (kept with the
+		 * constraint), then core's own proof.
 		 */
 		if (OidIsValid(r->relid) && !r->created && !(c && c->type))
 		{
-			if ((edata = sg_try_in_subxact(cook_step, &cs)) == NULL)
+			if (sc->cooked == 0)
 			{
-				clauses = list_concat(clauses, cs.clauses);
+				CookStep	cs = {r->relid, sc->check, NIL};
+				MemoryContext old = MemoryContextSwitchTo(((LintState *) self->private_data)->cxt);
+				ErrorData  *edata = sg_try_in_subxact(cook_step, &cs);
+
+				MemoryContextSwitchTo(old);
+				sc->cooked = edata == NULL ? 1 : -1;	/* -1: it names what the script added */
+				sc->clauses = cs.clauses;
+				if (edata)
+					FreeErrorData(edata);
+			}
+			if (sc->cooked > 0)
+			{
+				clauses = list_concat(clauses, list_copy(sc->clauses));
 				continue;
 			}
-			FreeErrorData(edata);	/* it names what the script added */
 		}
 		/* a table or column the script made: the CHECK as written */
 		if (check_proves_not_null(sc->check, column))
