@@ -35,9 +35,11 @@ install_deps() {
 	fi
 }
 
-# A real migration runner from npm (node-pg-migrate, with node-postgres),
-# cached under .build/npm-runner.  Sets SG_RUNNER to its command; empty when
-# npm is unavailable (the test that uses it then skips).
+# The real migration runners: node-pg-migrate (with node-postgres) and dbmate
+# from npm, cached under .build/npm-runner; sqitch from Debian.  Sets
+# SG_RUNNER, SG_DBMATE and SG_SQITCH to their commands, or empty with the
+# reason in SG_RUNNER_WHY, SG_DBMATE_WHY, SG_SQITCH_WHY: the tests that use
+# them then skip, saying what really happened.
 NODE_PG_MIGRATE_VERSION=7.9.1
 PG_NODE_VERSION=8.23.1
 DBMATE_VERSION=2.36.0
@@ -45,33 +47,56 @@ install_runner() {
 	# Under root the servers run as postgres, which cannot always reach the
 	# checkout (under /root, say): the runners then live in a cache that
 	# every user can read.
-	local dir=$SRC/.build/npm-runner
+	local dir=$SRC/.build/npm-runner log
 	[ "$(id -u)" = 0 ] && dir=/var/cache/schemaguard-test/npm-runner
-	SG_RUNNER=
-	SG_DBMATE=
-	SG_SQITCH=
+	SG_RUNNER= SG_DBMATE= SG_SQITCH=
+	SG_RUNNER_WHY= SG_DBMATE_WHY= SG_SQITCH_WHY=
 	# sqitch from Debian (its pg engine drives psql and DBD::Pg)
-	command -v sqitch >/dev/null && perl -MDBD::Pg -e1 2>/dev/null ||
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-pg-perl >/dev/null 2>&1 || true
-	command -v sqitch >/dev/null && SG_SQITCH=$(command -v sqitch)
+	if ! command -v sqitch >/dev/null || ! perl -MDBD::Pg -e1 2>/dev/null; then
+		say "installing sqitch from Debian"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-pg-perl >/dev/null 2>&1 ||
+			SG_SQITCH_WHY="apt-get install sqitch libdbd-pg-perl failed"
+	fi
+	if command -v sqitch >/dev/null && perl -MDBD::Pg -e1 2>/dev/null; then
+		SG_SQITCH=$(command -v sqitch)
+	else
+		SG_SQITCH_WHY=${SG_SQITCH_WHY:-"sqitch or DBD::Pg is missing after apt-get install"}
+	fi
 	# node-pg-migrate and dbmate (its npm package ships the Go binary) from npm
 	if [ ! -x "$dir/node_modules/.bin/node-pg-migrate" ] || [ ! -x "$dir/node_modules/.bin/dbmate" ]; then
-		command -v npm >/dev/null ||
+		if ! command -v npm >/dev/null; then
+			say "installing nodejs and npm from Debian"
 			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 				nodejs npm >/dev/null 2>&1 || true
-		if command -v npm >/dev/null; then
+		fi
+		if ! command -v npm >/dev/null; then
+			SG_RUNNER_WHY="npm is not installed and apt-get could not install it"
+		else
 			mkdir -p "$dir"
-			(cd "$dir" && npm install --no-audit --no-fund --silent \
+			log=$dir/npm-install.log
+			say "npm install node-pg-migrate@$NODE_PG_MIGRATE_VERSION pg@$PG_NODE_VERSION dbmate@$DBMATE_VERSION into $dir (a few minutes the first time; log in $log)"
+			if ! (cd "$dir" && npm install --no-audit --no-fund --loglevel=http \
 				"node-pg-migrate@$NODE_PG_MIGRATE_VERSION" "pg@$PG_NODE_VERSION" \
-				"dbmate@$DBMATE_VERSION" >/dev/null 2>&1) || true
+				"dbmate@$DBMATE_VERSION" >"$log" 2>&1); then
+				SG_RUNNER_WHY="npm is installed, but npm install failed: $(grep -m1 -iE 'npm (error|err!)' "$log" | cut -c1-160)"
+			fi
+			say "npm install finished"
 		fi
 	fi
 	if [ -d "$dir" ]; then
 		chmod -R a+rX "$dir"
 	fi
-	[ -x "$dir/node_modules/.bin/node-pg-migrate" ] && SG_RUNNER=$dir/node_modules/.bin/node-pg-migrate
-	[ -x "$dir/node_modules/.bin/dbmate" ] && SG_DBMATE=$dir/node_modules/.bin/dbmate
-	export SG_RUNNER SG_DBMATE SG_SQITCH
+	if [ -x "$dir/node_modules/.bin/node-pg-migrate" ]; then
+		SG_RUNNER=$dir/node_modules/.bin/node-pg-migrate
+	else
+		SG_RUNNER_WHY=${SG_RUNNER_WHY:-"node-pg-migrate is missing from $dir after npm install"}
+	fi
+	if [ -x "$dir/node_modules/.bin/dbmate" ]; then
+		SG_DBMATE=$dir/node_modules/.bin/dbmate
+	else
+		SG_DBMATE_WHY=${SG_RUNNER_WHY:-"dbmate is missing from $dir after npm install"}
+	fi
+	export SG_RUNNER SG_DBMATE SG_SQITCH SG_RUNNER_WHY SG_DBMATE_WHY SG_SQITCH_WHY
 }
 
 # Build warning-free (-Werror) and install the extension.

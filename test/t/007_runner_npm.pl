@@ -12,7 +12,7 @@ use Test::More;
 my $runner = $ENV{SG_RUNNER} // '';
 plan skip_all => ($ENV{PG_MAJOR} // '15') ne '15'
 	? 'the npm runners are tested on PostgreSQL 15 only'
-	: 'node-pg-migrate is not installed (npm unavailable)'
+	: 'node-pg-migrate could not be installed: ' . ($ENV{SG_RUNNER_WHY} || 'SG_RUNNER is not set (run through test/scripts/suite)')
 	unless $runner && -x $runner;
 
 my $node = PostgreSQL::Test::Cluster->new('runner');

@@ -14,7 +14,9 @@ use SgTest qw(put);
 my ($dbmate, $sqitch) = ($ENV{SG_DBMATE} // '', $ENV{SG_SQITCH} // '');
 plan skip_all => ($ENV{PG_MAJOR} // '15') ne '15'
 	? 'the dbmate and sqitch runners are tested on PostgreSQL 15 only'
-	: 'dbmate (npm) or sqitch (Debian) could not be installed'
+	: join('; ',
+		($dbmate && -x $dbmate ? () : ('dbmate could not be installed: ' . ($ENV{SG_DBMATE_WHY} || 'SG_DBMATE is not set'))),
+		($sqitch && -x $sqitch ? () : ('sqitch could not be installed: ' . ($ENV{SG_SQITCH_WHY} || 'SG_SQITCH is not set'))))
 	unless $dbmate && -x $dbmate && $sqitch && -x $sqitch;
 
 my $node = PostgreSQL::Test::Cluster->new('runners');
