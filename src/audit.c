@@ -170,6 +170,8 @@ sg_audit_init(void)
 {
 	CacheRegisterRelcacheCallback(audit_cache_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, audit_names_inval, (Datum) 0);
+	/* a new cast to json changes how a column's values may be written */
+	CacheRegisterSyscacheCallback(CASTSOURCETARGET, audit_names_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, audit_roles_inval, (Datum) 0);
 	RegisterXactCallback(audit_xact_callback, NULL);
 }

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/toast_compression.h"
@@ -33,6 +34,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -329,6 +331,25 @@ trigger_args(Trigger *tg)
 	return names;
 }
 
+/*
+ * An AUDIT ON or AUDIT OFF marker in the audit log of relid (of its root,
+ * for a partition): who switched it (the caller, also for our own
+ * functions), when, and how.
+ */
+static void
+audit_switched(Oid relid, const char *op, const char *how)
+{
+	StringInfoData json;
+	List	   *ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
+	const char *text = how ? how : "";
+
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"statement\": ");
+	escape_json(&json, pnstrdup(text, pg_mbcliplen(text, strlen(text), 1000)));
+	appendStringInfoChar(&json, '}');
+	sg_audit_log_marker(ancestors != NIL ? llast_oid(ancestors) : relid, op, json.data);
+}
+
 /* The audit INSERT trigger of relid (a copy), or NULL when it is not audited. */
 static Trigger *
 audit_trigger_of(Oid relid)
@@ -509,6 +530,7 @@ sg_enable_audit(PG_FUNCTION_ARGS)
 		names = lappend(names, col);
 	}
 	audit_tree(relid, names, false);
+	audit_switched(relid, "AUDIT ON", "schemaguard.enable_audit()");
 	PG_RETURN_VOID();
 }
 
@@ -542,6 +564,97 @@ sg_disable_audit(PG_FUNCTION_ARGS)
 								 psprintf("DROP TRIGGER IF EXISTS schemaguard_audit_%s ON %s", ops[i], qual));
 	}
 	sg_run_as_owner(statements);
+	audit_switched(relid, "AUDIT OFF", "schemaguard.disable_audit()");
 	PG_RETURN_VOID();
+}
+
+/* Does a trigger name, or ALL or USER (name NULL), take in an audit trigger? */
+static bool
+names_audit_trigger(const char *name)
+{
+	return name == NULL || strncmp(name, "schemaguard_audit_", strlen("schemaguard_audit_")) == 0;
+}
+
+/*
+ * After a statement that switched audit triggers off or on by hand: ALTER
+ * TABLE ... DISABLE / ENABLE [REPLICA | ALWAYS] TRIGGER (an audit trigger,
+ * ALL or USER), or DROP TRIGGER of an audit trigger.  Nothing is refused
+ * (the owner may), but the audit log gets a marker: AUDIT OFF while any of
+ * the table's audit triggers no longer fires in a normal session, AUDIT ON
+ * once all fire again, with who, when and the statement.  enable_audit()
+ * and disable_audit() write their own.
+ */
+void
+sg_audit_after_statement(Node *parsetree, const char *sql)
+{
+	ListCell   *lc;
+
+	if (sg_own_ddl_depth > 0 || !OidIsValid(sg_rows_relid(SG_AUDIT_BATCH, true)))
+		return;
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *at = (AlterTableStmt *) parsetree;
+		bool		switches = false;
+		Oid			relid;
+		Relation	rel;
+		int			audit = 0,
+					firing = 0;
+
+		foreach(lc, at->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			switch (cmd->subtype)
+			{
+				case AT_EnableTrig:
+				case AT_EnableAlwaysTrig:
+				case AT_EnableReplicaTrig:
+				case AT_DisableTrig:
+					switches |= names_audit_trigger(cmd->name);
+					break;
+				case AT_EnableTrigAll:
+				case AT_DisableTrigAll:
+				case AT_EnableTrigUser:
+				case AT_DisableTrigUser:
+					switches = true;
+					break;
+				default:
+					break;
+			}
+		}
+		if (!switches)
+			return;
+		relid = RangeVarGetRelid(at->relation, NoLock, true);
+		if (!OidIsValid(relid) || (rel = try_relation_open(relid, NoLock)) == NULL)
+			return;
+		for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *tg = &rel->trigdesc->triggers[i];
+
+			if (!names_audit_trigger(tg->tgname) || tg->tgisinternal)
+				continue;
+			audit++;
+			firing += (tg->tgenabled == TRIGGER_FIRES_ON_ORIGIN || tg->tgenabled == TRIGGER_FIRES_ALWAYS);
+		}
+		relation_close(rel, NoLock);
+		if (audit > 0)
+			audit_switched(relid, firing == audit ? "AUDIT ON" : "AUDIT OFF", sql);
+	}
+	else if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *names = lfirst(lc);
+			Oid			relid;
+
+			if (!names_audit_trigger(strVal(llast(names))))
+				continue;
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names),
+																				list_length(names) - 1)),
+									 NoLock, true);
+			if (OidIsValid(relid))
+				audit_switched(relid, "AUDIT OFF", sql);
+		}
+	}
 }
 

@@ -31,6 +31,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -50,6 +51,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "compat.h"
 #include "audit.h"
@@ -102,6 +104,42 @@ column_kind(Oid typid)
 	}
 }
 
+/*
+ * Does to_json() of a value of typid call only built-in code?  It calls a
+ * cast to json of any type made in the database (json_categorize_type()),
+ * at any depth: array elements, composite attributes, domains' base types.
+ * A new cast resets the cache these answers are kept in (audit.c).
+ */
+static bool
+to_json_runs_no_user_code(Oid typid)
+{
+	Oid			elem;
+
+	check_stack_depth();
+	typid = getBaseType(typid);
+	if (typid < FirstNormalObjectId)
+		return true;			/* built in: its elements and attributes too */
+	if (SearchSysCacheExists2(CASTSOURCETARGET, ObjectIdGetDatum(typid), ObjectIdGetDatum(JSONOID)))
+		return false;
+	elem = get_element_type(typid);
+	if (OidIsValid(elem))
+		return to_json_runs_no_user_code(elem);
+	if (type_is_rowtype(typid))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		bool		ok = true;
+
+		for (int i = 0; ok && i < desc->natts; i++)
+		{
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				ok = to_json_runs_no_user_code(TupleDescAttr(desc, i)->atttypid);
+		}
+		ReleaseTupleDesc(desc);
+		return ok;
+	}
+	return true;
+}
+
 static void
 init_column(AuditCol *col, Form_pg_attribute att)
 {
@@ -116,6 +154,14 @@ init_column(AuditCol *col, Form_pg_attribute att)
 		kind = column_kind(typid);
 		if (kind == COL_TO_JSON && typid < FirstNormalObjectId &&
 			!type_is_rowtype(typid) && !OidIsValid(get_element_type(typid)))
+			kind = COL_STRING;
+		/*
+		 * A type created in the database whose values to_json() would pass
+		 * through a cast to json (a function a role wrote, run as whoever
+		 * writes the table) is written as its text instead: output
+		 * functions are C, created by a superuser.
+		 */
+		if (kind == COL_TO_JSON && !to_json_runs_no_user_code(typid))
 			kind = COL_STRING;
 	}
 	col->attnum = att->attnum;
@@ -170,6 +216,50 @@ sg_audit_shape(Relation rel, Trigger *trigger)
 	return shape;
 }
 
+/*
+ * Would jsonb refuse this JSON text?  json keeps any \u escape, jsonb
+ * refuses \u0000 (and, in a database that is not UTF8, any escape above
+ * ASCII).  audit_log reads the rows as jsonb: one such value would make
+ * every read of its batch fail.
+ */
+static bool
+jsonb_refuses(const char *json)
+{
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	for (const char *p = json; *p; p++)
+	{
+		if (*p != '\\')
+			continue;
+		if (p[1] == 'u' && isxdigit((unsigned char) p[2]) && isxdigit((unsigned char) p[3]) &&
+			isxdigit((unsigned char) p[4]) && isxdigit((unsigned char) p[5]))
+		{
+			char		hex[5] = {p[2], p[3], p[4], p[5], '\0'};
+			long		code = strtol(hex, NULL, 16);
+
+			if (code == 0 || (!utf8 && code > 0x7F))
+				return true;
+		}
+		if (p[1] != '\0')
+			p++;				/* the escaped character */
+	}
+	return false;
+}
+
+/*
+ * Append JSON text that came from a json value (a json column, or json
+ * inside an array): as it is, or, where jsonb would refuse it, as a JSON
+ * string holding its exact text, so that the value is kept and read back.
+ */
+static void
+append_json_text(StringInfo buf, const char *json)
+{
+	if (jsonb_refuses(json))
+		escape_json(buf, json);
+	else
+		appendStringInfoString(buf, json);
+}
+
 /* Append the JSON of one (non-NULL) value. */
 static void
 append_value(StringInfo buf, AuditCol *col, Datum value)
@@ -216,13 +306,16 @@ append_value(StringInfo buf, AuditCol *col, Datum value)
 				escape_json(buf, s);
 			return;
 		case COL_JSON:
-			appendStringInfoString(buf, OutputFunctionCall(&col->fn, value));
+			if (col->typid == JSONOID)
+				append_json_text(buf, OutputFunctionCall(&col->fn, value));
+			else
+				appendStringInfoString(buf, OutputFunctionCall(&col->fn, value));
 			return;
 		case COL_STRING:
 			escape_json(buf, OutputFunctionCall(&col->fn, value));
 			return;
 		case COL_TO_JSON:
-			appendStringInfoString(buf, TextDatumGetCString(FunctionCall1(&col->fn, value)));
+			append_json_text(buf, TextDatumGetCString(FunctionCall1(&col->fn, value)));
 			return;
 	}
 }

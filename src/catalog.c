@@ -54,6 +54,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_type.h"
@@ -526,14 +527,53 @@ list_member_name(List *names, const char *name)
 	return false;
 }
 
+/* check_functions_in_node() callback: a function created after initdb? */
+static bool
+is_user_function(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId;
+}
+
+static bool
+user_code_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	/* functions, operators, type I/O of coercions, casts */
+	if (check_functions_in_node(node, is_user_function, context))
+		return true;
+	/* a domain's CHECK constraints are user code too */
+	if (IsA(node, CoerceToDomain) && ((CoerceToDomain *) node)->resulttype >= FirstNormalObjectId)
+		return true;
+	return expression_tree_walker(node, user_code_walker, context);
+}
+
+/*
+ * Does an analysed expression call anything that is not built in: a
+ * function, an operator's function, a cast, a type's I/O function or a
+ * domain's check created after initdb (by a role, or by an extension)?
+ * schemaguard never runs such code with the privileges of whoever triggered
+ * it (a DBA's DDL on a developer's table, a lint() call): an expression for
+ * which this is true is neither constant-folded nor planned.
+ */
+bool
+sg_expr_has_user_code(Node *expr)
+{
+	return user_code_walker(expr, NULL);
+}
+
 /*
  * A CHECK expression (analysed) as core's NOT NULL proof reads it: simplified,
- * canonicalised, as a list of AND-ed clauses.
+ * canonicalised, as a list of AND-ed clauses.  Constant folding runs
+ * IMMUTABLE functions, so an expression with user code is not folded (core
+ * folds it only for ALTER ... SET NOT NULL, run by the table's owner): it is
+ * only canonicalised, and a proof that needed the folding is not made.
  */
 List *
 sg_check_clauses(Node *expr)
 {
-	expr = eval_const_expressions(NULL, expr);
+	if (!sg_expr_has_user_code(expr))
+		expr = eval_const_expressions(NULL, expr);
 	expr = (Node *) canonicalize_qual((Expr *) expr, true);
 	return make_ands_implicit((Expr *) expr);
 }

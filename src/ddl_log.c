@@ -51,6 +51,141 @@
 /* last_statement keeps this many characters */
 #define LAST_STATEMENT_CHARS 1000
 
+/*
+ * A statement is kept in ddl_log up to this many bytes; the rest is kept as
+ * its length and SHA-256, so that no statement (a 100 MB comment, say)
+ * grows the log by more than this.
+ */
+#define STATEMENT_KEEP_BYTES 8192
+
+/*
+ * The table the rows go to: ddl_log_rows since 1.7 (ddl_log is the view
+ * every role reads), ddl_log before.
+ */
+static const char *
+log_table(void)
+{
+	return OidIsValid(sg_rows_relid("ddl_log_rows", true)) ? "ddl_log_rows" : "ddl_log";
+}
+
+/*
+ * Would the value of setting name be hidden from other roles by core: a
+ * superuser-only or unlisted setting (GUC_SUPERUSER_ONLY, GUC_NO_SHOW_ALL:
+ * schemaguard.tenant_key, primary_conninfo, ...), or one this server does
+ * not know (a placeholder, whose flags are unknown)?
+ */
+static bool
+secret_setting(const char *name)
+{
+	if (name == NULL)
+		return false;
+	if (GetConfigOption(name, true, false) == NULL)
+		return true;
+	return (GetConfigOptionFlags(name, true) & (GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL)) != 0;
+}
+
+/* Does a CREATE/ALTER ROLE set a password? */
+static bool
+sets_password(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		if (strcmp(lfirst_node(DefElem, lc)->defname, "password") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The text ddl_log keeps of a statement: what core itself hides from other
+ * roles is replaced by '********', decided from the parse tree, never from
+ * the text: passwords (CREATE/ALTER ROLE), the options of user mappings,
+ * foreign servers, foreign-data wrappers and foreign tables (credentials),
+ * subscriptions' connection strings, and the values of secret settings
+ * (ALTER SYSTEM, ALTER ROLE ... SET, ALTER DATABASE ... SET).  Then at most
+ * STATEMENT_KEEP_BYTES of it, and the length and SHA-256 of the rest.
+ */
+static char *
+statement_for_log(Node *parsetree, const char *sql)
+{
+	char	   *text = (char *) sql;
+	size_t		len;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateRoleStmt:
+			if (sets_password(((CreateRoleStmt *) parsetree)->options))
+				text = sg_redact_constants(sql, false);
+			break;
+		case T_AlterRoleStmt:
+			if (sets_password(((AlterRoleStmt *) parsetree)->options))
+				text = sg_redact_constants(sql, false);
+			break;
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_CreateForeignServerStmt:
+		case T_AlterForeignServerStmt:
+		case T_CreateFdwStmt:
+		case T_AlterFdwStmt:
+		case T_CreateForeignTableStmt:
+		case T_ImportForeignSchemaStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+			text = sg_redact_constants(sql, false);
+			break;
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				/* ALTER FOREIGN TABLE ... OPTIONS, and a column's OPTIONS */
+				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_GenericOptions || cmd->subtype == AT_AlterColumnGenericOptions)
+						text = sg_redact_constants(sql, false);
+				}
+				break;
+			}
+		case T_AlterSystemStmt:
+			if (secret_setting(((AlterSystemStmt *) parsetree)->setstmt->name))
+				text = sg_redact_constants(sql, true);
+			break;
+		case T_AlterRoleSetStmt:
+			if (secret_setting(((AlterRoleSetStmt *) parsetree)->setstmt->name))
+				text = sg_redact_constants(sql, true);
+			break;
+		case T_AlterDatabaseSetStmt:
+			if (secret_setting(((AlterDatabaseSetStmt *) parsetree)->setstmt->name))
+				text = sg_redact_constants(sql, true);
+			break;
+		default:
+			break;
+	}
+
+	len = strlen(text);
+	if (len > STATEMENT_KEEP_BYTES)
+	{
+		int			keep = pg_mbcliplen(text, len, STATEMENT_KEEP_BYTES);
+		uint8		digest[PG_SHA256_DIGEST_LENGTH];
+		char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+		pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+		if (pg_cryptohash_init(ctx) < 0 ||
+			pg_cryptohash_update(ctx, (uint8 *) text, len) < 0 ||
+			pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+			elog(ERROR, "could not compute a statement's SHA-256");
+		pg_cryptohash_free(ctx);
+		hex_encode((char *) digest, sizeof(digest), hex);
+		hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+		text = psprintf("%.*s\n/* schemaguard: the statement is cut here: %zu bytes in all, SHA-256 %s */",
+						keep, text, len, hex);
+	}
+	return text;
+}
+
 /* ddl_log, as this library writes it (see the install script) */
 enum
 {
@@ -75,7 +210,7 @@ static List *pending_ddl = NIL;
 static int
 count_rows(int64 mid, char **last_statement)
 {
-	Relation	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, AccessShareLock, false);
+	Relation	rel = sg_rows_open(log_table(), ddl_log_types, L_NATTS, AccessShareLock, false);
 	SgRowScan  *scan = sg_rows_scan(rel, "ddl_log_migration", L_MIGRATION_ID + 1, INT8OID,
 									Int64GetDatum(mid), true);
 	HeapTuple	tup;
@@ -181,7 +316,7 @@ sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 m
 	if (!sg_record_ddl || creating_extension || IsBinaryUpgrade || XactReadOnly ||
 		GetCommandLogLevel(parsetree) != LOGSTMT_DDL)
 		return;
-	if (!OidIsValid(sg_rows_relid("ddl_log", true)))
+	if (!OidIsValid(sg_rows_relid(log_table(), true)))
 		return;					/* the history is not installed (before 1.3) */
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	p = palloc0(sizeof(PendingDdl));
@@ -189,7 +324,8 @@ sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 m
 	values = p->values;
 	nulls = p->nulls;
 	values[L_AT] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	/* the role that ran it: the caller of our own functions' DDL */
+	values[L_ROLE] = CStringGetTextDatum(GetUserNameFromId(sg_statement_role(), false));
 	values[L_APPLICATION_NAME] = sg_text_datum_or_null(application_name && application_name[0] ? application_name : NULL,
 													&nulls[L_APPLICATION_NAME]);
 	values[L_MIGRATION_ID] = Int64GetDatum(migration);
@@ -197,7 +333,7 @@ sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 m
 	values[L_COMMAND_TAG] = CStringGetTextDatum(GetCommandTagName(CreateCommandTag(parsetree)));
 	values[L_OBJECT_IDENTITY] = sg_text_datum_or_null(statement_object(parsetree), &nulls[L_OBJECT_IDENTITY]);
 	/* from its first token: leading comments are not in the slice on 18 */
-	values[L_STATEMENT] = CStringGetTextDatum(sql + sg_first_token_offset(sql));
+	values[L_STATEMENT] = CStringGetTextDatum(statement_for_log(parsetree, sql + sg_first_token_offset(sql)));
 	if (rules_json)
 		values[L_RULES] = DirectFunctionCall1(jsonb_in, CStringGetDatum(rules_json));
 	else
@@ -220,7 +356,7 @@ sg_ddl_log_flush(void)
 
 	if (pending_ddl == NIL)
 		return;
-	rel = sg_rows_open("ddl_log", ddl_log_types, L_NATTS, RowExclusiveLock, true);
+	rel = sg_rows_open(log_table(), ddl_log_types, L_NATTS, RowExclusiveLock, true);
 	if (rel != NULL)
 	{
 		foreach(lc, pending_ddl)

@@ -358,7 +358,7 @@ sg_history_lock(Oid histrel, TimestampTz deadline)
 Datum
 sg_history_protect(PG_FUNCTION_ARGS)
 {
-	static const char *const tables[] = {"migration_history", "migration_events", "ddl_log", NULL};
+	static const char *const tables[] = {"migration_history", "migration_events", "ddl_log_rows", "ddl_log", NULL};
 	TriggerData *td = sg_own_trigger_data(fcinfo, "_history_protect", tables,
 										  false, TRIGGER_TYPE_BEFORE);
 

@@ -24,9 +24,15 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/objectaccess.h"
+#include "utils/syscache.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_policy.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_rewrite.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "storage/ipc.h"
@@ -39,6 +45,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "citus.h"
 #include "compat.h"
@@ -69,6 +76,9 @@ typedef struct SgRunning
 	const char *query;
 	bool		have_text;		/* st's texts are filled in */
 	bool		citus;			/* Citus's own work: see citus_work() */
+	List	   *touched;		/* objects created or altered (ObjectAddress *) */
+	bool		touched_temp;	/* it touched a temporary object ... */
+	bool		touched_durable;	/* ... or another */
 	struct SgRunning *outer;
 } SgRunning;
 
@@ -280,6 +290,120 @@ bind_created(SgRunning *r, List *findings)
 	}
 }
 
+/* The relation that a rule, default, trigger or policy belongs to. */
+static Oid
+part_relation(Oid classId, Oid objectId)
+{
+	Relation	catalog = table_open(classId, AccessShareLock);
+	AttrNumber	oidcol = classId == RewriteRelationId ? Anum_pg_rewrite_oid :
+		classId == AttrDefaultRelationId ? Anum_pg_attrdef_oid :
+		classId == TriggerRelationId ? Anum_pg_trigger_oid : Anum_pg_policy_oid;
+	AttrNumber	relcol = classId == RewriteRelationId ? Anum_pg_rewrite_ev_class :
+		classId == AttrDefaultRelationId ? Anum_pg_attrdef_adrelid :
+		classId == TriggerRelationId ? Anum_pg_trigger_tgrelid : Anum_pg_policy_polrelid;
+	HeapTuple	tup = get_catalog_object_by_oid(catalog, oidcol, objectId);
+	Oid			relid = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, relcol, RelationGetDescr(catalog), &isnull);
+
+		if (!isnull)
+			relid = DatumGetObjectId(d);
+	}
+	table_close(catalog, AccessShareLock);
+	return relid;
+}
+
+/*
+ * Note whether an object that the running statement touches is temporary
+ * (in a temporary schema, or a temporary relation) or not.  An object of a
+ * class without a schema (a role, an attribute default, a trigger) counts
+ * as not temporary.  One that cannot be found counts as neither.
+ */
+static void
+classify_touched(SgRunning *r, Oid classId, Oid objectId)
+{
+	ObjectAddress addr = {classId, objectId, 0};
+	int			cache;
+	HeapTuple	tup;
+	Oid			nsp;
+
+	if (classId == RelationRelationId)
+	{
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(objectId));
+		if (!HeapTupleIsValid(tup))
+			return;
+		if (((Form_pg_class) GETSTRUCT(tup))->relpersistence == RELPERSISTENCE_TEMP)
+			r->touched_temp = true;
+		else
+			r->touched_durable = true;
+		ReleaseSysCache(tup);
+		return;
+	}
+	if (classId == NamespaceRelationId)
+		nsp = objectId;
+	else if (classId == RewriteRelationId || classId == AttrDefaultRelationId ||
+			 classId == TriggerRelationId || classId == PolicyRelationId)
+	{
+		/* a part of a relation: it is what its relation is */
+		Oid			relid = part_relation(classId, objectId);
+
+		if (OidIsValid(relid))
+			classify_touched(r, RelationRelationId, relid);
+		return;
+	}
+	else
+	{
+		if (!is_objectclass_supported(classId))
+		{
+			r->touched_durable = true;
+			return;
+		}
+		cache = get_object_catcache_oid(classId);
+		if (cache < 0 || get_object_attnum_namespace(classId) == InvalidAttrNumber)
+		{
+			r->touched_durable = true;
+			return;
+		}
+		tup = SearchSysCache1(cache, ObjectIdGetDatum(objectId));
+		if (!HeapTupleIsValid(tup))
+			return;
+		ReleaseSysCache(tup);
+		nsp = get_object_namespace(&addr);
+	}
+	if (OidIsValid(nsp) && isAnyTempNamespace(nsp))
+		r->touched_temp = true;
+	else
+		r->touched_durable = true;
+}
+
+/*
+ * Does ddl_log keep this statement?  Every DDL statement but Citus's own
+ * (derived from a statement of the user's, logged once where it ran) and
+ * those that touched temporary objects only: no other session can see
+ * them, they go with the session, and any role may create them (TEMP is
+ * granted to PUBLIC), so they would let any role grow the log.
+ */
+static bool
+keep_in_ddl_log(SgRunning *r)
+{
+	ListCell   *lc;
+
+	if (r->citus || GetCommandLogLevel(r->st.parsetree) != LOGSTMT_DDL)
+		return false;
+	foreach(lc, r->touched)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (r->touched_durable)
+			break;
+		classify_touched(r, a->classId, a->objectId);
+	}
+	return !(r->touched_temp && !r->touched_durable);
+}
+
 /* After the statement succeeded: what the object access hook recorded. */
 static void
 after_statement(SgRunning *r)
@@ -312,6 +436,9 @@ after_statement(SgRunning *r)
 	}
 	if ((r->changed != NIL || r->sealed != NIL) && guard_on(r))
 		sg_tenant_after_statement(statement_of(r), r->sealed, r->changed);
+	/* audit triggers switched off or on by hand: a marker in the audit log */
+	if (IsA(r->st.parsetree, AlterTableStmt) || IsA(r->st.parsetree, DropStmt))
+		sg_audit_after_statement(r->st.parsetree, statement_of(r)->sql);
 }
 
 /*
@@ -368,7 +495,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			 * sub-commands), but not Citus's: those are derived from a
 			 * statement of the user's, logged once where it ran.
 			 */
-			if (GetCommandLogLevel(parsetree) == LOGSTMT_DDL && !r.citus)
+			if (keep_in_ddl_log(&r))
 				sg_migrations_log_ddl(parsetree, statement_of(&r)->sql, NULL);
 		}
 		return;
@@ -415,7 +542,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		sg_defer_findings(verdict.findings);
 		after_statement(&r);
 		sg_staged_after_statement(parsetree);
-		if (IsTransactionState())
+		if (IsTransactionState() && keep_in_ddl_log(&r))
 			sg_migrations_log_ddl(parsetree, r.st.sql, sg_verdict_json(verdict));
 	}
 	PG_CATCH();
@@ -543,6 +670,20 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 	{
 		case OAT_POST_CREATE:
 		case OAT_POST_ALTER:
+			/* classified after the statement, when the catalog shows them */
+			if (!running->touched_durable && list_length(running->touched) < 64)
+			{
+				MemoryContext old = MemoryContextSwitchTo(running->cxt);
+				ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+				a->classId = classId;
+				a->objectId = objectId;
+				a->objectSubId = 0;
+				running->touched = lappend(running->touched, a);
+				MemoryContextSwitchTo(old);
+			}
+			else
+				running->touched_durable = true;
 			if (classId == RelationRelationId)
 			{
 				MemoryContext old = MemoryContextSwitchTo(running->cxt);
@@ -552,6 +693,8 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 			}
 			break;
 		case OAT_DROP:
+			if (!running->touched_durable)
+				classify_touched(running, classId, objectId);
 			if (classId == RelationRelationId)
 				judge_drop(running, objectId, subId, ((ObjectAccessDrop *) arg)->dropflags);
 			else if (classId == PolicyRelationId)

@@ -379,6 +379,20 @@ sg_extension_owner(void)
  * functions are not executable by PUBLIC: the caller has checked that the
  * current user may change the table.
  */
+/* The role that called the function running our own DDL, while it runs. */
+static Oid	own_ddl_caller = InvalidOid;
+
+/*
+ * The role a DDL statement is recorded under (ddl_log): the current user,
+ * but for the DDL that our own functions run as the extension's owner
+ * (sg_run_as_owner()), the role that called them.
+ */
+Oid
+sg_statement_role(void)
+{
+	return sg_own_ddl_depth > 0 && OidIsValid(own_ddl_caller) ? own_ddl_caller : GetUserId();
+}
+
 void
 sg_run_as_owner(List *statements)
 {
@@ -386,9 +400,12 @@ sg_run_as_owner(List *statements)
 	int			save_sec;
 	int			spi_level;
 	ListCell   *lc;
+	Oid			save_caller = own_ddl_caller;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	spi_level = sg_spi_connect();
+	if (sg_own_ddl_depth == 0)
+		own_ddl_caller = save_userid;
 	SetUserIdAndSecContext(sg_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	sg_own_ddl_depth++;
 	PG_TRY();
@@ -405,6 +422,7 @@ sg_run_as_owner(List *statements)
 	PG_FINALLY();
 	{
 		sg_own_ddl_depth--;
+		own_ddl_caller = save_caller;
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();

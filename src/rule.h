@@ -146,6 +146,7 @@ extern char *sg_column_list(List *names);
 extern bool sg_name_ok(List *names);
 extern RangeVar *sg_rangevar_from_names(List *names);
 extern int	sg_first_token_offset(const char *sql);
+extern char *sg_redact_constants(const char *sql, bool value_only);
 extern int	sg_comments_start(const char *text, int location);
 
 /* An ignore directive as written: ids (String) and reason. */

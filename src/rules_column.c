@@ -317,6 +317,9 @@ type_change_rewrites(const SgColumnFacts *col, const char *colname, const Column
 		*unknown = true;		/* no assignment cast: core refuses */
 		return true;
 	}
+	/* a cast a role wrote computes new values; it is never run here */
+	if (sg_expr_has_user_code(expr))
+		return true;
 	expr = (Node *) expression_planner((Expr *) expr);
 
 	for (;;)

@@ -31,7 +31,7 @@
 
 #include "rule.h"
 
-#define SG_VERSION			"1.6"
+#define SG_VERSION			"1.7"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 #define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
@@ -192,6 +192,7 @@ extern struct TriggerData *sg_own_trigger_data(FunctionCallInfo fcinfo, const ch
 /* audit.c */
 extern void sg_audit_init(void);
 extern void sg_audit_partitions(Oid relid);
+extern void sg_audit_after_statement(Node *parsetree, const char *sql);
 
 /* migrations.c */
 extern int	sg_migration_lock_timeout;
@@ -204,6 +205,7 @@ extern void sg_migrations_subxact_commit(SubTransactionId subid, SubTransactionI
 extern void sg_migrations_log_ddl(Node *parsetree, const char *sql, const char *rules_json);
 
 /* ddl_log.c */
+extern Oid	sg_statement_role(void);
 extern void sg_ddl_log_add(Node *parsetree, const char *sql, const char *rules_json, int64 migration);
 extern void sg_ddl_log_flush(void);
 extern int	sg_ddl_log_count(int64 mid, char **last_statement);

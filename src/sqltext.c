@@ -684,6 +684,118 @@ sg_comments_start(const char *text, int location)
 	}
 }
 
+/* Is the token at sql[start] a string constant ('..', E'..', B'..', X'..', N'..', U&'..', $tag$..$tag$)? */
+static bool
+string_constant_at(const char *sql, int start)
+{
+	const char *p = sql + start;
+
+	if (*p == '\'')
+		return true;
+	if (strchr("eEbBxXnN", *p) && p[1] == '\'')
+		return true;
+	if ((*p == 'u' || *p == 'U') && p[1] == '&' && p[2] == '\'')
+		return true;
+	if (*p == '$')
+	{
+		/* a dollar quote's opening tag, not a parameter ($1) */
+		for (p++; *p && *p != '$'; p++)
+		{
+			if (!(isalpha((unsigned char) *p) || *p == '_' || IS_HIGHBIT_SET(*p) ||
+				  (p > sql + start + 1 && isdigit((unsigned char) *p))))
+				return false;
+		}
+		return *p == '$';
+	}
+	return false;
+}
+
+typedef struct RedactScan
+{
+	const char *sql;
+	int		   *starts;			/* token starts */
+	bool	   *secret;			/* the token is to be redacted */
+	int			n;
+	int			size;
+	bool		value_only;		/* in: only what follows SET name = / TO */
+	bool		after_set;		/* a SET keyword was seen */
+	bool		in_value;		/* past its "=" or TO */
+} RedactScan;
+
+static bool
+redact_visitor(int start, int tok, const char *keyword, void *arg)
+{
+	RedactScan *rs = arg;
+
+	if (rs->n == rs->size)
+	{
+		rs->size *= 2;
+		rs->starts = repalloc(rs->starts, sizeof(int) * rs->size);
+		rs->secret = repalloc(rs->secret, sizeof(bool) * rs->size);
+	}
+	rs->starts[rs->n] = start;
+	if (tok == ';')
+		rs->secret[rs->n] = false;
+	else if (!rs->value_only)
+		rs->secret[rs->n] = string_constant_at(rs->sql, start);
+	else
+	{
+		rs->secret[rs->n] = rs->in_value;
+		if (rs->in_value)
+			;
+		else if (keyword && strcmp(keyword, "set") == 0)
+			rs->after_set = true;
+		else if (rs->after_set && (tok == '=' || (keyword && strcmp(keyword, "to") == 0)))
+			rs->in_value = true;
+	}
+	rs->n++;
+	return tok != ';';
+}
+
+/*
+ * The statement with its secrets replaced by '********': every string
+ * constant, or (value_only) the value that follows "SET name =" or "SET
+ * name TO", whatever its tokens.  Keywords and names are kept, so the text
+ * still says what was done, to what.  A comment between a secret and the
+ * next token goes with the secret.
+ */
+char *
+sg_redact_constants(const char *sql, bool value_only)
+{
+	RedactScan	rs = {0};
+	StringInfoData buf;
+	int			len = strlen(sql);
+	int			copied = 0;
+
+	rs.sql = sql;
+	rs.size = 16;
+	rs.starts = palloc(sizeof(int) * rs.size);
+	rs.secret = palloc(sizeof(bool) * rs.size);
+	rs.value_only = value_only;
+	scan_tokens(sql, redact_visitor, &rs);
+	initStringInfo(&buf);
+	for (int i = 0; i < rs.n; i++)
+	{
+		int			end;
+
+		if (!rs.secret[i])
+			continue;
+		appendBinaryStringInfo(&buf, sql + copied, rs.starts[i] - copied);
+		appendStringInfoString(&buf, "'********'");
+		if (value_only)
+		{
+			while (i + 1 < rs.n && rs.secret[i + 1])
+				i++;
+		}
+		end = i + 1 < rs.n ? rs.starts[i + 1] : len;
+		if (i + 1 < rs.n && isspace((unsigned char) sql[end - 1]))
+			appendStringInfoChar(&buf, ' ');
+		copied = end;
+	}
+	appendBinaryStringInfo(&buf, sql + copied, len - copied);
+	return buf.data;
+}
+
 /* Offset of the first character after leading whitespace and comments. */
 int
 sg_first_token_offset(const char *sql)

@@ -239,7 +239,17 @@ $node->safe_psql('upgrade', q{SET lock_timeout = '2s'; SELECT count(*) FROM sche
 is($node->safe_psql('upgrade', q{SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'tenants_15'::regclass}),
 	'(tenant_id = schemaguard.current_tenant_as(NULL::uuid))', 'enable_tenant_isolation() rewrites it to the 1.6 shape');
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
-	'1.6', 'ALTER EXTENSION UPDATE reaches 1.6');
+	'1.7', 'ALTER EXTENSION UPDATE reaches 1.7');
+# 1.6 to 1.7: ddl_log's rows move to ddl_log_rows, read through the ddl_log
+# view (the text of other roles' statements hidden); the rows logged before
+# the update are there, and new ones go on after them.
+is($node->safe_psql('upgrade', q{SELECT count(*) > 0 FROM schemaguard.ddl_log WHERE command_tag = 'CREATE TABLE' AND statement LIKE '%tenants_15%'}),
+	't', 'after the update ddl_log shows the rows logged before it');
+$node->safe_psql('upgrade', q{CREATE ROLE upgrade_reader; CREATE TABLE after_update (a int)});
+is($node->safe_psql('upgrade', q{SET ROLE upgrade_reader; SELECT string_agg(DISTINCT statement, ',') FROM schemaguard.ddl_log WHERE object_identity = 'public.after_update'}),
+	'<insufficient privilege>', 'after the update another role\'s statement text is hidden');
+my ($urc) = $node->psql('upgrade', q{SET ROLE upgrade_reader; SELECT count(*) FROM schemaguard.ddl_log_rows});
+isnt($urc, 0, 'after the update ddl_log_rows is not readable by PUBLIC');
 is($node->safe_psql('upgrade', q{SELECT string_agg(rule, ',') FROM schemaguard.lint(
 	'CREATE TABLE a (id int); CREATE INDEX CONCURRENTLY a_id ON a (id);', true, 'prisma')}),
 	'concurrently-in-transaction', 'after the upgrade lint() takes a runner');
