@@ -158,6 +158,53 @@ SELECT new FROM schemaguard.audit_log WHERE table_name = 'pts' AND op = 'INSERT'
 SELECT count(*) AS user_code_run_by_schemaguard FROM trust.canary;
 
 --
+-- 4. What it locks and what it reveals.  lint() holds no lock past its
+-- call, and neither locks nor looks into a relation its caller may not
+-- read; core's own permission errors come before any refusal of ours.
+--
+CREATE SCHEMA trust_secret;
+CREATE TABLE trust_secret.payroll (id int, salary int);
+INSERT INTO trust_secret.payroll VALUES (1, 100);
+CREATE TABLE trust_secret.flag (v int);
+CREATE TABLE trust.no_select (v int CHECK (v IS NOT NULL));
+SET ROLE regress_sg_app;
+SET lock_timeout = 0;
+BEGIN;
+SELECT rule, detail FROM schemaguard.lint('ALTER TABLE trust_secret.payroll ADD COLUMN x int');
+-- its CHECK is not read either: SET NOT NULL is not proven
+SELECT rule FROM schemaguard.lint('CREATE INDEX ON trust.no_select (v); ALTER TABLE trust.no_select ALTER COLUMN v SET NOT NULL');
+SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname IN ('payroll', 'no_select', 'flag');
+COMMIT;
+SET lock_timeout = '5s';
+-- one bit: a table it may not read is judged the same, row or no row
+SELECT rule, detail FROM schemaguard.lint('CREATE INDEX ON trust_secret.flag (v)', false);
+RESET ROLE;
+INSERT INTO trust_secret.flag VALUES (1);
+SET ROLE regress_sg_app;
+SELECT rule, detail FROM schemaguard.lint('CREATE INDEX ON trust_secret.flag (v)', false);
+-- a table it may read is looked into, and its locks go with the call
+RESET ROLE;
+GRANT USAGE ON SCHEMA trust_secret TO regress_sg_app;
+GRANT SELECT ON trust_secret.flag TO regress_sg_app;
+SET ROLE regress_sg_app;
+BEGIN;
+SELECT rule, detail FROM schemaguard.lint('CREATE INDEX ON trust_secret.flag (v)', false);
+SELECT count(*) AS locks_after_lint FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname = 'flag';
+COMMIT;
+-- core's own errors first: nothing of ours (no sizes, no counts)
+REINDEX SCHEMA pg_catalog;
+REINDEX SCHEMA trust_secret;
+DROP SCHEMA trust_secret CASCADE;
+REINDEX DATABASE contrib_regression;
+REINDEX SYSTEM contrib_regression;
+SET client_min_messages = error;
+VACUUM FULL;	-- core skips every table this role does not own: nothing to refuse
+RESET client_min_messages;
+RESET ROLE;
+
+--
 -- 5. Audit integrity.  Any value a column can hold is recorded and read
 -- back, and switching the audit off leaves a trace: who, when, how.
 --
@@ -202,7 +249,7 @@ SELECT DISTINCT role FROM schemaguard.ddl_log
 
 -- Clean up (the guard would refuse these drops: they are populated).
 SET schemaguard.mode = off;
-DROP SCHEMA trust CASCADE;
+DROP SCHEMA trust, trust_secret CASCADE;
 DROP USER MAPPING FOR regress_sg_ops SERVER regress_sg_srv;
 DROP SERVER regress_sg_srv;
 DROP FOREIGN DATA WRAPPER regress_sg_fdw;

@@ -68,6 +68,39 @@
 static void tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 						 const char *nulls, bool assume_populated, SgRelFacts *out);
 
+/*
+ * While lint() runs: a relation its caller may not read is neither locked
+ * nor looked into (its rows, its constraints); it is judged as holding
+ * data.  lint() must not wait behind, or hold up, another session's work on
+ * a table its caller cannot see, nor tell whether it holds a row.
+ */
+bool		sg_probe_as_caller = false;
+
+/*
+ * May the facts of relid be read by looking into it?  Always, but while
+ * lint() runs: then only when its caller may use the schema and read the
+ * relation (SELECT, or owning it).
+ */
+bool
+sg_catalog_may_probe(Oid relid)
+{
+	Oid			nsp;
+	Oid			user = GetUserId();
+
+	if (!sg_probe_as_caller)
+		return true;
+	nsp = get_rel_namespace(relid);
+	if (!OidIsValid(nsp) || sg_namespace_aclcheck(nsp, user, ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	if (get_rel_relkind(relid) == RELKIND_INDEX || get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
+	{
+		relid = IndexGetRelation(relid, true);
+		if (!OidIsValid(relid))
+			return false;
+	}
+	return pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK || sg_class_ownercheck(relid, user);
+}
+
 /* Reset facts to "does not exist". */
 void
 sg_init_facts(SgRelFacts *out)
@@ -271,6 +304,16 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 		return;
 	if (check_owner && !sg_may_maintain(relid, GetUserId()))
 		return;
+	if (!sg_catalog_may_probe(relid))
+	{
+		/* lint() for a caller who may not read it: holds data, nothing more */
+		out->checkable = true;
+		out->qualname = sg_qualified_relname(relid);
+		out->table_qualname = sg_qualified_relname(heapid);
+		out->populated = true;
+		out->assumed = true;
+		return;
+	}
 
 	if (locks.table == NoLock && (locks.index == NoLock || heapid == relid) && !locks.conditional)
 	{
@@ -327,7 +370,8 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 
 /*
  * Populated user tables (with indexes, when indexed_only) in one schema, or
- * in the whole database when nspname is NULL.  At this scope a table counts
+ * in the whole database when nspname is NULL: there, those the user may
+ * maintain, as core's VACUUM FULL, CLUSTER and REINDEX DATABASE process.  At this scope a table counts
  * as populated when it has any block; pg_relation_size() takes and releases
  * an ACCESS SHARE lock per table, as REINDEX SCHEMA processes each table in a
  * transaction of its own.
@@ -352,7 +396,7 @@ sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_p
 				 "   AND c.relpersistence <> 't'"
 				 "   AND CASE WHEN $1 IS NULL"
 				 "            THEN n.nspname NOT IN ('pg_catalog', 'information_schema')"
-				 "                 AND n.nspname !~ '^pg_toast'"
+				 "                 AND n.nspname !~ '^pg_toast' AND " SG_SQL_MAY_MAINTAIN
 				 "            ELSE n.nspname = $1 END"
 				 " ORDER BY 2 DESC, 1",
 				 2, argtypes, values, nulls, assume_populated, out);
@@ -630,6 +674,8 @@ sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumn
 	out->notnull = att->attnotnull;
 	ReleaseSysCache(tup);
 
+	if (!sg_catalog_may_probe(relid))
+		return;					/* lint() for a caller who may not read it */
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		return;
@@ -661,6 +707,8 @@ sg_catalog_index_leads(Oid relid, List *columns)
 		if (get_attnum(relid, strVal(lfirst(lc))) == InvalidAttrNumber)
 			return true;		/* gone or renamed: nothing to advise */
 	}
+	if (!sg_catalog_may_probe(relid))
+		return true;			/* lint() for a caller who may not read it */
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		return true;

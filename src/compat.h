@@ -27,6 +27,20 @@
 #define sg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #endif
 
+/* A privilege on a schema, or ownership of one or of a database: generic in 16. */
+#if PG_VERSION_NUM >= 160000
+#define sg_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#define sg_namespace_ownercheck(nspid, roleid) \
+	object_ownercheck(NamespaceRelationId, (nspid), (roleid))
+#define sg_database_ownercheck(dbid, roleid) \
+	object_ownercheck(DatabaseRelationId, (dbid), (roleid))
+#else
+#define sg_namespace_aclcheck(nspid, roleid, mode) pg_namespace_aclcheck((nspid), (roleid), (mode))
+#define sg_namespace_ownercheck(nspid, roleid) pg_namespace_ownercheck((nspid), (roleid))
+#define sg_database_ownercheck(dbid, roleid) pg_database_ownercheck((dbid), (roleid))
+#endif
+
 /* EXECUTE privilege on a function: generic object_aclcheck() in 16. */
 #if PG_VERSION_NUM >= 160000
 #define sg_proc_aclcheck(funcid, roleid) \
@@ -45,6 +59,38 @@
 	 pg_class_aclcheck((relid), (roleid), ACL_MAINTAIN) == ACLCHECK_OK)
 #else
 #define sg_may_maintain(relid, roleid) sg_class_ownercheck((relid), (roleid))
+#endif
+
+/*
+ * The same test in SQL, over pg_class c, for the database-wide maintenance
+ * commands (VACUUM FULL, CLUSTER, REINDEX DATABASE without a list): core
+ * processes the tables the user owns, all but shared ones for the database
+ * owner, and from 17 on those it holds MAINTAIN on.
+ */
+#define SG_SQL_DB_OWNER \
+	"pg_catalog.pg_has_role((SELECT d.datdba FROM pg_catalog.pg_database d " \
+	"WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()), 'USAGE')"
+#if PG_VERSION_NUM >= 170000
+#define SG_SQL_MAY_MAINTAIN \
+	"(pg_catalog.pg_has_role(c.relowner, 'USAGE') OR " SG_SQL_DB_OWNER \
+	" OR pg_catalog.has_table_privilege(c.oid, 'MAINTAIN'))"
+#else
+#define SG_SQL_MAY_MAINTAIN \
+	"(pg_catalog.pg_has_role(c.relowner, 'USAGE') OR " SG_SQL_DB_OWNER ")"
+#endif
+
+/*
+ * May roleid REINDEX a whole schema or database (core's check before it
+ * starts): its owner; from 17 on also a member of pg_maintain.
+ */
+#if PG_VERSION_NUM >= 170000
+#define sg_may_reindex_schema(nspid, roleid) \
+	(sg_namespace_ownercheck((nspid), (roleid)) || has_privs_of_role((roleid), ROLE_PG_MAINTAIN))
+#define sg_may_reindex_database(roleid) \
+	(sg_database_ownercheck(MyDatabaseId, (roleid)) || has_privs_of_role((roleid), ROLE_PG_MAINTAIN))
+#else
+#define sg_may_reindex_schema(nspid, roleid) sg_namespace_ownercheck((nspid), (roleid))
+#define sg_may_reindex_database(roleid) sg_database_ownercheck(MyDatabaseId, (roleid))
 #endif
 
 /* PG_MODULE_MAGIC_EXT (name and version in pg_get_loaded_modules) in 18. */

@@ -263,6 +263,8 @@ extern void sg_catalog_column_facts(Oid relid, const char *column, List *validat
 									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
 extern bool sg_expr_has_user_code(Node *expr);
+extern PGDLLIMPORT bool sg_probe_as_caller;
+extern bool sg_catalog_may_probe(Oid relid);
 extern List *sg_check_clauses(Node *expr);
 extern bool sg_checks_prove_not_null(List *clauses, const SgColumnFacts *col);
 extern bool sg_index_keys_lead(List *keys, List *columns);

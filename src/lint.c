@@ -303,18 +303,21 @@ line_at(const char *s, int *from, int *line, int to)
 	return *line;
 }
 
-/*
- * lint(sql text, assume_populated boolean DEFAULT true,
- *		runner text DEFAULT 'single-transaction')
- *	RETURNS TABLE (statement int, line int, rule text, level text,
- *				   message text, hint text, detail text)
- */
-Datum
-sg_lint(PG_FUNCTION_ARGS)
+/* What lint_script() needs. */
+typedef struct LintCall
 {
-	char	   *sql;
-	const char *runner = "single-transaction";	/* lint(text, boolean) of 1.5 */
-	LintState	ls;
+	LintState  *ls;
+	const char *sql;
+	const char *runner;
+} LintCall;
+
+/* Lint a whole script into ls's result (run by sg_lint(), and undone). */
+static void
+lint_script(void *arg)
+{
+	LintCall   *call = arg;
+	LintState  *ls = call->ls;
+	const char *sql = call->sql;
 	List	   *stmts;
 	ErrorData  *edata;
 	int			pos = 0;
@@ -324,28 +327,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	MemoryContext stmtcxt;
 	ListCell   *lc;
 
-	/* NULL is an error: an empty result would read as a clean script */
-	sg_require_arg(fcinfo, 0, "sql");
-	sg_require_arg(fcinfo, 1, "assume_populated");
-	if (PG_NARGS() > 2)
-	{
-		sg_require_arg(fcinfo, 2, "runner");
-		runner = text_to_cstring(PG_GETARG_TEXT_PP(2));
-		if (!sg_runner_known(runner))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown runner \"%s\"", runner),
-					 errhint("Use one of: %s.", sg_runner_names())));
-	}
-	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	InitMaterializedSRF(fcinfo, 0);
-	memset(&ls, 0, sizeof(ls));
-	ls.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ls.cxt = CurrentMemoryContext;
-	ls.assume_populated = PG_GETARG_BOOL(1);
-	ls.lock_timeout = ls.session_timeout = LockTimeout;
-	ls.src.runner = runner;
-	sg_lint_source_init(&ls);
+	sg_lint_source_init(ls);
 	(void) sg_extension_installed();
 
 	stmts = parse_script(sql, &edata);
@@ -362,9 +344,9 @@ sg_lint(PG_FUNCTION_ARGS)
 		stmts = end > 0 ? parse_script(pnstrdup(sql, end), &edata2) : NIL;
 	}
 
-	ls.single = sg_runner_single(runner, list_length(stmts), sql);
-	if (ls.single)
-		sg_sim_begin_implicit(&ls);
+	ls->single = sg_runner_single(call->runner, list_length(stmts), sql);
+	if (ls->single)
+		sg_sim_begin_implicit(ls);
 
 	stmtcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard lint statement",
 									ALLOCSET_DEFAULT_SIZES);
@@ -374,15 +356,69 @@ sg_lint(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
-		lint_statement(&ls, raw, sql, stmtno,
+		lint_statement(ls, raw, sql, stmtno,
 					   line_at(sql, &pos, &line, raw->stmt_location +
 							   sg_first_token_offset(sql + raw->stmt_location)),
 					   stmtcxt);
 	}
 	/* the end of the script commits what is open (the runner's transaction) */
-	end_transaction(&ls, true);
+	end_transaction(ls, true);
 	if (edata != NULL)
-		put_row(&ls, stmtno + 1, errline, "syntax-error", "error", edata->message,
+		put_row(ls, stmtno + 1, errline, "syntax-error", "error", edata->message,
 				NULL, edata->detail);
+}
+
+/*
+ * lint(sql text, assume_populated boolean DEFAULT true,
+ *		runner text DEFAULT 'single-transaction')
+ *	RETURNS TABLE (statement int, line int, rule text, level text,
+ *				   message text, hint text, detail text)
+ *
+ * Any role may call it.  It runs in a subtransaction that is rolled back
+ * when it returns, so that no lock it took outlives the call, and it looks
+ * into no relation its caller may not read (sg_probe_as_caller).
+ */
+Datum
+sg_lint(PG_FUNCTION_ARGS)
+{
+	const char *runner = "single-transaction";	/* lint(text, boolean) of 1.5 */
+	LintState	ls;
+	LintCall	call;
+	bool		save_probe = sg_probe_as_caller;
+
+	/* NULL is an error: an empty result would read as a clean script */
+	sg_require_arg(fcinfo, 0, "sql");
+	sg_require_arg(fcinfo, 1, "assume_populated");
+	if (PG_NARGS() > 2)
+	{
+		sg_require_arg(fcinfo, 2, "runner");
+		runner = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		if (!sg_runner_known(runner))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown runner \"%s\"", runner),
+					 errhint("Use one of: %s.", sg_runner_names())));
+	}
+	call.sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	call.runner = runner;
+	call.ls = &ls;
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&ls, 0, sizeof(ls));
+	ls.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ls.cxt = CurrentMemoryContext;
+	ls.assume_populated = PG_GETARG_BOOL(1);
+	ls.lock_timeout = ls.session_timeout = LockTimeout;
+	ls.src.runner = runner;
+
+	sg_probe_as_caller = true;
+	PG_TRY();
+	{
+		sg_run_and_undo(lint_script, &call);
+	}
+	PG_FINALLY();
+	{
+		sg_probe_as_caller = save_probe;
+	}
+	PG_END_TRY();
 	PG_RETURN_NULL();
 }

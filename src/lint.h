@@ -36,6 +36,9 @@ typedef struct SimRel
 	bool		populated;		/* the script wrote rows into it */
 	bool		is_temp;
 	List	   *columns;		/* SimColumn */
+	struct HTAB *colindex;		/* columns by name (sg_sim_column()) ... */
+	List	   *colindex_of;	/* ... of this list ... */
+	int			colindex_len;	/* ... up to this length */
 	List	   *constraints;	/* SimConstraint */
 	List	   *validated;		/* catalog constraints the script VALIDATEd (String) */
 	List	   *indexes;		/* List of leading column names */

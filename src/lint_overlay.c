@@ -184,19 +184,67 @@ sg_sim_resolve(LintState *ls, const RangeVar *rv)
 	return r;
 }
 
+/* An entry of a relation's column index: its first column of that name. */
+typedef struct SimColumnEntry
+{
+	char		name[NAMEDATALEN];
+	SimColumn  *col;
+} SimColumnEntry;
+
+/*
+ * The column of r named name, or NULL.  Columns are only ever appended to
+ * r->columns, so a hash index by name is kept beside the list, brought up
+ * to date with what was appended since, and rebuilt when the list is
+ * another (an undo put back an older copy of r): a script that adds n
+ * columns to one table does n lookups of constant cost, not n scans.
+ */
 SimColumn *
 sg_sim_column(SimRel *r, const char *name)
 {
 	ListCell   *lc;
+	SimColumnEntry *e;
 
-	foreach(lc, r ? r->columns : NIL)
+	if (r == NULL || r->columns == NIL)
+		return NULL;
+	if (list_length(r->columns) < 16 || strlen(name) >= NAMEDATALEN)
 	{
-		SimColumn  *c = lfirst(lc);
+		foreach(lc, r->columns)
+		{
+			SimColumn  *c = lfirst(lc);
 
-		if (strcmp(c->name, name) == 0)
-			return c;
+			if (strcmp(c->name, name) == 0)
+				return c;
+		}
+		return NULL;
 	}
-	return NULL;
+	if (r->colindex == NULL || r->colindex_of != r->columns ||
+		r->colindex_len > list_length(r->columns))
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(SimColumnEntry);
+		/* with the list: the overlay's memory */
+		ctl.hcxt = GetMemoryChunkContext(r->columns);
+		r->colindex = hash_create("schemaguard lint columns", 64, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		r->colindex_of = r->columns;
+		r->colindex_len = 0;
+	}
+	for (int i = r->colindex_len; i < list_length(r->columns); i++)
+	{
+		SimColumn  *c = list_nth(r->columns, i);
+		bool		found;
+
+		if (strlen(c->name) >= NAMEDATALEN)
+			continue;
+		e = hash_search(r->colindex, c->name, HASH_ENTER, &found);
+		if (!found)
+			e->col = c;
+	}
+	r->colindex_len = list_length(r->columns);
+	e = hash_search(r->colindex, name, HASH_FIND, NULL);
+	return e ? e->col : NULL;
 }
 
 /*
@@ -219,6 +267,7 @@ sg_sim_change(LintState *ls, SimRel *r)
 	*u->copy = *r;
 	/* what is changed in place is copied: columns, constraints, policies */
 	u->copy->columns = NIL;
+	u->copy->colindex = NULL;
 	foreach(lc, r->columns)
 		u->copy->columns = lappend(u->copy->columns,
 								   memcpy(palloc(sizeof(SimColumn)), lfirst(lc), sizeof(SimColumn)));

@@ -252,7 +252,7 @@ sim_enable_tenant_isolation(LintState *ls, const char *target)
 			continue;
 		if (OidIsValid(t->relid) && !t->created)
 		{
-			foreach(lc, find_inheritance_children(t->relid, AccessShareLock))
+			foreach(lc, find_inheritance_children(t->relid, NoLock))
 			{
 				RangeVar   *rv = makeRangeVar(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
 											  get_rel_name(lfirst_oid(lc)), -1);

@@ -342,6 +342,42 @@ sg_try_in_subxact(void (*fn) (void *arg), void *arg)
 	return edata;
 }
 
+/*
+ * Run fn in an internal subtransaction that is rolled back afterwards,
+ * whether fn succeeds or fails: every lock it took is released and nothing
+ * it did is kept, but what it wrote to memory of the caller's context.  An
+ * error is raised again after the rollback.
+ */
+void
+sg_run_and_undo(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+}
+
 /* End what sg_spi_connect() began. */
 void
 sg_spi_finish(int level)

@@ -170,6 +170,7 @@ extern struct TriggerData *sg_trigger_data(FunctionCallInfo fcinfo);
 extern int	sg_spi_connect(void);
 extern void sg_spi_finish(int level);
 extern ErrorData *sg_try_in_subxact(void (*fn) (void *arg), void *arg);
+extern void sg_run_and_undo(void (*fn) (void *arg), void *arg);
 extern List *sg_spi_values(const char *sql, int nargs, Oid *argtypes, Datum *args, long limit);
 extern List *sg_subxact_list_abort(List *items, size_t subid_offset, SubTransactionId subid);
 extern void sg_subxact_list_commit(List *items, size_t subid_offset, SubTransactionId subid,

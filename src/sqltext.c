@@ -646,6 +646,13 @@ sg_comments_start(const char *text, int location)
 
 		while (q > 0 && isspace((unsigned char) text[q - 1]))
 			q--;
+		/*
+		 * Right after the previous statement's semicolon: no comment is
+		 * above this statement.  (Without this, every statement of a
+		 * one-line script would scan the line back to its start.)
+		 */
+		if (q > 0 && text[q - 1] == ';')
+			return start;
 		if (q >= 2 && text[q - 1] == '/' && text[q - 2] == '*')
 		{
 			int			r = q - 2;

@@ -119,7 +119,7 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE att.audited (id int PRIMARY KEY, v text);
 	SELECT schemaguard.enable_audit('att.audited');
 	INSERT INTO att.audited VALUES (1, 'a');});
-is($node->safe_psql('postgres', "SELECT count(*) FROM schemaguard.audit_log WHERE table_name = 'audited'"),
+is($node->safe_psql('postgres', "SELECT count(*) FROM schemaguard.audit_log WHERE table_name = 'audited' AND op NOT LIKE 'AUDIT %'"),
 	'1', 'auditing works after the attack');
 
 $node->stop;
