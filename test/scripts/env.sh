@@ -21,7 +21,7 @@ as_root() {
 # Install the Debian packages this project needs, if any is missing.
 install_deps() {
 	local pkgs=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-		postgresql-contrib make gcc libc6-dev perl libipc-run-perl pgbouncer)
+		postgresql-contrib make gcc libc6-dev perl libipc-run-perl libdbd-pg-perl pgbouncer)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

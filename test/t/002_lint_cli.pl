@@ -123,7 +123,7 @@ is($rc, 2, 'an unknown runner exits 2');
 is($rc, 2, 'a missing file exits 2');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);
 is($rc, 2, 'a connection failure exits 2');
-like($err, qr/failed: psql: error: connection to server/, 'it says so in psql\'s words');
+like($err, qr/could not connect: connection to server/, 'it says so in libpq\'s words');
 unlike($err, qr/installed/, 'without guessing that schemaguard is missing');
 $node->safe_psql('postgres', 'CREATE DATABASE noext');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', $node->port, '-d', 'noext', $clean);
