@@ -162,6 +162,11 @@ for my $pl (@payloads)
 	like($out, qr/1_init\/migration\.sql:1: error: applied-migration-edited: migration 1_init was changed after it was applied/,
 		'and the finding names it');
 	unlike($out, qr/3_new.*applied-migration-edited/, 'a new migration is not "edited"');
+	# the documented job: --base alone, no file list to quote
+	($rc, $out, $err) = run(@pg, '--migrations', $dir, '--base', 'HEAD');
+	is($rc, 1, '--base alone: the edited migration is an error');
+	like($out, qr/^schemaguard-lint: 1 error, 0 warnings in 1 file$/m,
+		'--base alone lints what is new since the base, and only that');
 	($rc, $out, $err) = run(@pg, '--migrations', $dir, '--base', '--output=/tmp/x');
 	is($rc, 2, '--base refuses a value that git would read as an option');
 }
