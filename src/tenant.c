@@ -416,6 +416,13 @@ effective_tenant(void)
 		return sg_tenant_value;
 	if (sg_tenant_token == NULL || sg_tenant_token[0] == '\0')
 		return NULL;
+	/*
+	 * Only Citus sends tokens (citus.c signs them for its workers): where
+	 * Citus is not loaded, none counts, so that a key that leaked does not
+	 * let a role without EXECUTE on set_tenant() choose its tenant.
+	 */
+	if (!sg_citus_loaded())
+		return NULL;
 	return token_tenant();
 }
 
