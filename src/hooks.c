@@ -444,8 +444,12 @@ after_statement(SgRunning *r)
 	}
 	if ((r->changed != NIL || r->sealed != NIL) && guard_on(r))
 		sg_tenant_after_statement(statement_of(r), r->sealed, r->changed);
-	/* audit triggers switched off or on by hand: a marker in the audit log */
-	if (IsA(r->st.parsetree, AlterTableStmt) || IsA(r->st.parsetree, DropStmt))
+	/*
+	 * audit triggers switched off or on by hand: a marker in the audit log
+	 * (not for Citus's own work: the shards' triggers on a worker are
+	 * Citus's, and the coordinator refuses their writes)
+	 */
+	if ((IsA(r->st.parsetree, AlterTableStmt) || IsA(r->st.parsetree, DropStmt)) && !r->citus)
 		sg_audit_after_statement(r->st.parsetree, statement_of(r)->sql);
 }
 
