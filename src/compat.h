@@ -17,6 +17,10 @@
 #error "schemaguard requires PostgreSQL 15 or later"
 #endif
 
+#include "catalog/pg_authid.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
+#include "miscadmin.h"
 #include "utils/acl.h"
 
 /* Ownership checks became generic object_ownercheck() in 16. */
