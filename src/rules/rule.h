@@ -12,6 +12,7 @@
 #define SG_RULE_H
 
 #include "facts.h"
+#include "statement.h"
 
 /* More than the rule catalog holds (engine.c checks). */
 #define SG_MAX_RULES		64
@@ -167,12 +168,6 @@ extern char *sg_text_between(const SgStatement *st, int from, int to);
 extern char *sg_default_name(const char *relname, List *columns, const char *suffix);
 extern SgRelFacts *sg_referenced_table(const SgStatement *st, const Constraint *c);
 extern const char *sg_unknown_note(const SgRelFacts *t);
-
-/* rules_lock.c */
-extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
-extern bool sg_vacuum_full(const VacuumStmt *stmt);
-extern const char *sg_no_xact_command(Node *parsetree);
-extern bool sg_lock_timeout_applies(Node *parsetree);
 
 /* rules_staged.c: the drop hook asks it (hooks.c) */
 extern void sg_staged_judged_reset(void);

@@ -3,11 +3,9 @@
  * rules_lock.c
  *		The lock family: statements core refuses inside a transaction block
  *		(concurrently-in-transaction), and strong locks taken while
- *		lock_timeout is 0 (require-lock-timeout).
- *
- * Also the two statement classifications the hook needs before it runs a
- * statement: sg_no_xact_command() (its hint to core's "cannot run inside a
- * transaction block") and sg_lock_timeout_applies() (default_lock_timeout).
+ *		lock_timeout is 0 (require-lock-timeout).  What a statement locks,
+ *		and whether it may run in a transaction block, is the statement
+ *		model's (statement/statement.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,110 +19,6 @@
 #include "utils/builtins.h"
 
 #include "rule.h"
-
-/* Is this VACUUM a VACUUM FULL? */
-bool
-sg_vacuum_full(const VacuumStmt *stmt)
-{
-	ListCell   *lc;
-
-	if (!stmt->is_vacuumcmd)
-		return false;
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "full") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
-}
-
-/* Is a REINDEX statement CONCURRENTLY? */
-bool
-sg_reindex_is_concurrent(const ReindexStmt *stmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmt->params)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
-}
-
-/*
- * If the statement cannot run inside a transaction block (core calls
- * PreventInTransactionBlock() for it), its command name; else NULL.
- */
-const char *
-sg_no_xact_command(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_IndexStmt:
-			return ((IndexStmt *) parsetree)->concurrent ?
-				"CREATE INDEX CONCURRENTLY" : NULL;
-		case T_DropStmt:
-			return ((DropStmt *) parsetree)->removeType == OBJECT_INDEX &&
-				((DropStmt *) parsetree)->concurrent ?
-				"DROP INDEX CONCURRENTLY" : NULL;
-		case T_ReindexStmt:
-			{
-				ReindexStmt *stmt = (ReindexStmt *) parsetree;
-
-				if (sg_reindex_is_concurrent(stmt))
-					return "REINDEX CONCURRENTLY";
-				return stmt->kind == REINDEX_OBJECT_SCHEMA ? "REINDEX SCHEMA" :
-					stmt->kind == REINDEX_OBJECT_DATABASE ? "REINDEX DATABASE" :
-					stmt->kind == REINDEX_OBJECT_SYSTEM ? "REINDEX SYSTEM" : NULL;
-			}
-		case T_VacuumStmt:
-			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) parsetree)->relation == NULL ? "CLUSTER" : NULL;
-		case T_CreatedbStmt:
-			return "CREATE DATABASE";
-		case T_DropdbStmt:
-			return "DROP DATABASE";
-		case T_AlterSystemStmt:
-			return "ALTER SYSTEM";
-		case T_CreateTableSpaceStmt:
-			return "CREATE TABLESPACE";
-		case T_DropTableSpaceStmt:
-			return "DROP TABLESPACE";
-		case T_AlterDatabaseStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
-				{
-					if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
-						return "ALTER DATABASE SET TABLESPACE";
-				}
-				return NULL;
-			}
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-				{
-					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						castNode(PartitionCmd, cmd->def)->concurrent)
-						return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
-				}
-				return NULL;
-			}
-		default:
-			return NULL;
-	}
-}
 
 /*
  * concurrently-in-transaction: core refuses these statements inside a
@@ -162,199 +56,6 @@ static const SgRule rule_concurrently_in_transaction = {
 };
 
 /*
- * Which relations a statement locks with SHARE ROW EXCLUSIVE or stronger,
- * and how.  Returns the lock mode, or NoLock if it takes no such lock.
- */
-static LOCKMODE
-strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *recurse)
-{
-	*rvs = NIL;
-	*relkinds = NULL;
-	/* core locks a partitioned table's partitions too (unless ONLY) */
-	*recurse = IsA(parsetree, AlterTableStmt) || IsA(parsetree, TruncateStmt) ||
-		IsA(parsetree, IndexStmt) || IsA(parsetree, LockStmt) ||
-		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, DropStmt);
-	switch (nodeTag(parsetree))
-	{
-		case T_AlterTableStmt:
-			{
-				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
-
-				if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
-					return NoLock;
-				*rvs = list_make1(stmt->relation);
-				/* ALTER TABLE naming an index locks the index, not its table */
-				*relkinds = "rpmf";
-				return AlterTableGetLockLevel(stmt->cmds);
-			}
-		case T_RenameStmt:
-			{
-				RenameStmt *stmt = (RenameStmt *) parsetree;
-
-				if (stmt->relation == NULL ||
-					(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_COLUMN &&
-					 stmt->renameType != OBJECT_TABCONSTRAINT && stmt->renameType != OBJECT_MATVIEW))
-					return NoLock;
-				*rvs = list_make1(stmt->relation);
-				/* renaming an index (even through ALTER TABLE) locks the index only */
-				*relkinds = "rpmf";
-				return AccessExclusiveLock;
-			}
-		case T_DropStmt:
-			{
-				DropStmt   *stmt = (DropStmt *) parsetree;
-				ListCell   *lc;
-
-				if (stmt->removeType == OBJECT_INDEX && stmt->concurrent)
-					return NoLock;
-				foreach(lc, stmt->objects)
-				{
-					List	   *names = lfirst(lc);
-					List	   *table = stmt->removeType == OBJECT_TRIGGER ||
-						stmt->removeType == OBJECT_POLICY || stmt->removeType == OBJECT_RULE ?
-						list_truncate(list_copy(names), list_length(names) - 1) : names;
-
-					if (!sg_name_ok(table))
-						return NoLock;	/* core reports the name */
-					switch (stmt->removeType)
-					{
-						case OBJECT_TABLE:
-						case OBJECT_MATVIEW:
-						case OBJECT_INDEX:
-						case OBJECT_TRIGGER:
-						case OBJECT_POLICY:
-						case OBJECT_RULE:
-							*rvs = lappend(*rvs, makeRangeVarFromNameList(table));
-							break;
-						default:
-							return NoLock;
-					}
-				}
-				return AccessExclusiveLock;
-			}
-		case T_TruncateStmt:
-			*rvs = ((TruncateStmt *) parsetree)->relations;
-			return AccessExclusiveLock;
-		case T_IndexStmt:
-			if (((IndexStmt *) parsetree)->concurrent)
-				return NoLock;
-			*rvs = list_make1(((IndexStmt *) parsetree)->relation);
-			*relkinds = "rpm";
-			return ShareLock;
-		case T_CreateTrigStmt:
-			*rvs = list_make1(((CreateTrigStmt *) parsetree)->relation);
-			return ShareRowExclusiveLock;
-		case T_VacuumStmt:
-			{
-				ListCell   *lc;
-
-				if (!sg_vacuum_full((VacuumStmt *) parsetree))
-					return NoLock;
-				foreach(lc, ((VacuumStmt *) parsetree)->rels)
-					*rvs = lappend(*rvs, lfirst_node(VacuumRelation, lc)->relation);
-				return AccessExclusiveLock;
-			}
-		case T_ClusterStmt:
-			if (((ClusterStmt *) parsetree)->relation == NULL)
-				return NoLock;
-			*rvs = list_make1(((ClusterStmt *) parsetree)->relation);
-			return AccessExclusiveLock;
-		case T_RefreshMatViewStmt:
-			*rvs = list_make1(((RefreshMatViewStmt *) parsetree)->relation);
-			return ((RefreshMatViewStmt *) parsetree)->concurrent ? ExclusiveLock : AccessExclusiveLock;
-		case T_CreatePolicyStmt:
-			*rvs = list_make1(((CreatePolicyStmt *) parsetree)->table);
-			return AccessExclusiveLock;
-		case T_AlterPolicyStmt:
-			*rvs = list_make1(((AlterPolicyStmt *) parsetree)->table);
-			return AccessExclusiveLock;
-		case T_RuleStmt:
-			/* CREATE RULE locks its table as DROP RULE does */
-			*rvs = list_make1(((RuleStmt *) parsetree)->relation);
-			*relkinds = "rpmv";
-			return AccessExclusiveLock;
-		case T_LockStmt:
-			if (((LockStmt *) parsetree)->nowait)
-				return NoLock;	/* never waits */
-			*rvs = ((LockStmt *) parsetree)->relations;
-			return ((LockStmt *) parsetree)->mode;
-		default:
-			return NoLock;
-	}
-}
-
-/* Add the tables that the FOREIGN KEY constraints of cons reference. */
-static List *
-fk_targets(List *rvs, List *cons)
-{
-	ListCell   *lc;
-
-	foreach(lc, cons)
-	{
-		if (IsA(lfirst(lc), Constraint) &&
-			((Constraint *) lfirst(lc))->contype == CONSTR_FOREIGN &&
-			((Constraint *) lfirst(lc))->pktable != NULL)
-			rvs = lappend(rvs, ((Constraint *) lfirst(lc))->pktable);
-	}
-	return rvs;
-}
-
-/*
- * The tables a statement's new foreign keys reference: core locks each with
- * SHARE ROW EXCLUSIVE (blocking writes) to add the constraint's triggers,
- * after the table it alters or creates.  This counts for a table the
- * transaction created as well: Prisma adds the foreign keys of a new table
- * to existing ones with ALTER TABLE ... ADD CONSTRAINT.
- */
-static List *
-referenced_tables(Node *parsetree)
-{
-	List	   *rvs = NIL;
-	ListCell   *lc;
-
-	if (IsA(parsetree, CreateStmt))
-	{
-		foreach(lc, ((CreateStmt *) parsetree)->tableElts)
-		{
-			if (IsA(lfirst(lc), ColumnDef))
-				rvs = fk_targets(rvs, ((ColumnDef *) lfirst(lc))->constraints);
-			else
-				rvs = fk_targets(rvs, list_make1(lfirst(lc)));
-		}
-	}
-	else if (IsA(parsetree, AlterTableStmt))
-	{
-		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-		{
-			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-			if (cmd->subtype == AT_AddConstraint && cmd->def)
-				rvs = fk_targets(rvs, list_make1(cmd->def));
-			else if (cmd->subtype == AT_AddColumn && cmd->def && IsA(cmd->def, ColumnDef))
-				rvs = fk_targets(rvs, ((ColumnDef *) cmd->def)->constraints);
-		}
-	}
-	return rvs;
-}
-
-/*
- * May the hook apply schemaguard.default_lock_timeout to this statement?
- * Not to VACUUM and CLUSTER, which may commit transactions of their own.
- */
-bool
-sg_lock_timeout_applies(Node *parsetree)
-{
-	List	   *rvs;
-	const char *relkinds;
-	bool		recurse;
-
-	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
-		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
-		referenced_tables(parsetree) != NIL;
-}
-
-/*
  * require-lock-timeout: with lock_timeout 0, a statement whose lock is not
  * granted at once waits for every session in the way, however long, and
  * everything that arrives meanwhile queues behind it.  Locks of SHARE and
@@ -377,11 +78,11 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	List	   *rvs;
 	const char *relkinds;
 	bool		recurse;
-	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
+	LOCKMODE	mode = sg_statement_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
 	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
 	ListCell   *lc;
 
-	List	   *referenced = referenced_tables(st->parsetree);
+	List	   *referenced = sg_statement_referenced_tables(st->parsetree);
 	int			nmain;
 
 	if (st->lock_timeout_ms > 0)
