@@ -1,11 +1,14 @@
 # schemaguard: PGXS build.
 #
-# Sources and regression tests are found by wildcard, so adding a rule file
-# or a test needs no edit here.
+# src/ holds the entry file (schemaguard.c: _PG_init) and one folder per
+# subsystem (SG_DIRS); sources, headers and regression tests are found by
+# wildcard, so adding a file, a folder or a test needs no edit here.
 
 EXTENSION = schemaguard
 MODULE_big = schemaguard
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+SG_DIRS = $(sort $(patsubst %/,%,$(dir $(wildcard src/*/*.c))))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
+PG_CPPFLAGS += -I$(srcdir)/src $(addprefix -I$(srcdir)/,$(SG_DIRS))
 DATA = $(wildcard schemaguard--*.sql)
 SCRIPTS = src/schemaguard-lint
 PGFILEDESC = "schemaguard - DDL safety guard for PostgreSQL"
@@ -32,13 +35,14 @@ ifeq ($(SG_WERROR),1)
 PG_CFLAGS += -Werror
 endif
 
-EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results tmp_check
+EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results tmp_check \
+	$(wildcard src/*/*.bc)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 .PHONY: prove_installcheck
 prove_installcheck:

@@ -119,10 +119,10 @@ SELECT count(*) FROM schemaguard.audit_log WHERE new->>'name' = 'dee';
 
 -- Protections: only the trigger writes; nobody but a superuser may change
 -- the log, its owner included; PUBLIC cannot read it.
-CREATE ROLE sg_audit_owner;
-CREATE ROLE sg_audit_reader;
-SELECT has_table_privilege('sg_audit_reader', 'schemaguard.audit_log', 'SELECT') AS public_can_read;
-SET ROLE sg_audit_reader;
+CREATE ROLE regress_sg_audit_owner;
+CREATE ROLE regress_sg_audit_reader;
+SELECT has_table_privilege('regress_sg_audit_reader', 'schemaguard.audit_log', 'SELECT') AS public_can_read;
+SET ROLE regress_sg_audit_reader;
 SELECT count(*) FROM schemaguard.audit_log;
 DELETE FROM schemaguard.audit_log;
 UPDATE schemaguard.audit_batch SET op = 'forged';
@@ -130,14 +130,14 @@ SELECT schemaguard.purge_audit('0 seconds');
 RESET ROLE;
 -- a role with no right on the log changes an audited table: it is recorded,
 -- as the role that did it (actor) and the session's login (session_user)
-GRANT INSERT ON bulk TO sg_audit_reader;
-SET ROLE sg_audit_reader;
+GRANT INSERT ON bulk TO regress_sg_audit_reader;
+SET ROLE regress_sg_audit_reader;
 INSERT INTO bulk VALUES (5000, 'by the reader');
 RESET ROLE;
 SELECT op, actor, "session_user", new FROM schemaguard.audit_log WHERE table_name = 'bulk' AND row_key = '{"id": 5000}';
-ALTER TABLE schemaguard.audit_batch OWNER TO sg_audit_owner;
-ALTER VIEW schemaguard.audit_log OWNER TO sg_audit_owner;
-SET ROLE sg_audit_owner;
+ALTER TABLE schemaguard.audit_batch OWNER TO regress_sg_audit_owner;
+ALTER VIEW schemaguard.audit_log OWNER TO regress_sg_audit_owner;
+SET ROLE regress_sg_audit_owner;
 -- through the view, and on the table behind it
 UPDATE schemaguard.audit_log SET op = 'forged';
 DELETE FROM schemaguard.audit_log;
@@ -182,14 +182,14 @@ ALTER SCHEMA sgc RENAME TO sgc2;
 INSERT INTO sgc2.kept2 VALUES (4, '4', 4);
 SELECT schemaguard.enable_audit('sgc2.kept2', '{c}');
 INSERT INTO sgc2.kept2 VALUES (5, '5', 5);
-CREATE ROLE sg_audit_renamed;
-GRANT USAGE ON SCHEMA sgc2 TO sg_audit_renamed;
-GRANT INSERT ON sgc2.kept2 TO sg_audit_renamed;
-SET ROLE sg_audit_renamed;
+CREATE ROLE regress_sg_audit_renamed;
+GRANT USAGE ON SCHEMA sgc2 TO regress_sg_audit_renamed;
+GRANT INSERT ON sgc2.kept2 TO regress_sg_audit_renamed;
+SET ROLE regress_sg_audit_renamed;
 INSERT INTO sgc2.kept2 VALUES (6, '6', 6);
 RESET ROLE;
-ALTER ROLE sg_audit_renamed RENAME TO sg_audit_renamed2;
-SET ROLE sg_audit_renamed2;
+ALTER ROLE regress_sg_audit_renamed RENAME TO regress_sg_audit_renamed2;
+SET ROLE regress_sg_audit_renamed2;
 INSERT INTO sgc2.kept2 VALUES (7, '7', 7);
 RESET ROLE;
 SELECT op, schema_name, table_name, row_key, old, new, actor FROM schemaguard.audit_log
@@ -224,7 +224,7 @@ INSERT INTO events_2026 VALUES (9, '2026-09-09', 'after the rename');
 SELECT table_name, new FROM schemaguard.audit_log ORDER BY id DESC LIMIT 1;
 ALTER TABLE events_renamed RENAME TO events;
 DROP SCHEMA sgc2 CASCADE;
-DROP ROLE sg_audit_renamed2;
+DROP ROLE regress_sg_audit_renamed2;
 RESET schemaguard.mode;
 
 -- Bad input.
@@ -263,6 +263,6 @@ DROP TABLE acct, events, posts, typed, bulk;
 DROP TYPE pair;
 DROP DOMAIN posint;
 COMMIT;
-DROP ROLE sg_audit_owner, sg_audit_reader;
+DROP ROLE regress_sg_audit_owner, regress_sg_audit_reader;
 -- a superuser may empty the log (the later suites count populated tables)
 TRUNCATE schemaguard.audit_batch;

@@ -9,14 +9,14 @@ SET schemaguard.record_ddl = off;
 CREATE SCHEMA h;
 -- These fixtures are small: judge them as any table that holds a row.
 SET schemaguard.small_table_size = 0;
-CREATE ROLE sg_h_app;
-CREATE ROLE sg_h_other;
-GRANT USAGE, CREATE ON SCHEMA h TO sg_h_app, sg_h_other;
+CREATE ROLE regress_sg_h_app;
+CREATE ROLE regress_sg_h_other;
+GRANT USAGE, CREATE ON SCHEMA h TO regress_sg_h_app, regress_sg_h_other;
 GRANT USAGE ON SCHEMA h TO PUBLIC;
 SET search_path = h, public;
 
 -- 1. Trigger functions attached by hand.  PUBLIC may not attach them ...
-SET ROLE sg_h_app;
+SET ROLE regress_sg_h_app;
 CREATE TABLE h.ts_crash (id int, a text, b int, c varchar(3));
 CREATE TRIGGER t BEFORE INSERT ON h.ts_crash FOR EACH ROW EXECUTE FUNCTION schemaguard._timestamps('a', '', '');
 CREATE TRIGGER t AFTER INSERT ON h.ts_crash EXECUTE FUNCTION schemaguard._audit();
@@ -58,16 +58,16 @@ SELECT count(*) AS rows_written FROM h.ts_crash;
 -- enable_timestamps() refuses what the trigger would refuse, and a
 -- varchar(n) updated_by longer than n is an error, not a longer value.
 SELECT schemaguard.enable_timestamps('h.ts_crash', 'a', NULL, NULL);
-CREATE ROLE sg_h_long_role_name;
-GRANT USAGE ON SCHEMA h TO sg_h_long_role_name;
+CREATE ROLE regress_sg_h_long_role_name;
+GRANT USAGE ON SCHEMA h TO regress_sg_h_long_role_name;
 CREATE TABLE h.stamped (id int, updated_by varchar(3));
-GRANT INSERT ON h.stamped TO sg_h_long_role_name;
+GRANT INSERT ON h.stamped TO regress_sg_h_long_role_name;
 SELECT schemaguard.enable_timestamps('h.stamped', NULL, NULL, 'updated_by');
-SET ROLE sg_h_long_role_name;
+SET ROLE regress_sg_h_long_role_name;
 INSERT INTO h.stamped (id) VALUES (1);
 RESET ROLE;
 -- enable_audit() and enable_timestamps() need the table's owner.
-SET ROLE sg_h_other;
+SET ROLE regress_sg_h_other;
 SELECT schemaguard.enable_audit('h.ts_crash');
 SELECT schemaguard.enable_timestamps('h.ts_crash', NULL, NULL, NULL);
 RESET ROLE;
@@ -78,9 +78,9 @@ CREATE TABLE h.app_orders (id int, tenant_id varchar(8), secret text);
 INSERT INTO h.app_orders VALUES (1, 'LONGTENA', 'theirs'), (2, 'other', 'x');
 SELECT * FROM schemaguard.enable_tenant_isolation('h.app_orders');
 COMMIT;
-GRANT SELECT, INSERT ON h.app_orders TO sg_h_app;
-GRANT EXECUTE ON FUNCTION schemaguard.set_tenant(text) TO sg_h_app;
-SET ROLE sg_h_app;
+GRANT SELECT, INSERT ON h.app_orders TO regress_sg_h_app;
+GRANT EXECUTE ON FUNCTION schemaguard.set_tenant(text) TO regress_sg_h_app;
+SET ROLE regress_sg_h_app;
 BEGIN;
 SELECT schemaguard.set_tenant('LONGTENANT-attacker');
 SELECT * FROM h.app_orders;
@@ -101,8 +101,8 @@ INSERT INTO h.hijack VALUES (1, 'a');
 SELECT count(*) FROM schemaguard.enable_tenant_isolation('h.hijack');
 COMMIT;
 SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'h.hijack'::regclass;
-GRANT SELECT ON h.hijack TO sg_h_app;
-SET ROLE sg_h_app;
+GRANT SELECT ON h.hijack TO regress_sg_h_app;
+SET ROLE regress_sg_h_app;
 SELECT count(*) AS visible_without_tenant FROM h.hijack;
 RESET ROLE;
 -- A policy written with that operator: the rule refuses it, and
@@ -131,8 +131,8 @@ CREATE TABLE h.by_int (id int, tenant_id int);
 INSERT INTO h.by_int VALUES (1, 7);
 SELECT count(*) FROM schemaguard.enable_tenant_isolation('h.by_int');
 COMMIT;
-GRANT SELECT ON h.by_int TO sg_h_app;
-SET ROLE sg_h_app;
+GRANT SELECT ON h.by_int TO regress_sg_h_app;
+SET ROLE regress_sg_h_app;
 BEGIN; SELECT schemaguard.set_tenant('007'); SELECT count(*) FROM h.by_int; ROLLBACK;
 BEGIN; SELECT schemaguard.set_tenant(' 7'); SELECT count(*) FROM h.by_int; ROLLBACK;
 BEGIN; SELECT schemaguard.set_tenant('7'); SELECT count(*) FROM h.by_int; ROLLBACK;
@@ -200,11 +200,11 @@ CREATE TABLE h.typed2 OF h.tt;
 INSERT INTO h.typed2 VALUES (1, 2);
 ALTER TYPE h.tt DROP ATTRIBUTE a CASCADE;
 ALTER TYPE h.tt ALTER ATTRIBUTE b TYPE bigint CASCADE;
-SET ROLE sg_h_app;
+SET ROLE regress_sg_h_app;
 CREATE TABLE h.owned (id int);
 INSERT INTO h.owned VALUES (1);
 RESET ROLE;
-DROP OWNED BY sg_h_app;
+DROP OWNED BY regress_sg_h_app;
 SELECT count(*) AS still_there FROM h.owned;
 -- allow() lets the cascade through, and it is logged.
 BEGIN;
@@ -260,20 +260,20 @@ SELECT count(*) FROM schemaguard.tenant_report();
 SET search_path = h, public;
 
 -- 5. An ignore comment needs the right to call allow().
-SET ROLE sg_h_app;
+SET ROLE regress_sg_h_app;
 CREATE TABLE h.ig (id int);
 RESET ROLE;
 INSERT INTO h.ig SELECT generate_series(1, 100);
-SET ROLE sg_h_app;
+SET ROLE regress_sg_h_app;
 /* schemaguard:ignore require-concurrent-index-creation trust me */ CREATE INDEX ig_id ON h.ig (id);
 -- schemaguard:ignore staged-drop trust me
 DROP TABLE h.ig;
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION schemaguard.allow(text, text) TO sg_h_app;
-SET ROLE sg_h_app;
+GRANT EXECUTE ON FUNCTION schemaguard.allow(text, text) TO regress_sg_h_app;
+SET ROLE regress_sg_h_app;
 /* schemaguard:ignore require-concurrent-index-creation the table is read by one nightly job */ CREATE INDEX ig_id ON h.ig (id);
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION schemaguard.allow(text, text) FROM sg_h_app;
+REVOKE EXECUTE ON FUNCTION schemaguard.allow(text, text) FROM regress_sg_h_app;
 
 -- 6. Audit reaches every partition, whenever it was created or attached.
 CREATE TABLE h.ev (id int, at int, v text) PARTITION BY RANGE (at);
@@ -334,8 +334,8 @@ SET schemaguard.mode = off;
 DROP SCHEMA IF EXISTS h, evil, mig, victim CASCADE;
 DROP OPERATOR public.= (varchar, varchar);
 DROP FUNCTION public.sg_h_true(varchar, varchar);
-REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_h_app;
-DROP ROLE sg_h_app, sg_h_other, sg_h_long_role_name;
+REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM regress_sg_h_app;
+DROP ROLE regress_sg_h_app, regress_sg_h_other, regress_sg_h_long_role_name;
 -- the log as a fresh database has it (index_family_live.sql counts populated tables)
 TRUNCATE schemaguard.audit_batch;
 RESET schemaguard.mode;

@@ -86,15 +86,15 @@ SELECT schemaguard.begin_migration('v', 'n', repeat('c', 201));
 SELECT schemaguard.end_migration();
 
 -- Append-only for everyone but superusers, the owner included.
-CREATE ROLE sg_mig_owner;
-ALTER TABLE schemaguard.migration_events OWNER TO sg_mig_owner;
-SET ROLE sg_mig_owner;
+CREATE ROLE regress_sg_mig_owner;
+ALTER TABLE schemaguard.migration_events OWNER TO regress_sg_mig_owner;
+SET ROLE regress_sg_mig_owner;
 DELETE FROM schemaguard.migration_events;
 -- recording migrations is granted, not public
 SELECT schemaguard.begin_migration('by_anyone');
 RESET ROLE;
 ALTER TABLE schemaguard.migration_events OWNER TO CURRENT_USER;
-DROP ROLE sg_mig_owner;
+DROP ROLE regress_sg_mig_owner;
 
 BEGIN;
 SELECT schemaguard.allow('staged-drop', 'test cleanup');

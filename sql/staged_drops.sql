@@ -47,10 +47,10 @@ SELECT object, column_name, staged_by, reason, use_count, last_used_by, state,
 	droppable_at - greatest(tracking_since, last_used_at) AS wait
 FROM schemaguard.staged_drops;
 
-CREATE ROLE sg_app;
+CREATE ROLE regress_sg_staged_app;
 CREATE TABLE members (id int PRIMARY KEY, name text, legacy text, note text);
 INSERT INTO members SELECT g, 'n' || g, 'l', 'x' FROM generate_series(1, 100) g;
-GRANT SELECT, INSERT, UPDATE, DELETE ON members TO sg_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON members TO regress_sg_staged_app;
 CREATE TABLE audit_old (id int, at timestamptz);
 INSERT INTO audit_old SELECT g, now() FROM generate_series(1, 10) g;
 CREATE MATERIALIZED VIEW member_names AS SELECT name FROM members;
@@ -87,7 +87,7 @@ SELECT object, column_name, state FROM schemaguard.staged_drops ORDER BY object:
 -- A staged column that is still read: refused, naming the reader.
 UPDATE schemaguard.drop_stages SET staged_at = now() - interval '2 hours';
 SET application_name = 'web';
-SET ROLE sg_app;
+SET ROLE regress_sg_staged_app;
 SELECT legacy FROM members WHERE id = 1;
 RESET ROLE;
 RESET application_name;
@@ -98,7 +98,7 @@ SELECT t[3] - t[2] AS wait_after_last_use, t[2] > t[1] AS used_after_tracking
 SELECT object, column_name, use_count, last_used_by, state FROM schemaguard.staged_drops
 ORDER BY object::text, column_name;
 -- SELECT * reaches it too, and a write is reported as a write.
-SET ROLE sg_app;
+SET ROLE regress_sg_staged_app;
 SELECT count(*) FROM (SELECT * FROM members) u;
 UPDATE members SET legacy = 'y' WHERE id = 2;
 RESET ROLE;
@@ -170,11 +170,11 @@ SET schemaguard.drop_delay = 'soon';
 SET schemaguard.drop_delay = '-5 minutes';
 -- Only the owner may stage, and EXECUTE is not granted to PUBLIC.
 SELECT has_function_privilege('public', 'schemaguard.stage_drop(regclass, name, text)', 'EXECUTE');
-GRANT EXECUTE ON FUNCTION schemaguard.stage_drop(regclass, name, text) TO sg_app;
-SET ROLE sg_app;
+GRANT EXECUTE ON FUNCTION schemaguard.stage_drop(regclass, name, text) TO regress_sg_staged_app;
+SET ROLE regress_sg_staged_app;
 SELECT schemaguard.stage_drop('members', 'name');
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION schemaguard.stage_drop(regclass, name, text) FROM sg_app;
+REVOKE EXECUTE ON FUNCTION schemaguard.stage_drop(regclass, name, text) FROM regress_sg_staged_app;
 
 -- lint(): staging and dropping in one script is refused; a drop of what the
 -- catalog has staged long enough is not.
@@ -210,4 +210,4 @@ DROP TABLE members;
 COMMIT;
 DROP FUNCTION try(text);
 DROP FUNCTION try_times(text);
-DROP ROLE sg_app;
+DROP ROLE regress_sg_staged_app;

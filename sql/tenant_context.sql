@@ -97,19 +97,19 @@ ORDER BY p.proname;
 -- Isolation through the helper: an owner role (not a superuser, so RLS
 -- applies to it) and an application role.
 --
-CREATE ROLE sg_tenant_owner;
-CREATE ROLE sg_tenant_app;
-CREATE ROLE sg_tenant_reporting;
-GRANT USAGE, CREATE ON SCHEMA public TO sg_tenant_owner;
-GRANT EXECUTE ON FUNCTION schemaguard.set_tenant(text) TO sg_tenant_owner, sg_tenant_app;
-GRANT EXECUTE ON FUNCTION schemaguard.set_tenant_session(text) TO sg_tenant_app;
+CREATE ROLE regress_sg_tenant_owner;
+CREATE ROLE regress_sg_tenant_app;
+CREATE ROLE regress_sg_tenant_reporting;
+GRANT USAGE, CREATE ON SCHEMA public TO regress_sg_tenant_owner;
+GRANT EXECUTE ON FUNCTION schemaguard.set_tenant(text) TO regress_sg_tenant_owner, regress_sg_tenant_app;
+GRANT EXECUTE ON FUNCTION schemaguard.set_tenant_session(text) TO regress_sg_tenant_app;
 
-SET ROLE sg_tenant_owner;
+SET ROLE regress_sg_tenant_owner;
 BEGIN;
 CREATE TABLE accounts (id int PRIMARY KEY, tenant_id uuid NOT NULL, name text);
 CREATE INDEX accounts_tenant ON accounts (tenant_id);
 SELECT * FROM schemaguard.enable_tenant_isolation('accounts');
-GRANT SELECT, INSERT, UPDATE, DELETE ON accounts TO sg_tenant_app, sg_tenant_reporting;
+GRANT SELECT, INSERT, UPDATE, DELETE ON accounts TO regress_sg_tenant_app, regress_sg_tenant_reporting;
 COMMIT;
 -- Idempotent: a second call changes nothing.
 SELECT count(*) AS statements_run FROM schemaguard.enable_tenant_isolation('accounts');
@@ -131,7 +131,7 @@ COMMIT;
 RESET ROLE;
 SELECT id, tenant_id, name FROM accounts ORDER BY id;
 
-SET ROLE sg_tenant_app;
+SET ROLE regress_sg_tenant_app;
 -- Unset: zero rows, and inserts are refused.
 SELECT count(*) AS rows_without_tenant FROM accounts;
 INSERT INTO accounts VALUES (9, 'aaaaaaaa-0000-0000-0000-000000000001', 'x');
@@ -167,7 +167,7 @@ SELECT schemaguard.reset_tenant();
 RESET ROLE;
 
 -- A reporting role may not switch tenants.
-SET ROLE sg_tenant_reporting;
+SET ROLE regress_sg_tenant_reporting;
 BEGIN;
 SELECT schemaguard.set_tenant('aaaaaaaa-0000-0000-0000-000000000001');
 ROLLBACK;
@@ -175,14 +175,14 @@ SELECT count(*) AS reporting_rows FROM accounts;
 RESET ROLE;
 
 -- Parallel workers see the leader's tenant (current_tenant() is PARALLEL SAFE).
-SET ROLE sg_tenant_owner;
+SET ROLE regress_sg_tenant_owner;
 BEGIN;
 SELECT schemaguard.set_tenant('aaaaaaaa-0000-0000-0000-000000000001');
 INSERT INTO accounts (id, name) SELECT g, 'bulk' FROM generate_series(100, 20099) g;
 COMMIT;
 RESET ROLE;
 ANALYZE accounts;
-SET ROLE sg_tenant_app;
+SET ROLE regress_sg_tenant_app;
 BEGIN;
 SELECT schemaguard.set_tenant('bbbbbbbb-0000-0000-0000-000000000002');
 -- The typed policy keeps the tenant index usable.
@@ -204,7 +204,7 @@ RESET ROLE;
 -- (schemaguard.tenant_token; test/citus has the cluster).  On a server
 -- without schemaguard.tenant_key no token is accepted, and none can be
 -- forged: a SET of one is refused, superusers included.
-SET ROLE sg_tenant_reporting;
+SET ROLE regress_sg_tenant_reporting;
 BEGIN;
 SET LOCAL schemaguard.tenant_token = 'b';
 ROLLBACK;
@@ -231,7 +231,7 @@ SELECT schemaguard.allow('staged-drop', 'test cleanup');
 DROP TABLE accounts;
 COMMIT;
 DROP FUNCTION IF EXISTS forge();
-REVOKE ALL ON SCHEMA public FROM sg_tenant_owner;
-REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM sg_tenant_owner, sg_tenant_app;
-REVOKE ALL ON FUNCTION schemaguard.set_tenant_session(text) FROM sg_tenant_app;
-DROP ROLE sg_tenant_owner, sg_tenant_app, sg_tenant_reporting;
+REVOKE ALL ON SCHEMA public FROM regress_sg_tenant_owner;
+REVOKE ALL ON FUNCTION schemaguard.set_tenant(text) FROM regress_sg_tenant_owner, regress_sg_tenant_app;
+REVOKE ALL ON FUNCTION schemaguard.set_tenant_session(text) FROM regress_sg_tenant_app;
+DROP ROLE regress_sg_tenant_owner, regress_sg_tenant_app, regress_sg_tenant_reporting;

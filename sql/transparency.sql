@@ -50,7 +50,9 @@ SET schemaguard.mode = warn;
 DROP DATABASE regress_sg_noext;
 RESET schemaguard.mode;
 
--- pg_stat_statements witness: the hook chain still runs
+-- pg_stat_statements witness: the hook chain still runs.  Where
+-- pg_stat_statements is not preloaded (make installcheck on your own
+-- server), its functions say so: expected/transparency_1.out.
 CREATE EXTENSION pg_stat_statements;
 SELECT count(*) FROM (SELECT pg_stat_statements_reset()) r;
 CREATE INDEX CONCURRENTLY tr_witness ON tr (id);

@@ -119,6 +119,17 @@ is($rc, 0, 'psql runs each statement in its own transaction: clean');
 ($rc, $out, $err) = run('', @conn, '--runner=liquibase', $cic);
 is($rc, 2, 'an unknown runner exits 2');
 
+# CLI conventions, as psql's: --help (and -?) on stdout; an error in one
+# line and a pointer to --help, not the whole usage
+($rc, $out, $err) = run('', '--help');
+is($rc, 0, '--help exits 0');
+like($out, qr/^Usage: schemaguard-lint /, '--help writes the usage to stdout');
+($rc, $out, $err) = run('', '-?');
+like($out, qr/^Usage: schemaguard-lint /, '-? too');
+($rc, $out, $err) = run('', '--no-such-option', $clean);
+is($rc, 2, 'an unknown option exits 2');
+is($err, "Unknown option: no-such-option\nTry \"schemaguard-lint --help\" for more information.\n",
+	'in two lines: the error and a pointer to --help');
 ($rc, $out, $err) = run('', @conn, "$dir/missing.sql");
 is($rc, 2, 'a missing file exits 2');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);

@@ -48,6 +48,9 @@
 #include "schemaguard.h"
 #include "history.h"
 
+/* schemaguard.migration_lock_timeout: how long a runner waits for another */
+int			sg_migration_lock_timeout = 10000;
+
 const Oid	sg_history_types[H_NATTS] = {
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID,
 	TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,

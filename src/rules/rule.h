@@ -12,6 +12,7 @@
 #define SG_RULE_H
 
 #include "facts.h"
+#include "statement.h"
 
 /* More than the rule catalog holds (engine.c checks). */
 #define SG_MAX_RULES		64
@@ -166,13 +167,17 @@ extern char *sg_alter_prefix(const SgRelFacts *t);
 extern char *sg_text_between(const SgStatement *st, int from, int to);
 extern char *sg_default_name(const char *relname, List *columns, const char *suffix);
 extern SgRelFacts *sg_referenced_table(const SgStatement *st, const Constraint *c);
-extern const char *sg_unknown_note(const SgRelFacts *t);
 
-/* rules_lock.c */
-extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
-extern bool sg_vacuum_full(const VacuumStmt *stmt);
-extern const char *sg_no_xact_command(Node *parsetree);
-extern bool sg_lock_timeout_applies(Node *parsetree);
+/* Each constraint an ALTER TABLE adds, with the column it comes with. */
+typedef struct AddedConstraint
+{
+	Constraint *con;
+	ColumnDef  *column;			/* ADD COLUMN ... <constraint>; else NULL */
+	int			next_location;	/* where the column's next constraint starts */
+} AddedConstraint;
+extern List *sg_added_constraints(const SgStatement *st, ConstrType contype);
+extern List *sg_fk_columns(const AddedConstraint *ac);
+extern const char *sg_unknown_note(const SgRelFacts *t);
 
 /* rules_staged.c: the drop hook asks it (hooks.c) */
 extern void sg_staged_judged_reset(void);

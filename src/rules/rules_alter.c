@@ -138,3 +138,55 @@ sg_referenced_table(const SgStatement *st, const Constraint *c)
 		pk->qualname = sg_rangevar_name(c->pktable);
 	return pk;
 }
+
+
+/* The constraints of kind contype an ALTER TABLE adds, table or column. */
+List *
+sg_added_constraints(const SgStatement *st, ConstrType contype)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, sg_alter_cmds(st, AT_AddConstraint))
+	{
+		Constraint *c = castNode(Constraint, ((AlterTableCmd *) lfirst(lc))->def);
+		AddedConstraint *ac;
+
+		if (c->contype != contype)
+			continue;
+		ac = palloc0(sizeof(AddedConstraint));
+		ac->con = c;
+		ac->next_location = -1;
+		result = lappend(result, ac);
+	}
+	foreach(lc, sg_alter_cmds(st, AT_AddColumn))
+	{
+		ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) lfirst(lc))->def);
+		ListCell   *lc2;
+
+		foreach(lc2, def->constraints)
+		{
+			Constraint *c = lfirst_node(Constraint, lc2);
+			AddedConstraint *ac;
+
+			if (c->contype != contype)
+				continue;
+			ac = palloc0(sizeof(AddedConstraint));
+			ac->con = c;
+			ac->column = def;
+			ac->next_location = lnext(def->constraints, lc2) ?
+				((Constraint *) lfirst(lnext(def->constraints, lc2)))->location : -1;
+			result = lappend(result, ac);
+		}
+	}
+	return result;
+}
+
+/* The referencing columns of a foreign key (inline: the new column). */
+List *
+sg_fk_columns(const AddedConstraint *ac)
+{
+	if (ac->column)
+		return list_make1(makeString(ac->column->colname));
+	return ac->con->fk_attrs;
+}

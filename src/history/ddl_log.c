@@ -48,6 +48,9 @@
 #include "compat.h"
 #include "schemaguard.h"
 
+/* schemaguard.record_ddl: whether DDL statements are logged */
+bool		sg_record_ddl = true;
+
 /* last_statement keeps this many characters */
 #define LAST_STATEMENT_CHARS 1000
 

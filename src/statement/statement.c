@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * rules_lock.c
- *		The lock family: statements core refuses inside a transaction block
- *		(concurrently-in-transaction), and strong locks taken while
- *		lock_timeout is 0 (require-lock-timeout).
- *
- * Also the two statement classifications the hook needs before it runs a
- * statement: sg_no_xact_command() (its hint to core's "cannot run inside a
- * transaction block") and sg_lock_timeout_applies() (default_lock_timeout).
+ * statement.c
+ *		The statement model: what core will do with a utility statement,
+ *		read from its parse tree alone.  Which relations it locks, how
+ *		strongly, and which tables its foreign keys reference; whether it
+ *		may run inside a transaction block; whether it is a VACUUM FULL or
+ *		a REINDEX CONCURRENTLY.  The hook asks it before it runs a statement
+ *		(the hint to core's "cannot run inside a transaction block", and
+ *		schemaguard.default_lock_timeout), and the rules ask it to judge.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,7 +20,8 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
-#include "rule.h"
+#include "schemaguard.h"
+#include "statement.h"
 
 /* Is this VACUUM a VACUUM FULL? */
 bool
@@ -127,46 +128,11 @@ sg_no_xact_command(Node *parsetree)
 }
 
 /*
- * concurrently-in-transaction: core refuses these statements inside a
- * transaction block, explicit (BEGIN) or implicit (a multi-statement
- * string, as Prisma sends a migration file).  Live, the hook knows the
- * block; lint() knows it from the script and from how the runner runs it
- * (SgFactSource.runner), and its hint says how that runner takes one.
- */
-static void
-sg_check_no_xact_in_block(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	const char *command = sg_no_xact_command(st->parsetree);
-
-	if (command == NULL || !st->facts->in_xact_block(st->facts))
-		return;
-	sg_add_finding(findings, rule,
-				   psprintf("%s inside a transaction block", command),
-				   psprintf("PostgreSQL refuses to run %s inside a transaction block (\"%s cannot run "
-							"inside a transaction block\"), so the migration fails when it gets here%s",
-							command, command,
-							st->facts->runner == NULL ? "." :
-							sg_runner_single(st->facts->runner, -1, NULL) ?
-							psprintf(": runner %s runs the whole file in one transaction.", st->facts->runner) :
-							": it is between BEGIN and COMMIT."),
-				   pstrdup(sg_no_xact_hint(command, st->facts->runner)));
-}
-
-static const SgRule rule_concurrently_in_transaction = {
-	.id = "concurrently-in-transaction",
-	.family = "lock",
-	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_IndexStmt, T_DropStmt, T_ReindexStmt, T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_CreatedbStmt, T_DropdbStmt, T_AlterSystemStmt, T_CreateTableSpaceStmt, T_DropTableSpaceStmt, T_AlterDatabaseStmt},
-	.check = sg_check_no_xact_in_block,
-	.description = "CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM and the other statements that cannot run inside a transaction block, inside one (explicit, or the runner's)",
-};
-
-/*
  * Which relations a statement locks with SHARE ROW EXCLUSIVE or stronger,
  * and how.  Returns the lock mode, or NoLock if it takes no such lock.
  */
-static LOCKMODE
-strong_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *recurse)
+LOCKMODE
+sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bool *recurse)
 {
 	*rvs = NIL;
 	*relkinds = NULL;
@@ -306,8 +272,8 @@ fk_targets(List *rvs, List *cons)
  * transaction created as well: Prisma adds the foreign keys of a new table
  * to existing ones with ALTER TABLE ... ADD CONSTRAINT.
  */
-static List *
-referenced_tables(Node *parsetree)
+List *
+sg_statement_referenced_tables(Node *parsetree)
 {
 	List	   *rvs = NIL;
 	ListCell   *lc;
@@ -350,104 +316,7 @@ sg_lock_timeout_applies(Node *parsetree)
 
 	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
 		return false;
-	return strong_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
-		referenced_tables(parsetree) != NIL;
+	return sg_statement_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
+		sg_statement_referenced_tables(parsetree) != NIL;
 }
 
-/*
- * require-lock-timeout: with lock_timeout 0, a statement whose lock is not
- * granted at once waits for every session in the way, however long, and
- * everything that arrives meanwhile queues behind it.  Locks of SHARE and
- * stronger count: queued, they block writes (SHARE) or reads too.
- *
- * Live, the lock is asked for without waiting, in core's mode and order
- * (the fact source's conditional lookup): granted, nothing can queue behind
- * the statement and it runs; not granted, it is refused before it queues,
- * naming the sessions in the way.  lint() cannot see the queue, so every
- * relation the script did not create counts (SgRelFacts.lock_unseen), and
- * lint reports the rule once per transaction.
- *
- * With schemaguard.default_lock_timeout set, the hook runs the statement
- * under that timeout instead; the sessions in the way are kept for its
- * error if the wait times out.
- */
-static void
-sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	List	   *rvs;
-	const char *relkinds;
-	bool		recurse;
-	LOCKMODE	mode = strong_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
-	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
-	ListCell   *lc;
-
-	List	   *referenced = referenced_tables(st->parsetree);
-	int			nmain;
-
-	if (st->lock_timeout_ms > 0)
-		return;
-	if (mode < ShareLock)
-		rvs = NIL;
-	nmain = list_length(rvs);
-	/* in core's order: the table, then the tables its foreign keys reference */
-	rvs = list_concat(list_copy(rvs), referenced);
-
-	foreach(lc, rvs)
-	{
-		RangeVar   *rv = lfirst(lc);
-		bool		is_main = foreach_current_index(lc) < nmain;
-		SgLockSpec	locks = {is_main ? mode : ShareRowExclusiveLock, NoLock,
-		is_main && recurse && rv->inh, is_main ? relkinds : "rp", true};
-		SgRelFacts	t;
-		const char *name;
-
-		st->facts->relation(st->facts, rv, locks, &t);
-		if (!t.exists || !t.checkable || !(t.lock_busy || t.lock_unseen) ||
-			t.created_in_xact || t.is_temp)
-			continue;
-		name = t.table_qualname ? t.table_qualname : t.qualname;
-		if (bounded)
-		{
-			((SgStatement *) st)->wait_blockers = t.blockers;
-			return;
-		}
-		sg_add_finding(findings, rule,
-					   psprintf("%s lock on %s without lock_timeout",
-								sg_lock_name(locks.table), name),
-					   t.lock_busy ?
-					   psprintf("The statement needs %s on %s%s, and another session is in the way. "
-								"With lock_timeout = 0 it would wait for it, however long, and "
-								"all queries that arrive meanwhile (%s) would queue behind it.%s%s",
-								sg_lock_phrase(locks.table), name,
-								is_main ? "" : " (a table its foreign key references)",
-								sg_lock_blocks(locks.table),
-								t.blockers ? "\n" : "", t.blockers ? t.blockers : "") :
-					   psprintf("The statement needs %s on %s%s (%s). With lock_timeout = 0 it waits "
-								"for every running query on the table, however long, and all queries "
-								"that arrive meanwhile (%s) queue behind it.",
-								sg_lock_phrase(locks.table), name,
-								is_main ? "" : ", which its foreign key references",
-								sg_size_phrase(&t), sg_lock_blocks(locks.table)),
-					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
-								"block), and retry the migration if it times out: %s;",
-								sg_statement_trimmed(st->sql)));
-		return;					/* one finding per statement */
-	}
-}
-
-static const SgRule rule_require_lock_timeout = {
-	.id = "require-lock-timeout",
-	.family = "lock",
-	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt, T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt, T_AlterPolicyStmt, T_LockStmt, T_RuleStmt, T_IndexStmt, T_CreateStmt},
-	.check = sg_check_lock_timeout,
-	.description = "a statement whose SHARE or stronger lock another session is in the way of, while lock_timeout is 0 (lint: once per transaction, for tables the script did not create)",
-	.lint_per_xact = true,
-};
-
-/* This file's rules, in the order rules() lists them. */
-const SgRule *const sg_lock_rules[] = {
-	&rule_concurrently_in_transaction,
-	&rule_require_lock_timeout,
-	NULL
-};

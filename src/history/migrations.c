@@ -56,9 +56,6 @@
 #include "schemaguard.h"
 #include "history.h"
 
-int			sg_migration_lock_timeout = 10000;
-bool		sg_record_ddl = true;
-
 /* Longest version, checksum; name and note (bytes). */
 #define MAX_VERSION_LEN		200
 #define MAX_CHECKSUM_LEN	200

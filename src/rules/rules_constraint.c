@@ -19,65 +19,6 @@
 
 #include "rule.h"
 
-/* Each constraint an ALTER TABLE adds, with the column it comes with. */
-typedef struct AddedConstraint
-{
-	Constraint *con;
-	ColumnDef  *column;			/* ADD COLUMN ... <constraint>; else NULL */
-	int			next_location;	/* where the column's next constraint starts */
-} AddedConstraint;
-
-/* The constraints of kind contype an ALTER TABLE adds, table or column. */
-static List *
-added_constraints(const SgStatement *st, ConstrType contype)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	foreach(lc, sg_alter_cmds(st, AT_AddConstraint))
-	{
-		Constraint *c = castNode(Constraint, ((AlterTableCmd *) lfirst(lc))->def);
-		AddedConstraint *ac;
-
-		if (c->contype != contype)
-			continue;
-		ac = palloc0(sizeof(AddedConstraint));
-		ac->con = c;
-		ac->next_location = -1;
-		result = lappend(result, ac);
-	}
-	foreach(lc, sg_alter_cmds(st, AT_AddColumn))
-	{
-		ColumnDef  *def = castNode(ColumnDef, ((AlterTableCmd *) lfirst(lc))->def);
-		ListCell   *lc2;
-
-		foreach(lc2, def->constraints)
-		{
-			Constraint *c = lfirst_node(Constraint, lc2);
-			AddedConstraint *ac;
-
-			if (c->contype != contype)
-				continue;
-			ac = palloc0(sizeof(AddedConstraint));
-			ac->con = c;
-			ac->column = def;
-			ac->next_location = lnext(def->constraints, lc2) ?
-				((Constraint *) lfirst(lnext(def->constraints, lc2)))->location : -1;
-			result = lappend(result, ac);
-		}
-	}
-	return result;
-}
-
-/* The referencing columns of a foreign key (inline: the new column). */
-static List *
-fk_columns(const AddedConstraint *ac)
-{
-	if (ac->column)
-		return list_make1(makeString(ac->column->colname));
-	return ac->con->fk_attrs;
-}
-
 /* The constraint's name: its own, or the one core would choose. */
 static char *
 constraint_name(const SgStatement *st, const AddedConstraint *ac, List *columns,
@@ -162,8 +103,8 @@ check_domain(const SgStatement *st, const SgRule *rule, bool not_null, List **fi
 static void
 sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *added = list_concat(added_constraints(st, CONSTR_FOREIGN),
-									added_constraints(st, CONSTR_CHECK));
+	List	   *added = list_concat(sg_added_constraints(st, CONSTR_FOREIGN),
+									sg_added_constraints(st, CONSTR_CHECK));
 	LOCKMODE	lock;
 	SgRelFacts	t;
 	ListCell   *lc;
@@ -188,7 +129,7 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 		/* Inline CHECK on a new column is not this rule's business. */
 		if (ac->con->skip_validation || (ac->column && !fk))
 			continue;
-		name = constraint_name(st, ac, fk ? fk_columns(ac) : NIL, fk ? "fkey" : "check");
+		name = constraint_name(st, ac, fk ? sg_fk_columns(ac) : NIL, fk ? "fkey" : "check");
 		if (fk)
 		{
 			SgRelFacts *pk = sg_referenced_table(st, ac->con);
@@ -276,8 +217,8 @@ static const SgRule rule_validate_in_same_transaction = {
 static void
 sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *added = list_concat(added_constraints(st, CONSTR_UNIQUE),
-									added_constraints(st, CONSTR_PRIMARY));
+	List	   *added = list_concat(sg_added_constraints(st, CONSTR_UNIQUE),
+									sg_added_constraints(st, CONSTR_PRIMARY));
 	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
 	SgRelFacts	t;
 	ListCell   *lc;
@@ -328,7 +269,7 @@ static const SgRule rule_unique_constraint_without_index = {
 static void
 sg_check_exclusion(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *added = added_constraints(st, CONSTR_EXCLUSION);
+	List	   *added = sg_added_constraints(st, CONSTR_EXCLUSION);
 	SgRelFacts	t;
 
 	if (added == NIL || !sg_alter_target(st, &t) || sg_facts_small(&t))
@@ -412,65 +353,6 @@ static const SgRule rule_set_not_null_without_check = {
 	.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
 };
 
-/*
- * fk-without-index (advice): a foreign key whose referencing columns lead no
- * index.  Deferred: judged again at the end of the transaction, so that an
- * index created later in the same migration counts.
- */
-static void
-sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **findings)
-{
-	List	   *added = added_constraints(st, CONSTR_FOREIGN);
-	AlterTableStmt *stmt;
-	SgRelFacts	t;
-	ListCell   *lc;
-
-	if (added == NIL || !sg_alter_target(st, &t))
-		return;
-	stmt = castNode(AlterTableStmt, st->parsetree);
-	foreach(lc, added)
-	{
-		AddedConstraint *ac = lfirst(lc);
-		List	   *cols = fk_columns(ac);
-		SgRelFacts *pk;
-		SgFinding  *f;
-
-		if (cols == NIL)
-			continue;
-		pk = sg_referenced_table(st, ac->con);
-		f = sg_add_finding(findings, rule,
-						   psprintf("foreign key on %s (%s) without an index leading with its columns",
-									t.qualname, sg_column_list(cols)),
-						   psprintf("Every DELETE from %s, and every UPDATE of its key, must find the referencing "
-									"rows of %s (%s); without an index that is a scan of the whole table, "
-									"under a lock, for each row changed.",
-									pk->qualname, t.qualname, sg_size_phrase(&t)),
-						   psprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block.",
-									sg_default_name(stmt->relation->relname, cols, "idx"),
-									t.qualname, sg_column_list(cols)));
-		f->deferred = true;
-		f->target = t;
-		f->columns = cols;
-	}
-}
-
-/* At commit: does the foreign key still lack an index leading with its columns? */
-static bool
-sg_fk_index_recheck(SgFactSource *facts, SgFinding *f)
-{
-	return !facts->index_leads(facts, &f->target, f->columns);
-}
-
-static const SgRule rule_fk_without_index = {
-	.id = "fk-without-index",
-	.family = "advice",
-	.default_level = SG_LEVEL_WARNING,
-	.stmt_tags = {T_AlterTableStmt},
-	.check = sg_check_fk_without_index,
-	.description = "a foreign key whose columns lead no index makes DELETE and UPDATE on the referenced table scan this one",
-	.recheck = sg_fk_index_recheck,
-};
-
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_constraint_rules[] = {
 	&rule_constraint_missing_not_valid,
@@ -478,11 +360,5 @@ const SgRule *const sg_constraint_rules[] = {
 	&rule_unique_constraint_without_index,
 	&rule_exclusion_constraint_on_existing_table,
 	&rule_set_not_null_without_check,
-	NULL
-};
-
-/* Advice, judged at the end of the transaction. */
-const SgRule *const sg_advice_rules[] = {
-	&rule_fk_without_index,
 	NULL
 };

@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * statement.h
+ *		The statement model (statement.c): what core will do with a
+ *		utility statement, from its parse tree.  Below the rules and the
+ *		hook, which both ask it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCHEMAGUARD_STATEMENT_H
+#define SCHEMAGUARD_STATEMENT_H
+
+#include "postgres.h"
+
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
+
+extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
+extern bool sg_vacuum_full(const VacuumStmt *stmt);
+extern const char *sg_no_xact_command(Node *parsetree);
+extern LOCKMODE sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds,
+										  bool *recurse);
+extern List *sg_statement_referenced_tables(Node *parsetree);
+extern bool sg_lock_timeout_applies(Node *parsetree);
+
+#endif							/* SCHEMAGUARD_STATEMENT_H */
