@@ -9,8 +9,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "rule.h"
 
@@ -73,8 +77,115 @@ static const SgRule rule_fk_without_index = {
 	.recheck = sg_fk_index_recheck,
 };
 
+/* Is a column type name character(n) (bpchar, as the parser spells it)? */
+static bool
+is_char_type(const TypeName *tn)
+{
+	Type		typ;
+	Oid			typid;
+
+	if (tn == NULL || tn->arrayBounds != NIL)
+		return false;
+	typ = LookupTypeName(NULL, tn, NULL, true);
+	if (typ == NULL)
+		return false;			/* core reports the missing type */
+	typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
+	ReleaseSysCache(typ);
+	return typid == BPCHAROID;
+}
+
+/* A finding for column colname of type tn on table qualname. */
+static void
+char_finding(const SgRule *rule, const char *what, const char *qualname, const char *colname,
+			 const TypeName *tn, List **findings)
+{
+	const char *c = quote_identifier(colname);
+	char	   *type;
+	int32		n = -1;
+
+	if (list_length(tn->typmods) == 1 && IsA(linitial(tn->typmods), A_Const) &&
+		IsA(&((A_Const *) linitial(tn->typmods))->val, Integer))
+		n = intVal(&((A_Const *) linitial(tn->typmods))->val);
+	/* as the user wrote it: character(3) */
+	type = format_type_with_typemod(BPCHAROID, n > 0 ? n + VARHDRSZ : -1);
+	sg_add_finding(findings, rule,
+				   psprintf("%s %s of type %s on %s", what, c, type, qualname),
+				   pstrdup("character(n) pads every value with spaces to n characters, and ignores "
+						   "trailing spaces when it compares: 'ab' and 'ab ' are equal, and a value "
+						   "reads back longer than it was written. It is no faster than text or varchar."),
+				   n > 0 ?
+				   psprintf("Use text, with CHECK (char_length(%s) <= %d) if the limit matters, or "
+							"varchar(%d): %s text CHECK (char_length(%s) <= %d).", c, n, n, c, c, n) :
+				   psprintf("Use text (or varchar(n)): %s text.", c));
+}
+
+/*
+ * ban-char-field (advice): a column of type character(n), squawk's
+ * ban-char-field.  New columns only: a CREATE TABLE's, an ADD COLUMN's, and
+ * ALTER COLUMN ... TYPE.  Whatever the table holds: it is about the type.
+ */
+static void
+sg_check_char_field(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	ListCell   *lc;
+
+	if (IsA(st->parsetree, CreateStmt))
+	{
+		CreateStmt *cs = (CreateStmt *) st->parsetree;
+		char	   *qualname = NULL;
+
+		foreach(lc, cs->tableElts)
+		{
+			ColumnDef  *def;
+
+			if (!IsA(lfirst(lc), ColumnDef))
+				continue;
+			def = (ColumnDef *) lfirst(lc);
+			if (!is_char_type(def->typeName))
+				continue;
+			if (qualname == NULL)
+				qualname = sg_rangevar_name(cs->relation);
+			char_finding(rule, "column", qualname, def->colname, def->typeName, findings);
+		}
+		return;
+	}
+	if (IsA(st->parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) st->parsetree)->objtype == OBJECT_TABLE)
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
+		char	   *qualname = NULL;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			ColumnDef  *def;
+
+			if (cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType)
+				continue;
+			def = castNode(ColumnDef, cmd->def);
+			if (!is_char_type(def->typeName))
+				continue;
+			if (qualname == NULL)
+				qualname = sg_rangevar_name(stmt->relation);
+			char_finding(rule, cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of",
+						 qualname, cmd->subtype == AT_AddColumn ? def->colname : cmd->name,
+						 def->typeName, findings);
+		}
+	}
+}
+
+static const SgRule rule_ban_char_field = {
+	.id = "ban-char-field",
+	.family = "advice",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_CreateStmt, T_AlterTableStmt},
+	.check = sg_check_char_field,
+	.description = "a column of type character(n), which pads with spaces and compares ignoring them: use text or varchar",
+};
+
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_advice_rules[] = {
 	&rule_fk_without_index,
+	&rule_ban_char_field,
 	NULL
 };

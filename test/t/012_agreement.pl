@@ -75,6 +75,8 @@ my @cases = (
 	{ rule => 'adding-json-column', label => 'a domain over json',
 	  base => 'CREATE DOMAIN a_json AS json',
 	  stmt => 'ALTER TABLE t ADD COLUMN doc a_json' },
+	{ rule => 'ban-char-field',
+	  stmt => 'ALTER TABLE t ADD COLUMN code char(3)' },
 	{ rule => 'changing-column-type',
 	  stmt => 'ALTER TABLE t ALTER COLUMN v TYPE bigint' },
 	{ rule => 'renaming-column',
