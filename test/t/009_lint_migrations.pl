@@ -5,6 +5,7 @@
 # sarif, github and gitlab formats, errors, and nothing left behind.
 use strict;
 use warnings;
+use Cwd ();
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Time::HiRes qw(time);
@@ -145,6 +146,25 @@ my $inv = put("$root/inv.sql", "SET lock_timeout = '2s';\nALTER TABLE invoices D
 ($rc, $out, $err) = run(@pg, '--schema', $dump, $inv);
 like($out, qr/^\Q$inv\E:2: error: staged-drop: /m,
 	'--schema: the dump loads (its roles made on the way) and the file is linted against it');
+
+# --- the repository's example, as docs/lint.md shows it ----------------------
+{
+	my $src = $ENV{SG_SRC} // '.';
+	my $doc = do { local (@ARGV, $/) = ("$src/docs/lint.md"); <> } // '';
+	my ($cmd, $shown) = $doc =~ /\n\$ (schemaguard-lint --migrations examples\/prisma\/migrations [^\n]*)\n(.*?)```/s;
+	ok(defined $cmd, 'docs/lint.md shows the example\'s lint');
+	my @args = split / /, ($cmd // '');
+	shift @args;
+	my ($out, $err) = ('', '');
+	my $here = Cwd::getcwd();
+	chdir $src;
+	local $ENV{GITHUB_ACTIONS};
+	IPC::Run::run([ $lint, @pg, @args ], '<', \undef, '>', \$out, '2>', \$err);
+	my $erc = $? >> 8;
+	chdir $here;
+	is($erc, 1, 'the example\'s last migration would be refused');
+	is($out, $shown // '', 'its output is docs/lint.md\'s, line for line');
+}
 
 # --- formats -------------------------------------------------------------------
 my $corpus = $ENV{SG_SRC} && -d "$ENV{SG_SRC}/corpus" ? "$ENV{SG_SRC}/corpus" : undef;
