@@ -203,6 +203,13 @@ SET client_min_messages = error;
 VACUUM FULL;	-- core skips every table this role does not own: nothing to refuse
 RESET client_min_messages;
 RESET ROLE;
+-- a type modifier core refuses: core's error, with its position (the
+-- rules resolve a type without its modifiers, whose input function raises)
+CREATE TABLE trust.bad_mod (c numeric(42,13,7));
+ALTER TABLE trust.canary ADD COLUMN c numeric(1,2,3);
+ALTER TABLE trust.canary ADD COLUMN c character(0);
+ALTER TABLE trust.canary ALTER COLUMN who TYPE varchar(0);
+SELECT rule FROM schemaguard.lint('ALTER TABLE trust.canary ALTER COLUMN who TYPE varchar(0); CREATE TABLE trust.bad_mod (c numeric(42,13,7));');
 
 --
 -- 5. Audit integrity.  Any value a column can hold is recorded and read

@@ -96,6 +96,17 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("schemaguard.lint_real_sizes",
+							 "Whether lint() names the tables' sizes in this database.",
+							 "Off: with assume_populated, lint() says every existing table is assumed "
+							 "to hold data, as schemaguard-lint's throwaway server does, where the "
+							 "sizes are those of the rows the history seeded.",
+							 &sg_lint_real_sizes,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("schemaguard.honor_ignore_comments",
 							 "Whether schemaguard:ignore comments suppress rules.",
 							 "When off, only schemaguard.allow() lets a refused statement through.",

@@ -198,6 +198,7 @@ extern void sg_audit_after_statement(Node *parsetree, const char *sql);
 /* migrations.c */
 extern int	sg_migration_lock_timeout;
 extern bool sg_record_ddl;
+extern bool sg_lint_real_sizes;
 extern void sg_migrations_init(void);
 extern void sg_migrations_pre_commit(void);
 extern void sg_migrations_xact_end(bool committed);

@@ -571,6 +571,66 @@ list_member_name(List *names, const char *name)
 	return false;
 }
 
+/* What sg_catalog_type_of() computes in a subtransaction. */
+typedef struct TypmodStep
+{
+	const TypeName *tn;
+	int32		typmod;
+} TypmodStep;
+
+static void
+typmod_step(void *arg)
+{
+	TypmodStep *s = arg;
+	Type		typ = LookupTypeName(NULL, s->tn, &s->typmod, false);
+
+	ReleaseSysCache(typ);
+}
+
+/*
+ * The type a statement's TypeName names, as core will resolve it, and (when
+ * typmod is given) its type modifier; InvalidOid when core will refuse it
+ * (no such type, a bad modifier such as numeric(42,13,7)), so that core
+ * reports it with its position.  Without typmod the modifiers are left
+ * out: a type's typmod input function raises errors of its own, which must
+ * not come before core's.  With typmod they are computed in a
+ * subtransaction, and an error there means core will refuse.
+ */
+Oid
+sg_catalog_type_of(const TypeName *tn, int32 *typmod)
+{
+	TypeName   *bare;
+	Type		typ;
+	Oid			oid;
+	TypmodStep	s;
+	ErrorData  *edata;
+
+	if (tn == NULL)
+		return InvalidOid;
+	bare = (TypeName *) copyObjectImpl(tn);
+	bare->typmods = NIL;
+	typ = LookupTypeName(NULL, bare, NULL, true);
+	if (typ == NULL)
+		return InvalidOid;
+	oid = ((Form_pg_type) GETSTRUCT(typ))->oid;
+	ReleaseSysCache(typ);
+	if (typmod == NULL)
+		return oid;
+	*typmod = -1;
+	if (tn->typmods == NIL && tn->typemod < 0)
+		return oid;
+	s.tn = tn;
+	s.typmod = -1;
+	edata = sg_try_in_subxact(typmod_step, &s);
+	if (edata != NULL)
+	{
+		FreeErrorData(edata);
+		return InvalidOid;
+	}
+	*typmod = s.typmod;
+	return oid;
+}
+
 /* check_functions_in_node() callback: a function created after initdb? */
 static bool
 is_user_function(Oid funcid, void *context)

@@ -263,6 +263,7 @@ extern void sg_catalog_column_facts(Oid relid, const char *column, List *validat
 									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
 extern bool sg_expr_has_user_code(Node *expr);
+extern Oid	sg_catalog_type_of(const TypeName *tn, int32 *typmod);
 extern PGDLLIMPORT bool sg_probe_as_caller;
 extern bool sg_catalog_may_probe(Oid relid);
 extern List *sg_check_clauses(Node *expr);

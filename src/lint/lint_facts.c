@@ -46,6 +46,14 @@
 #include "lint.h"
 
 
+/*
+ * schemaguard.lint_real_sizes: off, lint() with assume_populated says every
+ * table of the catalog is assumed to hold data, instead of giving its size
+ * in this database (schemaguard-lint's throwaway server, where the sizes
+ * are those of the rows the history seeded).
+ */
+bool		sg_lint_real_sizes = true;
+
 /* ---------- the fact source ---------- */
 
 static void
@@ -83,8 +91,9 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 			out->handle = r;
 			return;
 		}
-		if (ls->assume_populated && !out->populated)
+		if (ls->assume_populated && (!out->populated || !sg_lint_real_sizes))
 		{
+			/* in a throwaway replay its size is the seed data's, not production's */
 			out->populated = true;
 			out->assumed = true;
 		}
@@ -224,15 +233,14 @@ lint_column(SgFactSource *self, const SgRelFacts *rel, const char *column, SgCol
 		return;
 	if (c && c->type)
 	{
-		Type		typ = LookupTypeName(NULL, c->type, &out->typmod, true);
+		Oid			typid = sg_catalog_type_of(c->type, &out->typmod);
 
 		out->exists = true;
 		out->attnum = 1;
-		if (typ)
+		if (OidIsValid(typid))
 		{
-			out->typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
-			out->collid = ((Form_pg_type) GETSTRUCT(typ))->typcollation;
-			ReleaseSysCache(typ);
+			out->typid = typid;
+			out->collid = get_typcollation(typid);
 		}
 	}
 	else if (OidIsValid(r->relid) && !r->created)

@@ -81,17 +81,10 @@ static const SgRule rule_fk_without_index = {
 static bool
 is_char_type(const TypeName *tn)
 {
-	Type		typ;
-	Oid			typid;
-
 	if (tn == NULL || tn->arrayBounds != NIL)
 		return false;
-	typ = LookupTypeName(NULL, tn, NULL, true);
-	if (typ == NULL)
-		return false;			/* core reports the missing type */
-	typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
-	ReleaseSysCache(typ);
-	return typid == BPCHAROID;
+	/* a missing type or a bad modifier: InvalidOid, and core's error */
+	return sg_catalog_type_of(tn, NULL) == BPCHAROID;
 }
 
 /* A finding for column colname of type tn on table qualname. */

@@ -129,7 +129,6 @@ add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
 	Constraint *dflt = column_constraint(def, CONSTR_DEFAULT);
 	Constraint *gen = column_constraint(def, CONSTR_GENERATED);
 	Node	   *expr = def->raw_default ? def->raw_default : dflt ? dflt->raw_expr : NULL;
-	Type		typ;
 
 	*unknown = false;
 	if (is_serial(def->typeName))
@@ -149,14 +148,10 @@ add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
 							"and stored for every existing row", vs.culprit);
 		*unknown = vs.unknown;
 	}
-	typ = LookupTypeName(NULL, def->typeName, NULL, true);
-	if (typ != NULL)
 	{
-		Form_pg_type t = (Form_pg_type) GETSTRUCT(typ);
-		bool		domain = t->typtype == TYPTYPE_DOMAIN;
-		Oid			oid = t->oid;
+		Oid			oid = sg_catalog_type_of(def->typeName, NULL);
+		bool		domain = OidIsValid(oid) && get_typtype(oid) == TYPTYPE_DOMAIN;
 
-		ReleaseSysCache(typ);
 		if (domain && DomainHasConstraints(oid))
 			return psprintf("the domain %s has constraints, which are checked for every existing row",
 							format_type_be(oid));
@@ -287,14 +282,12 @@ static bool
 type_change_rewrites(const SgColumnFacts *col, const char *colname, const ColumnDef *def,
 					 Oid *target, int32 *targetmod, bool *unknown)
 {
-	Type		typ = LookupTypeName(NULL, def->typeName, targetmod, true);
 	Node	   *expr;
 
-	*unknown = typ == NULL;
-	if (typ == NULL)
-		return true;
-	*target = ((Form_pg_type) GETSTRUCT(typ))->oid;
-	ReleaseSysCache(typ);
+	*target = sg_catalog_type_of(def->typeName, targetmod);
+	*unknown = !OidIsValid(*target);
+	if (*unknown)
+		return true;			/* core will refuse: a missing type, a bad modifier */
 
 	/* USING other than the column itself computes new values. */
 	if (def->raw_default)
@@ -628,8 +621,7 @@ sg_check_json_column(const SgStatement *st, const SgRule *rule, List **findings)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		ColumnDef  *def;
 		const char *colname;
-		Type		typ;
-		Oid			typid;
+			Oid			typid;
 
 		if (cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType)
 			continue;
@@ -640,11 +632,9 @@ sg_check_json_column(const SgStatement *st, const SgRule *rule, List **findings)
 		if (cmd->subtype == AT_AddColumn && !t.unknown &&
 			st->facts->has_column(st->facts, &t, colname))
 			continue;			/* IF NOT EXISTS skips it, or core errors */
-		typ = LookupTypeName(NULL, def->typeName, NULL, true);
-		if (typ == NULL)
+		typid = sg_catalog_type_of(def->typeName, NULL);
+		if (!OidIsValid(typid))
 			continue;			/* core reports the missing type */
-		typid = ((Form_pg_type) GETSTRUCT(typ))->oid;
-		ReleaseSysCache(typ);
 		if (getBaseType(typid) != JSONOID)
 			continue;
 		sg_add_finding(findings, rule,

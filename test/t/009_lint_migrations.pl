@@ -147,6 +147,17 @@ my $inv = put("$root/inv.sql", "SET lock_timeout = '2s';\nALTER TABLE invoices D
 like($out, qr/^\Q$inv\E:2: error: staged-drop: /m,
 	'--schema: the dump loads (its roles made on the way) and the file is linted against it');
 
+# --- seed rows of the history are not production's size ----------------------
+{
+	my $seed = "$root/seed";
+	put("$seed/0001_t.sql", "CREATE TABLE s (id int PRIMARY KEY, v text);\nINSERT INTO s SELECT g, 'x' FROM generate_series(1, 100) g;\n");
+	my $ix = put("$seed/0002_ix.sql", "SET lock_timeout = '2s';\nCREATE INDEX s_v ON s (v);\n");
+	my ($src, $sout) = run(@pg, '--migrations', $seed, '--changed', $ix);
+	like($sout, qr/SHARE lock on public\.s \(assumed to hold data\)/,
+		'a table the history seeded is "assumed to hold data", not the seed rows\' size');
+	unlike($sout, qr/bytes|kB/, 'no size of the throwaway\'s rows');
+}
+
 # --- the repository's example, as docs/lint.md shows it ----------------------
 {
 	my $src = $ENV{SG_SRC} // '.';
