@@ -81,10 +81,13 @@ static const SgRule rule_fk_without_index = {
 static bool
 is_char_type(const TypeName *tn)
 {
+	int32		typmod;
+
 	if (tn == NULL || tn->arrayBounds != NIL)
 		return false;
 	/* a missing type or a bad modifier: InvalidOid, and core's error */
-	return sg_catalog_type_of(tn, NULL) == BPCHAROID;
+	return sg_catalog_type_of(tn, NULL) == BPCHAROID &&
+		OidIsValid(sg_catalog_type_of(tn, &typmod));
 }
 
 /* A finding for column colname of type tn on table qualname. */
