@@ -290,7 +290,7 @@ bind_created(SgRunning *r, List *findings)
 	}
 }
 
-/* The relation that a rule, default, trigger or policy belongs to. */
+/* The relation that a rule, default, trigger or policy belongs to; InvalidOid if none. */
 static Oid
 part_relation(Oid classId, Oid objectId)
 {
@@ -606,25 +606,6 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	PG_END_TRY();
 }
 
-/* The pg_policy row's table, read before core deletes it; InvalidOid if none. */
-static Oid
-policy_table(Oid polid)
-{
-	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			relid = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(polid));
-	scan = systable_beginscan(rel, PolicyOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-		relid = ((Form_pg_policy) GETSTRUCT(tup))->polrelid;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return relid;
-}
-
 /*
  * Is the statement DROP EXTENSION schemaguard (or DROP OWNED of its owner)?
  * Our own tables go first, and the rules cannot be read while it runs;
@@ -751,7 +732,7 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 				judge_drop(running, objectId, subId, ((ObjectAccessDrop *) arg)->dropflags);
 			else if (classId == PolicyRelationId)
 			{
-				Oid			relid = policy_table(objectId);
+				Oid			relid = part_relation(PolicyRelationId, objectId);	/* before core deletes it */
 				MemoryContext old;
 
 				if (!OidIsValid(relid) || list_member_oid(running->sealed, relid) || !guard_on(running))
