@@ -471,6 +471,16 @@ sg_catalog_tenant_column(Oid relid)
 void
 sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out)
 {
+	sg_catalog_tenant_facts_for(relid, NULL, out);
+}
+
+/*
+ * The same, for a tenant column named by the caller (enable_tenant_isolation()
+ * with its column argument); NULL: the first of schemaguard.tenant_columns.
+ */
+void
+sg_catalog_tenant_facts_for(Oid relid, const char *column, SgTenantFacts *out)
+{
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Form_pg_class form;
 
@@ -492,7 +502,7 @@ sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out)
 	ReleaseSysCache(tup);
 	if (!out->exists)
 		return;
-	out->column = sg_catalog_tenant_column(relid);
+	out->column = column ? pstrdup(column) : sg_catalog_tenant_column(relid);
 	if (out->column == NULL)
 		return;
 	out->policies = catalog_policies(relid, out->column);
