@@ -30,6 +30,12 @@ RESET schemaguard.mode;
 -- the team's pattern: refused, naming its policy; tenant_report() agrees
 SELECT schemaguard.enable_tenant_isolation('"User"', 'tenantId');
 SELECT problems FROM schemaguard.tenant_report() WHERE table_name = '"User"'::regclass;
+-- lint() says the same of the script, and the hint's migration is clean
+SELECT rule, message, hint FROM schemaguard.lint($$SELECT schemaguard.enable_tenant_isolation('"User"', 'tenantId');$$);
+SELECT rule FROM schemaguard.lint($$BEGIN;
+DROP POLICY tenant_isolation_policy ON public."User";
+SELECT schemaguard.enable_tenant_isolation('public."User"', 'tenantId');
+COMMIT;$$) WHERE rule = 'tenant-table-rls';
 -- the hint's migration: the policy replaced, in one transaction
 BEGIN;
 DROP POLICY tenant_isolation_policy ON public."User";

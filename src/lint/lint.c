@@ -170,6 +170,8 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 {
 	Node	   *stmt = raw->stmt;
 	int			len = raw->stmt_len > 0 ? raw->stmt_len : (int) strlen(sql + raw->stmt_location);
+	SimXactEvent xact;
+	ListCell   *lc;
 
 	if (sg_statement_checked(stmt))
 	{
@@ -214,7 +216,18 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stmtcxt);
 	}
-	switch (sg_simulate(ls, stmt))
+	xact = sg_simulate(ls, stmt);
+	/* a call of ours that would fail (enable_tenant_isolation()) */
+	foreach(lc, ls->call_errors)
+	{
+		char	  **row = lfirst(lc);
+
+		put_row(ls, stmtno, line, "tenant-table-rls",
+				sg_level_name(sg_rule_level(sg_rule_by_id("tenant-table-rls"))),
+				row[0], row[1], row[2]);
+	}
+	ls->call_errors = NIL;
+	switch (xact)
 	{
 		case SIM_XACT_COMMIT:
 			end_transaction(ls, true);

@@ -109,6 +109,9 @@ typedef struct LintState
 	int			lock_timeout;	/* in force */
 	int			session_timeout;	/* outside SET LOCAL */
 	List	   *allowed;		/* rules allow()ed in the current block */
+	List	   *call_errors;	/* rows for a call of ours the statement makes
+								 * that would fail (char *[3]: message, hint,
+								 * detail), reported after it */
 	List	   *deferred;		/* SgFinding, judged at COMMIT by the engine */
 	List	   *xact_locks;		/* SgFinding: lint_per_xact findings */
 	bool		in_migration;	/* after begin_migration() in the script */

@@ -226,6 +226,52 @@ sim_isolate(SimRel *r)
 }
 
 /*
+ * After enable_tenant_isolation() on r: a permissive policy that does not
+ * isolate keeps the table open, and the function fails, as it does live
+ * (tenant_admin.c): one row of rule tenant-table-rls, with its hint.
+ */
+static void
+isolation_fails(LintState *ls, SimRel *r)
+{
+	const SgRule *rule = sg_rule_by_id("tenant-table-rls");
+	StringInfoData names;
+	StringInfoData drops;
+	const char *qual = quote_qualified_identifier(r->nspname, r->relname);
+	ListCell   *lc;
+	char	  **row;
+	MemoryContext old;
+
+	if (rule == NULL || sg_rule_level(rule) == SG_LEVEL_OFF)
+		return;
+	initStringInfo(&names);
+	initStringInfo(&drops);
+	foreach(lc, r->policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
+
+		if (!p->permissive || p->isolates)
+			continue;
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "", quote_identifier(p->name));
+		appendStringInfo(&drops, "%sDROP POLICY %s ON %s;", drops.len ? " " : "",
+						 quote_identifier(p->name), qual);
+	}
+	if (names.len == 0)
+		return;
+	old = MemoryContextSwitchTo(ls->cxt);
+	row = palloc(sizeof(char *) * 3);
+	row[0] = sg_rule_message(rule, psprintf("enable_tenant_isolation() on %s, which %s %s %s open,", qual,
+											strchr(names.data, ',') ? "policies" : "policy", names.data,
+											strchr(names.data, ',') ? "keep" : "keeps"));
+	row[1] = psprintf("Drop or replace them in the same migration, then call it again: %s "
+					  "SELECT schemaguard.enable_tenant_isolation('%s');", drops.data, qual);
+	row[2] = pstrdup("Permissive policies are OR-ed: a row that any of them lets through reaches "
+					 "every tenant, whatever schemaguard's policy says, so enable_tenant_isolation() "
+					 "refuses to report the table isolated (SQLSTATE 55000).");
+	ls->call_errors = lappend(ls->call_errors, row);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * SELECT schemaguard.enable_tenant_isolation('table'): what it would do, on
  * the table and, for a partitioned one, on every partition, as the function
  * does: the catalog's partitions and those the script attached to it.
@@ -248,6 +294,7 @@ sim_enable_tenant_isolation(LintState *ls, const char *target)
 
 		todo = list_delete_first(todo);
 		sim_isolate(t);
+		isolation_fails(ls, t);
 		if (t->relkind != RELKIND_PARTITIONED_TABLE)
 			continue;
 		if (OidIsValid(t->relid) && !t->created)
