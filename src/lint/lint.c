@@ -171,7 +171,7 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 	Node	   *stmt = raw->stmt;
 	int			len = raw->stmt_len > 0 ? raw->stmt_len : (int) strlen(sql + raw->stmt_location);
 	SimXactEvent xact;
-	ListCell   *lc;
+	ListCell   *lce;
 
 	if (sg_statement_checked(stmt))
 	{
@@ -218,9 +218,9 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 	}
 	xact = sg_simulate(ls, stmt);
 	/* a call of ours that would fail (enable_tenant_isolation()) */
-	foreach(lc, ls->call_errors)
+	foreach(lce, ls->call_errors)
 	{
-		char	  **row = lfirst(lc);
+		char	  **row = lfirst(lce);
 
 		put_row(ls, stmtno, line, "tenant-table-rls",
 				sg_level_name(sg_rule_level(sg_rule_by_id("tenant-table-rls"))),
