@@ -130,6 +130,20 @@ like($out, qr/^Usage: schemaguard-lint /, '-? too');
 is($rc, 2, 'an unknown option exits 2');
 is($err, "Unknown option: no-such-option\nTry \"schemaguard-lint --help\" for more information.\n",
 	'in two lines: the error and a pointer to --help');
+# --exclude, --include, --fail-on-warning
+($rc, $out) = run('', @conn, '--exclude=set-not-null-without-check', $bad);
+is($rc, 0, '--exclude leaves a rule\'s findings out (and their exit status)');
+unlike($out, qr/set-not-null-without-check/, 'and out of the report');
+($rc, $out) = run('', @conn, '--include=fk-without-index', $bad, $warn);
+unlike($out, qr/set-not-null-without-check/, '--include reports only the rules named');
+like($out, qr/fk-without-index/, '... those it names');
+($rc, $out) = run('', @conn, $warn);
+is($rc, 0, 'a warning alone exits 0');
+($rc, $out) = run('', @conn, '--fail-on-warning', $warn);
+is($rc, 1, 'with --fail-on-warning it exits 1');
+($rc, $out, $err) = run('', @conn, '--exclude=no-such-rule', $warn);
+is($rc, 2, 'an unknown rule id is a usage error');
+like($err, qr/unknown rule "no-such-rule" in --exclude or --include/, 'which names it');
 ($rc, $out, $err) = run('', @conn, "$dir/missing.sql");
 is($rc, 2, 'a missing file exits 2');
 ($rc, $out, $err) = run('', '-h', $node->host, '-p', '1', '-d', 'postgres', $clean);
