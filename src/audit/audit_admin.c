@@ -340,9 +340,13 @@ static void
 audit_switched(Oid relid, const char *op, const char *how)
 {
 	StringInfoData json;
-	List	   *ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
+	List	   *ancestors;
 	const char *text = how ? how : "";
 
+	/* the catalog only for the statements that switch triggers, never for every ALTER */
+	if (!OidIsValid(sg_rows_relid(SG_AUDIT_BATCH, true)))
+		return;
+	ancestors = get_rel_relispartition(relid) ? get_partition_ancestors(relid) : NIL;
 	initStringInfo(&json);
 	appendStringInfoString(&json, "{\"statement\": ");
 	escape_json(&json, pnstrdup(text, pg_mbcliplen(text, strlen(text), 1000)));
@@ -589,7 +593,7 @@ sg_audit_after_statement(Node *parsetree, const char *sql)
 {
 	ListCell   *lc;
 
-	if (sg_own_ddl_depth > 0 || !OidIsValid(sg_rows_relid(SG_AUDIT_BATCH, true)))
+	if (sg_own_ddl_depth > 0)
 		return;
 	if (IsA(parsetree, AlterTableStmt))
 	{

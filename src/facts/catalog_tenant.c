@@ -119,6 +119,40 @@ sg_tenant_leaks(const SgTenantFacts *tf)
 }
 
 /*
+ * The permissive policies that keep a table open (permissive policies are
+ * OR-ed: one that does not isolate is enough), as enable_tenant_isolation()
+ * reports them, live and in lint(): their quoted names, or NULL when there
+ * is none, and in *hint the migration that passes (column: the call's
+ * tenant column, or NULL to leave it out).
+ */
+char *
+sg_tenant_open_policies(List *policies, const char *qualname, const char *column, char **hint)
+{
+	StringInfoData names;
+	StringInfoData drops;
+	ListCell   *lc;
+
+	initStringInfo(&names);
+	initStringInfo(&drops);
+	foreach(lc, policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
+
+		if (!p->permissive || p->isolates)
+			continue;
+		appendStringInfo(&names, "%s%s", names.len ? ", " : "", quote_identifier(p->name));
+		appendStringInfo(&drops, "%sDROP POLICY %s ON %s;", drops.len ? " " : "",
+						 quote_identifier(p->name), qualname);
+	}
+	if (names.len == 0)
+		return NULL;
+	*hint = psprintf("Drop or replace them in the same migration, then call it again: %s "
+					 "SELECT schemaguard.enable_tenant_isolation('%s'%s%s%s);", drops.data, qualname,
+					 column ? ", '" : "", column ? column : "", column ? "'" : "");
+	return names.data;
+}
+
+/*
  * What keeps a tenant table from being isolated; NIL when it is isolated or
  * is not a tenant table: the leaks, and any command no permissive policy
  * covers.

@@ -283,6 +283,8 @@ extern char *sg_tables_phrase(const SgRelFacts *t, const char *what);
 /* catalog_tenant.c */
 extern void sg_catalog_tenant_facts(Oid relid, SgTenantFacts *out);
 extern void sg_catalog_tenant_facts_for(Oid relid, const char *column, SgTenantFacts *out);
+extern char *sg_tenant_open_policies(List *policies, const char *qualname, const char *column,
+									  char **hint);
 extern char *sg_catalog_tenant_column(Oid relid);
 extern bool sg_policy_is_ours(Oid relid, AttrNumber attnum);
 extern Oid sg_current_tenant_as_oid(void);

@@ -234,36 +234,23 @@ static void
 isolation_fails(LintState *ls, SimRel *r)
 {
 	const SgRule *rule = sg_rule_by_id("tenant-table-rls");
-	StringInfoData names;
-	StringInfoData drops;
 	const char *qual = quote_qualified_identifier(r->nspname, r->relname);
-	ListCell   *lc;
+	char	   *names;
+	char	   *hint = NULL;
 	char	  **row;
 	MemoryContext old;
 
 	if (rule == NULL || sg_rule_level(rule) == SG_LEVEL_OFF)
 		return;
-	initStringInfo(&names);
-	initStringInfo(&drops);
-	foreach(lc, r->policies)
-	{
-		SgPolicyFacts *p = lfirst(lc);
-
-		if (!p->permissive || p->isolates)
-			continue;
-		appendStringInfo(&names, "%s%s", names.len ? ", " : "", quote_identifier(p->name));
-		appendStringInfo(&drops, "%sDROP POLICY %s ON %s;", drops.len ? " " : "",
-						 quote_identifier(p->name), qual);
-	}
-	if (names.len == 0)
+	names = sg_tenant_open_policies(r->policies, qual, NULL, &hint);
+	if (names == NULL)
 		return;
 	old = MemoryContextSwitchTo(ls->cxt);
 	row = palloc(sizeof(char *) * 3);
 	row[0] = sg_rule_message(rule, psprintf("enable_tenant_isolation() on %s, which %s %s %s open,", qual,
-											strchr(names.data, ',') ? "policies" : "policy", names.data,
-											strchr(names.data, ',') ? "keep" : "keeps"));
-	row[1] = psprintf("Drop or replace them in the same migration, then call it again: %s "
-					  "SELECT schemaguard.enable_tenant_isolation('%s');", drops.data, qual);
+											strchr(names, ',') ? "policies" : "policy", names,
+											strchr(names, ',') ? "keep" : "keeps"));
+	row[1] = pstrdup(hint);
 	row[2] = pstrdup("Permissive policies are OR-ed: a row that any of them lets through reaches "
 					 "every tenant, whatever schemaguard's policy says, so enable_tenant_isolation() "
 					 "refuses to report the table isolated (SQLSTATE 55000).");

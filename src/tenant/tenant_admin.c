@@ -287,38 +287,23 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	{
 		Oid			rel = lfirst_oid(lc);
 		SgTenantFacts tf;
-		StringInfoData drops;
-		StringInfoData names;
-		ListCell   *lc2;
+		char	   *names;
+		char	   *hint = NULL;
 
 		if (get_attnum(rel, column) <= 0)
 			continue;
 		sg_catalog_tenant_facts_for(rel, column, &tf);
-		initStringInfo(&drops);
-		initStringInfo(&names);
-		foreach(lc2, tf.policies)
-		{
-			SgPolicyFacts *p = lfirst(lc2);
-
-			if (!p->permissive || p->isolates)
-				continue;
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "", quote_identifier(p->name));
-			appendStringInfo(&drops, "%sDROP POLICY %s ON %s;", drops.len ? " " : "",
-							 quote_identifier(p->name), tf.qualname);
-		}
 		if (sg_tenant_leaks(&tf) == NIL)
 			continue;
+		names = sg_tenant_open_policies(tf.policies, tf.qualname, column, &hint);
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("enable_tenant_isolation() cannot isolate %s: %s", tf.qualname,
 						(char *) linitial(sg_tenant_leaks(&tf))),
 				 errdetail("Permissive policies are OR-ed: a row that any of them lets through reaches "
 						   "every tenant, whatever schemaguard's policy says. Not isolating: %s.",
-						   names.len ? names.data : "(none)"),
-				 errhint("Drop or replace them in the same migration, then call it again: %s "
-						 "SELECT schemaguard.enable_tenant_isolation('%s', '%s'); "
-						 "(rows shared by every tenant: see docs/tenant.md).",
-						 drops.data, tf.qualname, column)));
+						   names ? names : "(none)"),
+				 hint ? errhint("%s (rows shared by every tenant: see docs/tenant.md).", hint) : 0));
 	}
 
 	/* SETOF text: InitMaterializedSRF() wants a row type, so build the store here. */
