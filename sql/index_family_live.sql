@@ -1,5 +1,8 @@
 -- Migrations set a lock_timeout (rule require-lock-timeout has its own tests).
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 --
 -- The index family: require-concurrent-index-creation,
 -- require-concurrent-index-deletion, require-concurrent-reindex.
@@ -34,8 +37,8 @@ CREATE INDEX tmp_big_id ON tmp_big (id);
 -- IF NOT EXISTS on an existing index is a no-op in core
 CREATE INDEX IF NOT EXISTS big_v ON big (v);
 
--- a table with one row is populated (schemaguard.small_table_size is 0 by
--- default: every table that holds a row counts) ...
+-- a table with one row is populated (with schemaguard.small_table_size 0,
+-- as set above, every table that holds a row counts) ...
 CREATE TABLE small (id int);
 INSERT INTO small VALUES (1);
 CREATE INDEX small_id ON small (id);
@@ -45,7 +48,7 @@ SET schemaguard.small_table_size = '64kB';
 BEGIN;
 CREATE INDEX small_id ON small (id);
 ROLLBACK;
-RESET schemaguard.small_table_size;
+SET schemaguard.small_table_size = 0;
 -- once its rows are gone it is empty
 DELETE FROM small;
 CREATE INDEX small_id ON small (id);
@@ -109,6 +112,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION schemaguard;
 RESET client_min_messages;
 SET lock_timeout = '5s';
+SET schemaguard.small_table_size = 0;
 BEGIN;
 CREATE TABLE big (id int PRIMARY KEY);
 INSERT INTO big SELECT generate_series(1, 20000);

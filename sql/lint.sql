@@ -2,6 +2,9 @@
 -- The fixture and the live-versus-lint helper sg_case() are in
 -- sql/fixtures/rules.sql, shared with the rules_*.sql files.
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/sql/fixtures/rules.sql'
 \i :fixture

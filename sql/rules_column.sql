@@ -1,5 +1,8 @@
 -- The column family (see rules_constraint.sql for the pattern).
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/sql/fixtures/rules.sql'
 \i :fixture

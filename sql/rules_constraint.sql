@@ -2,6 +2,9 @@
 -- with its hint), and stays silent on the safe form, a new table and an
 -- empty table; sg_case() (lint.sql) runs every case live and through lint().
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/sql/fixtures/rules.sql'
 \i :fixture

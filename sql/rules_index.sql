@@ -1,5 +1,8 @@
 -- The index family (its messages shown live in index_family_live.sql), live and through lint().
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set fixture :abs_srcdir '/sql/fixtures/rules.sql'
 \i :fixture

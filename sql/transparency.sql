@@ -1,5 +1,8 @@
 -- Migrations set a lock_timeout (rule require-lock-timeout has its own tests).
 SET lock_timeout = '5s';
+-- Its tables are small: judge them as tables of any size (sql/small_tables.sql
+-- tests the default schemaguard.small_table_size).
+SET schemaguard.small_table_size = 0;
 --
 -- The hook is transparent: core's errors and notices are unchanged, other
 -- databases are untouched, the hook chain still runs, and the extension can
@@ -43,6 +46,7 @@ REINDEX TABLE t;
 DROP INDEX t_id;
 \c contrib_regression
 SET lock_timeout = '5s';
+SET schemaguard.small_table_size = 0;
 -- ban-drop-database: DROP DATABASE cannot run in a block, so allow() cannot
 -- cover it; a superuser steps around the guard for the session.
 DROP DATABASE regress_sg_noext;

@@ -31,7 +31,7 @@ SG_MODULE_MAGIC;
 /* GUC variables */
 int			sg_mode = SG_MODE_ENFORCE;
 int			sg_default_lock_timeout = 0;
-int			sg_small_table_kb = 0;
+int			sg_small_table_kb = 1024;
 bool		sg_honor_ignore_comments = true;
 bool		sg_hint_in_message = false;
 
@@ -89,9 +89,10 @@ _PG_init(void)
 							"Tables up to this size are too small for a scan, rewrite or index build under lock to matter.",
 							"Rules about work core does through the table while it holds the lock "
 							"(index builds, constraint scans, rewrites) pass a table this small, by "
-							"its real size. 0 (the default): every table that holds a row counts.",
+							"its real size (1MB by default: at most a few tens of milliseconds of "
+							"such work). 0: every table that holds a row counts.",
 							&sg_small_table_kb,
-							0, 0, INT_MAX / 1024,
+							1024, 0, INT_MAX / 1024,
 							PGC_SUSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
