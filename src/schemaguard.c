@@ -85,6 +85,37 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("schemaguard.lock_retry",
+							 "Whether a statement whose strong lock is busy waits in short slices and retries.",
+							 "With lock_timeout 0, a statement that needs a SHARE or stronger lock "
+							 "another session is in the way of waits for it in the queue for at most "
+							 "schemaguard.lock_wait_slice, leaves the queue, sleeps with backoff and "
+							 "tries again, for up to schemaguard.lock_retry_budget; off refuses it at once.",
+							 &sg_lock_retry,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("schemaguard.lock_wait_slice",
+							"How long one lock retry waits in the lock queue.",
+							"The queries that arrive while it waits queue behind it, so this is "
+							"the longest a retry delays them.",
+							&sg_lock_wait_slice,
+							50, 1, 60000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("schemaguard.lock_retry_budget",
+							"How long lock retries go on before the statement is refused.",
+							NULL,
+							&sg_lock_retry_budget,
+							30000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("schemaguard.small_table_size",
 							"Tables up to this size are too small for a scan, rewrite or index build under lock to matter.",
 							"Rules about work core does through the table while it holds the lock "

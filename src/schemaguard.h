@@ -122,6 +122,10 @@ extern Oid	sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkind
 						  const char *what, const char *detail, const char *catalog_detail);
 extern AttrNumber sg_column_arg(Oid relid, const char *column);
 
+/* lock_retry.c */
+extern bool sg_lock_retry;
+extern bool sg_lock_with_retries(SgStatement *st);
+
 /* hooks.c */
 extern void sg_hooks_install(void);
 

@@ -40,6 +40,13 @@ typedef struct SgStatement
 	 * (the hook names them if the wait times out)
 	 */
 	const char *wait_blockers;
+	/*
+	 * The hook's lock retries (lock_retry.c), when they gave up: the
+	 * attempts made and the ms spent, or why it did not retry.
+	 */
+	int			lock_attempts;
+	int			lock_waited_ms;
+	const char *lock_no_retry;
 } SgStatement;
 
 struct SgRule;
@@ -104,6 +111,8 @@ typedef struct SgRule
 
 /* Settings a rule reads (schemaguard.small_table_size: facts.h) */
 extern int	sg_default_lock_timeout;
+extern int	sg_lock_wait_slice;			/* lock_retry.c */
+extern int	sg_lock_retry_budget;
 
 /* The engine's side (engine.c, levels.c) */
 extern const SgRule *sg_rule_by_id(const char *id);

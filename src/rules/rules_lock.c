@@ -72,37 +72,58 @@ static const SgRule rule_concurrently_in_transaction = {
  * under that timeout instead; the sessions in the way are kept for its
  * error if the wait times out.
  */
+/* What the hook's lock retries did (lock_retry.c), for the detail. */
+static const char *
+retry_detail(const SgStatement *st)
+{
+	if (st->lock_no_retry)
+		return psprintf(" schemaguard waited %d ms for it and did not retry: this transaction "
+						"already holds %s, whose queries would wait while it retried.",
+						st->lock_waited_ms, st->lock_no_retry);
+	if (st->lock_attempts > 0)
+		return psprintf(" schemaguard asked for it %d times over %d ms, each time waiting in the "
+						"queue for at most schemaguard.lock_wait_slice (%d ms), until "
+						"schemaguard.lock_retry_budget (%d ms) ran out.",
+						st->lock_attempts, st->lock_waited_ms, sg_lock_wait_slice,
+						sg_lock_retry_budget);
+	return "";
+}
+
+/* The hint: what lets the statement through. */
+static char *
+lock_hint(const SgStatement *st, const char *name)
+{
+	if (st->lock_no_retry)
+		return psprintf("Run this statement in a migration (transaction) of its own, or before the "
+						"statements that take strong locks, so that schemaguard can wait for "
+						"%s in short retries: %s;", name, sg_statement_trimmed(st->sql));
+	if (st->lock_attempts > 0)
+		return psprintf("Retry the migration when the sessions in the way have finished, or give "
+						"the retries longer: SET schemaguard.lock_retry_budget = '2min'; before %s;",
+						sg_statement_trimmed(st->sql));
+	return psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
+					"block), and retry the migration if it times out: %s;",
+					sg_statement_trimmed(st->sql));
+}
+
 static void
 sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	List	   *rvs;
-	const char *relkinds;
-	bool		recurse;
-	LOCKMODE	mode = sg_statement_lock_targets(st->parsetree, &rvs, &relkinds, &recurse);
 	bool		bounded = sg_default_lock_timeout > 0 && sg_lock_timeout_applies(st->parsetree);
 	ListCell   *lc;
 
-	List	   *referenced = sg_statement_referenced_tables(st->parsetree);
-	int			nmain;
-
 	if (st->lock_timeout_ms > 0)
 		return;
-	if (mode < ShareLock)
-		rvs = NIL;
-	nmain = list_length(rvs);
-	/* in core's order: the table, then the tables its foreign keys reference */
-	rvs = list_concat(list_copy(rvs), referenced);
 
-	foreach(lc, rvs)
+	foreach(lc, sg_statement_strong_locks(st->parsetree))
 	{
-		RangeVar   *rv = lfirst(lc);
-		bool		is_main = foreach_current_index(lc) < nmain;
-		SgLockSpec	locks = {is_main ? mode : ShareRowExclusiveLock, NoLock,
-		is_main && recurse && rv->inh, is_main ? relkinds : "rp", true};
+		SgLockTarget *target = lfirst(lc);
+		bool		is_main = !target->referenced;
+		SgLockSpec	locks = {target->mode, NoLock, target->recurse, target->relkinds, true};
 		SgRelFacts	t;
 		const char *name;
 
-		st->facts->relation(st->facts, rv, locks, &t);
+		st->facts->relation(st->facts, target->rv, locks, &t);
 		if (!t.exists || !t.checkable || !(t.lock_busy || t.lock_unseen) ||
 			t.created_in_xact || t.is_temp)
 			continue;
@@ -118,10 +139,10 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 					   t.lock_busy ?
 					   psprintf("The statement needs %s on %s%s, and another session is in the way. "
 								"With lock_timeout = 0 it would wait for it, however long, and "
-								"all queries that arrive meanwhile (%s) would queue behind it.%s%s",
+								"all queries that arrive meanwhile (%s) would queue behind it.%s%s%s",
 								sg_lock_phrase(locks.table), name,
 								is_main ? "" : " (a table its foreign key references)",
-								sg_lock_blocks(locks.table),
+								sg_lock_blocks(locks.table), retry_detail(st),
 								t.blockers ? "\n" : "", t.blockers ? t.blockers : "") :
 					   psprintf("The statement needs %s on %s%s (%s). With lock_timeout = 0 it waits "
 								"for every running query on the table, however long, and all queries "
@@ -129,9 +150,7 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 								sg_lock_phrase(locks.table), name,
 								is_main ? "" : ", which its foreign key references",
 								sg_size_phrase(&t), sg_lock_blocks(locks.table)),
-					   psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
-								"block), and retry the migration if it times out: %s;",
-								sg_statement_trimmed(st->sql)));
+					   lock_hint(st, name));
 		return;					/* one finding per statement */
 	}
 }

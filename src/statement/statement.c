@@ -303,6 +303,43 @@ sg_statement_referenced_tables(Node *parsetree)
 	return rvs;
 }
 
+/* See SgLockTarget. */
+List *
+sg_statement_strong_locks(Node *parsetree)
+{
+	List	   *rvs;
+	const char *relkinds;
+	bool		recurse;
+	LOCKMODE	mode = sg_statement_lock_targets(parsetree, &rvs, &relkinds, &recurse);
+	List	   *targets = NIL;
+	ListCell   *lc;
+
+	if (mode >= ShareLock)
+	{
+		foreach(lc, rvs)
+		{
+			SgLockTarget *t = palloc0(sizeof(SgLockTarget));
+
+			t->rv = lfirst(lc);
+			t->mode = mode;
+			t->recurse = recurse && t->rv->inh;
+			t->relkinds = relkinds;
+			targets = lappend(targets, t);
+		}
+	}
+	foreach(lc, sg_statement_referenced_tables(parsetree))
+	{
+		SgLockTarget *t = palloc0(sizeof(SgLockTarget));
+
+		t->rv = lfirst(lc);
+		t->mode = ShareRowExclusiveLock;
+		t->relkinds = "rp";
+		t->referenced = true;
+		targets = lappend(targets, t);
+	}
+	return targets;
+}
+
 /*
  * May the hook apply schemaguard.default_lock_timeout to this statement?
  * Not to VACUUM and CLUSTER, which may commit transactions of their own.

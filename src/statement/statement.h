@@ -24,4 +24,21 @@ extern LOCKMODE sg_statement_lock_targets(Node *parsetree, List **rvs, const cha
 extern List *sg_statement_referenced_tables(Node *parsetree);
 extern bool sg_lock_timeout_applies(Node *parsetree);
 
+/*
+ * A relation a statement locks with SHARE or stronger, the lock that blocks
+ * traffic while it waits in the queue.  sg_statement_strong_locks() lists
+ * them in core's order: the statement's tables, then the tables its new
+ * foreign keys reference.
+ */
+typedef struct SgLockTarget
+{
+	RangeVar   *rv;
+	LOCKMODE	mode;
+	bool		recurse;		/* its partitions too (core locks them) */
+	const char *relkinds;		/* the kinds core accepts; NULL: any */
+	bool		referenced;		/* referenced by a new foreign key */
+} SgLockTarget;
+
+extern List *sg_statement_strong_locks(Node *parsetree);
+
 #endif							/* SCHEMAGUARD_STATEMENT_H */
