@@ -106,7 +106,10 @@ ROLLBACK;
 BEGIN;
 UPDATE users SET email = email WHERE id = 1;
 PREPARE TRANSACTION 'sg_holder';
--- refused at once, naming the holder, before it queues
+-- without the lock retries (test/isolation/specs/lock_retry.spec tests them;
+-- a prepared transaction never leaves): refused at once, naming the holder,
+-- before it queues
+SET schemaguard.lock_retry = off;
 ALTER TABLE users ADD COLUMN a int;
 -- every violation in one refusal: the index rule and the lock rule
 CREATE INDEX users_email ON users (email);
@@ -135,6 +138,7 @@ SELECT schemaguard.enable_audit('users');
 SELECT count(*) FROM schemaguard.enable_tenant_isolation('users', 'email');
 SET lock_timeout = 0;
 ROLLBACK PREPARED 'sg_holder';
+RESET schemaguard.lock_retry;
 -- without the holder they work, lock_timeout 0 and all
 SELECT schemaguard.enable_audit('users');
 SELECT schemaguard.enable_timestamps('users', NULL, NULL, NULL);

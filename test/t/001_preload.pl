@@ -25,7 +25,10 @@ $node->safe_psql('postgres',
 	'CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 10000) g');
 
 # Preload it and restart: no warning, and every new session is guarded.
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'");
+# Its tables are small: judged as tables of any size (sql/small_tables.sql
+# tests the default schemaguard.small_table_size).
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'schemaguard'\nschemaguard.small_table_size = 0");
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT preloaded, active FROM schemaguard.status()'),
 	't|t', 'status() reports preloaded and active after a restart');

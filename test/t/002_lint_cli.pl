@@ -12,7 +12,10 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('lint');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'schemaguard'");
+# Its tables are small: judged as tables of any size (sql/small_tables.sql
+# tests the default schemaguard.small_table_size).
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'schemaguard'\nschemaguard.small_table_size = 0");
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION schemaguard;
