@@ -31,7 +31,7 @@
 
 #include "rule.h"
 
-#define SG_VERSION			"1.7"
+#define SG_VERSION			"1.8"
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 #define SG_TENANT_POLICY	"schemaguard_tenant_isolation"

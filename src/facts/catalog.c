@@ -751,6 +751,28 @@ sg_catalog_column_facts(Oid relid, const char *column, List *validated, SgColumn
 }
 
 /*
+ * The qualified name of index name in namespace nsp if it is not valid (a
+ * CONCURRENTLY build that failed, or one still running); NULL otherwise.
+ */
+const char *
+sg_catalog_invalid_index(Oid nsp, const char *name)
+{
+	Oid			relid = get_relname_relid(name, nsp);
+	HeapTuple	tup;
+	bool		invalid = false;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_INDEX)
+		return NULL;
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		invalid = !((Form_pg_index) GETSTRUCT(tup))->indisvalid;
+		ReleaseSysCache(tup);
+	}
+	return invalid ? sg_qualified_relname(relid) : NULL;
+}
+
+/*
  * Do the named columns, in any order, make up the leading key columns of a
  * valid index of relid without a WHERE clause?
  */

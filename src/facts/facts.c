@@ -59,6 +59,13 @@ live_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 	return OidIsValid(get_relname_relid(name, get_rel_namespace(rel->relid)));
 }
 
+/* SgFactSource.invalid_index for the live server. */
+static const char *
+live_invalid_index(SgFactSource *self, const SgRelFacts *rel, const char *name)
+{
+	return sg_catalog_invalid_index(get_rel_namespace(rel->relid), name);
+}
+
 /* SgFactSource.namespace for the live server. */
 static void
 live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
@@ -177,7 +184,7 @@ live_dropped_with(SgFactSource *self, const Node *stmt)
 
 #define LIVE_SOURCE(no_wait) { \
 	.relation = live_relation, .has_column = live_has_column, \
-	.sibling_exists = live_sibling_exists, .namespace = live_namespace, \
+	.sibling_exists = live_sibling_exists, .invalid_index = live_invalid_index, .namespace = live_namespace, \
 	.column = live_column, .added_not_valid = live_added_not_valid, \
 	.index_leads = live_index_leads, .type_users = live_type_users, \
 	.staged = live_staged, .in_migration = live_in_migration, \

@@ -165,6 +165,13 @@ struct SgFactSource
 	bool		(*sibling_exists) (SgFactSource *self, const SgRelFacts *rel,
 								   const char *name);
 	/*
+	 * The schema-qualified name of the index called name in rel's schema
+	 * if it exists and is not valid (a failed CONCURRENTLY build); NULL if
+	 * there is none or it is valid.
+	 */
+	const char *(*invalid_index) (SgFactSource *self, const SgRelFacts *rel,
+								  const char *name);
+	/*
 	 * Populated user tables in schema nspname (NULL: any schema); only those
 	 * with indexes when indexed_only.
 	 */
@@ -262,6 +269,7 @@ extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_ow
 extern void sg_catalog_column_facts(Oid relid, const char *column, List *validated,
 									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
+extern const char *sg_catalog_invalid_index(Oid nsp, const char *name);
 extern bool sg_expr_has_user_code(Node *expr);
 extern Oid	sg_catalog_type_of(const TypeName *tn, int32 *typmod);
 extern PGDLLIMPORT bool sg_probe_as_caller;

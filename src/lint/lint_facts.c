@@ -156,6 +156,21 @@ lint_sibling_exists(SgFactSource *self, const SgRelFacts *rel, const char *name)
 }
 
 /*
+ * An index the script creates is valid (lint() does not model a failed
+ * build); one of the catalog is read there, unless the script dropped it.
+ */
+static const char *
+lint_invalid_index(SgFactSource *self, const SgRelFacts *rel, const char *name)
+{
+	LintState  *ls = self->private_data;
+	SimRel	   *r = rel->handle;
+
+	if (r == NULL || sg_sim_find(ls, r->nspname, name) != NULL || !OidIsValid(r->relid))
+		return NULL;
+	return sg_catalog_invalid_index(get_rel_namespace(r->relid), name);
+}
+
+/*
  * Does a raw CHECK expression say "col IS NOT NULL" (perhaps among ANDs)?
  * Only for a table or column the script made, which has nothing in the
  * catalog to analyse the expression against; everything else goes through
@@ -585,6 +600,7 @@ sg_lint_source_init(LintState *ls)
 	ls->src.relation = lint_relation;
 	ls->src.has_column = lint_has_column;
 	ls->src.sibling_exists = lint_sibling_exists;
+	ls->src.invalid_index = lint_invalid_index;
 	ls->src.namespace = lint_namespace;
 	ls->src.column = lint_column;
 	ls->src.added_not_valid = lint_added_not_valid;

@@ -49,6 +49,11 @@ my @cases = (
 	  stmt => 'DROP INDEX t_v_idx' },
 	{ rule => 'require-concurrent-reindex', pre => 'CREATE INDEX t_v_idx ON t (v)',
 	  stmt => 'REINDEX INDEX t_v_idx' },
+	# an INVALID index (as a failed CONCURRENTLY build leaves one), at any size
+	{ rule => 'invalid-index-if-not-exists',
+	  base => "CREATE TABLE inv (v int); CREATE INDEX inv_v ON inv (v); "
+		. "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'a.inv_v'::regclass",
+	  stmt => 'CREATE INDEX IF NOT EXISTS inv_v ON inv (v)' },
 	{ rule => 'constraint-missing-not-valid',
 	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_chk CHECK (v > 0)' },
 	{ rule => 'constraint-missing-not-valid', label => 'domain',
