@@ -314,26 +314,35 @@ typedef struct SgRunner
 	 * statement (seen with dbmate 2.36, test/t/010).
 	 */
 	const char *as_string;
+	/* Where the runner runs a statement outside a transaction block. */
+	const char *alone;
 } SgRunner;
 
 static const SgRunner runners[] = {
 	{"single-transaction", SG_RUN_STRING, NULL, .resumes = true},
 	{"prisma", SG_RUN_STRING, "Prisma runs each migration file as one transaction: put it alone in a migration "
-	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)", .resumes = true},
+	 "file of its own (prisma migrate dev --create-only, then edit that migration.sql)", .resumes = true,
+	 .alone = "for Prisma: a migration of its own holding only this statement"},
 	{"flyway", SG_RUN_STRING, "Flyway refuses a script that mixes it with transactional statements: put it "
-	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)", .resumes = true},
+	 "alone in a script of its own (or set executeInTransaction=false in that script's .sql.conf)", .resumes = true,
+	 .alone = "for Flyway: alone in a script of its own"},
 	{"dbmate", SG_RUN_WRAPPED, "dbmate runs each migration in a transaction, and one marked transaction:false "
 	 "as one multi-statement string: put it alone in a migration of its own that starts with "
-	 "\"-- migrate:up transaction:false\"", .resumes = true, .as_string = "migrate:up transaction:false"},
+	 "\"-- migrate:up transaction:false\"", .resumes = true, .as_string = "migrate:up transaction:false",
+	 .alone = "for dbmate: alone in a migration under \"-- migrate:up transaction:false\""},
 	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
-	 "a migration of its own that calls pgm.noTransaction()", .resumes = true},
+	 "a migration of its own that calls pgm.noTransaction()", .resumes = true,
+	 .alone = "for node-pg-migrate: alone in a migration that calls pgm.noTransaction()"},
 	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
-	 "file without -1", .resumes = false},
+	 "file without -1", .resumes = false,
+	 .alone = "for psql: a file run without --single-transaction"},
 	{"per-statement", SG_RUN_STATEMENTS, NULL, .resumes = false},
 	{"psql", SG_RUN_STATEMENTS, "psql runs each statement in its own transaction: move it out of the BEGIN ... "
-	 "COMMIT block", .resumes = false},
+	 "COMMIT block", .resumes = false,
+	 .alone = "for psql: not between BEGIN and COMMIT"},
 	{"sqitch", SG_RUN_STATEMENTS, "sqitch runs the deploy script through psql: move it out of the script's "
-	 "BEGIN ... COMMIT, into a change of its own", .resumes = false},
+	 "BEGIN ... COMMIT, into a change of its own", .resumes = false,
+	 .alone = "for sqitch: a change of its own, outside the deploy script's BEGIN ... COMMIT"},
 };
 
 static const SgRunner *
@@ -412,6 +421,25 @@ sg_no_xact_hint(const char *command, const char *runner)
 					"Flyway: executeInTransaction=false), and keep the rest of the "
 					"migration in a separate, transactional one.",
 					command);
+}
+
+/*
+ * Where a statement that cannot run in a transaction block goes, in the
+ * runner's terms (lint() names it), or in those of the common runners (the
+ * live server does not know which one sends the statement): the end of the
+ * hints whose safe form is CONCURRENTLY.
+ */
+const char *
+sg_outside_block(const char *runner)
+{
+	const SgRunner *r = find_runner(runner);
+
+	if (r != NULL && r->alone != NULL)
+		return psprintf("outside a transaction block (%s)", r->alone);
+	return "outside a transaction block (for Prisma: a migration of its own holding only this "
+		"statement; dbmate: alone under \"-- migrate:up transaction:false\"; node-pg-migrate: "
+		"alone in a migration that calls pgm.noTransaction(); Flyway: alone in a script of its "
+		"own; sqitch: a change of its own, outside BEGIN ... COMMIT)";
 }
 
 /* The statement without leading comments and the trailing semicolon. */

@@ -113,6 +113,7 @@ typedef struct SgRule
 extern int	sg_default_lock_timeout;
 extern int	sg_lock_wait_slice;			/* lock_retry.c */
 extern int	sg_lock_retry_budget;
+extern bool sg_lint_lock_retries;		/* rules_lock.c */
 
 /* The engine's side (engine.c, levels.c) */
 extern const SgRule *sg_rule_by_id(const char *id);
@@ -143,6 +144,7 @@ extern char *sg_lock_phrase(LOCKMODE mode);
 extern char *sg_size_phrase(const SgRelFacts *facts);
 extern char *sg_rangevar_name(const RangeVar *rv);
 extern const char *sg_no_xact_hint(const char *command, const char *runner);
+extern const char *sg_outside_block(const char *runner);
 extern bool sg_runner_known(const char *name);
 extern const char *sg_runner_names(void);
 extern bool sg_runner_single(const char *name, int nstmts, const char *sql);

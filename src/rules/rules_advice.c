@@ -51,9 +51,10 @@ sg_check_fk_without_index(const SgStatement *st, const SgRule *rule, List **find
 									"rows of %s (%s); without an index that is a scan of the whole table, "
 									"under a lock, for each row changed.",
 									pk->qualname, t.qualname, sg_size_phrase(&t)),
-						   psprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block.",
+						   psprintf("CREATE INDEX CONCURRENTLY %s ON %s (%s); %s.",
 									sg_default_name(stmt->relation->relname, cols, "idx"),
-									t.qualname, sg_column_list(cols)));
+									t.qualname, sg_column_list(cols),
+									sg_outside_block(st->facts->runner)));
 		f->deferred = true;
 		f->target = t;
 		f->columns = cols;

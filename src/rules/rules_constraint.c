@@ -238,11 +238,11 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 		name = ac->con->conname ? (char *) quote_identifier(ac->con->conname) :
 			pk ? sg_default_name(stmt->relation->relname, NIL, "pkey") :
 			sg_default_name(stmt->relation->relname, keys, "key");
-		hint = psprintf("%sCREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); outside a transaction block, "
+		hint = psprintf("%sCREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s); %s, "
 						"then %s ADD CONSTRAINT %s %s USING INDEX %s;%s",
 						ac->column ? psprintf("%s ADD COLUMN %s; then ", sg_alter_prefix(&t),
 											  column_without(st, ac)) : "",
-						name, t.qualname, sg_column_list(keys),
+						name, t.qualname, sg_column_list(keys), sg_outside_block(st->facts->runner),
 						sg_alter_prefix(&t), name, pk ? "PRIMARY KEY" : "UNIQUE", name,
 						pk ? " The key columns must already be NOT NULL (see rule set-not-null-without-check)." : "");
 		sg_add_finding(findings, rule,

@@ -141,8 +141,9 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 						parent_index);
 	}
 	else
-		hint = psprintf("Use %s; outside a transaction block.",
-						sg_insert_after_keyword(st->sql, "index", " CONCURRENTLY"));
+		hint = psprintf("Use %s; %s.",
+						sg_insert_after_keyword(st->sql, "index", " CONCURRENTLY"),
+						sg_outside_block(st->facts->runner));
 
 	sg_add_finding(findings, rule,
 				   psprintf("CREATE %sINDEX on %s",
@@ -157,6 +158,78 @@ static const SgRule rule_require_concurrent_index_creation = {
 	.stmt_tags = {T_IndexStmt, T_AlterTableStmt},
 	.check = sg_check_create_index,
 	.description = "CREATE INDEX without CONCURRENTLY on a populated table blocks writes for the whole build",
+};
+
+/*
+ * The statement's text without IF NOT EXISTS (for the hint), or as it is
+ * when the words are not found as written.
+ */
+static char *
+without_if_not_exists(const char *sql)
+{
+	const char *words = "if not exists";
+	size_t		n = strlen(words);
+	const char *p;
+
+	for (p = sql; *p; p++)
+	{
+		if (pg_strncasecmp(p, words, n) == 0)
+		{
+			const char *rest = p + n;
+
+			while (*rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r')
+				rest++;
+			return psprintf("%.*s%s", (int) (p - sql), sql, rest);
+		}
+	}
+	return pstrdup(sql);
+}
+
+/*
+ * invalid-index-if-not-exists: CREATE INDEX [CONCURRENTLY] IF NOT EXISTS
+ * naming an index that exists but is INVALID, left by a failed CONCURRENTLY
+ * build.  Core skips the statement (the name exists), and the table stays
+ * without a usable index: the usual retry of a failed build does nothing.
+ * Judged at any size: the index is missing either way.
+ */
+static void
+sg_check_invalid_index(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
+	SgLockSpec	locks = {NoLock, NoLock, false, "rmp", false};
+	SgRelFacts	t;
+	const char *index;
+	char	   *build;
+
+	if (!stmt->if_not_exists || stmt->idxname == NULL)
+		return;
+	st->facts->relation(st->facts, stmt->relation, locks, &t);
+	if (!t.exists || !t.checkable)
+		return;
+	index = st->facts->invalid_index(st->facts, &t, stmt->idxname);
+	if (index == NULL)
+		return;
+	build = without_if_not_exists(stmt->concurrent ? sg_statement_trimmed(st->sql) :
+								  sg_insert_after_keyword(st->sql, "index", " CONCURRENTLY"));
+	sg_add_finding(findings, rule,
+				   psprintf("CREATE INDEX IF NOT EXISTS naming the INVALID index %s", index),
+				   psprintf("%s exists but is not valid: a CREATE INDEX CONCURRENTLY failed or was "
+							"cancelled and left it behind. IF NOT EXISTS would skip the statement, "
+							"and %s would stay without a usable index (queries do not use an "
+							"INVALID index, though every write still maintains it).",
+							index, t.qualname),
+				   psprintf("Drop it, then build it again, each statement %s: "
+							"DROP INDEX CONCURRENTLY %s; then %s;",
+							sg_outside_block(st->facts->runner), index, build));
+}
+
+static const SgRule rule_invalid_index_if_not_exists = {
+	.id = "invalid-index-if-not-exists",
+	.family = "index",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_IndexStmt},
+	.check = sg_check_invalid_index,
+	.description = "CREATE INDEX IF NOT EXISTS naming an INVALID index (a failed CONCURRENTLY build) skips it and leaves the table without the index",
 };
 
 /*
@@ -192,8 +265,9 @@ sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 							"SELECT schemaguard.allow('%s', '<reason>'); DROP INDEX %s;",
 							rule->id, t.qualname);
 		else
-			hint = psprintf("Use DROP INDEX CONCURRENTLY %s%s; outside a transaction block%s.",
+			hint = psprintf("Use DROP INDEX CONCURRENTLY %s%s; %s%s.",
 							stmt->missing_ok ? "IF EXISTS " : "", t.qualname,
+							sg_outside_block(st->facts->runner),
 							list_length(stmt->objects) > 1 ?
 							", one statement per index" : "");
 
@@ -295,8 +369,9 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 				   psprintf("REINDEX %s %s",
 							asc_toupper(kind, strlen(kind)), what),
 				   detail,
-				   psprintf("Use %s; outside a transaction block.",
-							sg_insert_after_keyword(st->sql, kind, " CONCURRENTLY")));
+				   psprintf("Use %s; %s.",
+							sg_insert_after_keyword(st->sql, kind, " CONCURRENTLY"),
+							sg_outside_block(st->facts->runner)));
 }
 
 static const SgRule rule_require_concurrent_reindex = {
@@ -311,6 +386,7 @@ static const SgRule rule_require_concurrent_reindex = {
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_index_rules[] = {
 	&rule_require_concurrent_index_creation,
+	&rule_invalid_index_if_not_exists,
 	&rule_require_concurrent_index_deletion,
 	&rule_require_concurrent_reindex,
 	NULL

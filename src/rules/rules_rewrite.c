@@ -332,9 +332,9 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
 							"on every partition, and waits behind every running query on it.",
 							sg_lock_name(AccessExclusiveLock), parent.qualname,
 							sg_lock_blocks(AccessExclusiveLock)),
-				   psprintf("Use ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY; outside a transaction "
-							"block (not possible while the table has a DEFAULT partition).",
-							parent.qualname, part.qualname));
+				   psprintf("Use ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY; %s. Not possible "
+							"while the table has a DEFAULT partition.",
+							parent.qualname, part.qualname, sg_outside_block(st->facts->runner)));
 }
 
 static const SgRule rule_require_concurrent_partition_detach = {
