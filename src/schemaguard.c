@@ -128,6 +128,17 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("schemaguard.lint_lock_retries",
+							 "Whether lint() lints for a server that retries busy locks.",
+							 "On: the migrations go to a server running schemaguard with "
+							 "schemaguard.lock_retry on, which waits for a busy lock in short slices "
+							 "instead of queueing, so lint() does not report require-lock-timeout.",
+							 &sg_lint_lock_retries,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("schemaguard.lint_real_sizes",
 							 "Whether lint() names the tables' sizes in this database.",
 							 "Off: with assume_populated, lint() says every existing table is assumed "

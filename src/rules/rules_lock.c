@@ -72,6 +72,13 @@ static const SgRule rule_concurrently_in_transaction = {
  * under that timeout instead; the sessions in the way are kept for its
  * error if the wait times out.
  */
+/*
+ * schemaguard.lint_lock_retries: the server the migrations go to retries
+ * busy locks (schemaguard's lock retries, on by default), so lint() does not
+ * report a missing lock_timeout (the lock queue it cannot see).
+ */
+bool		sg_lint_lock_retries = false;
+
 /* What the hook's lock retries did (lock_retry.c), for the detail. */
 static const char *
 retry_detail(const SgStatement *st)
@@ -127,6 +134,8 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 		if (!t.exists || !t.checkable || !(t.lock_busy || t.lock_unseen) ||
 			t.created_in_xact || t.is_temp)
 			continue;
+		if (t.lock_unseen && !t.lock_busy && sg_lint_lock_retries)
+			continue;			/* lint(), for a server that retries */
 		name = t.table_qualname ? t.table_qualname : t.qualname;
 		if (bounded)
 		{

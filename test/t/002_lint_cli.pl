@@ -144,6 +144,15 @@ like($out, qr/fk-without-index/, '... those it names');
 is($rc, 0, 'a warning alone exits 0');
 ($rc, $out) = run('', @conn, '--fail-on-warning', $warn);
 is($rc, 1, 'with --fail-on-warning it exits 1');
+# --target-retries-locks: a missing lock_timeout is not reported for a
+# server that retries busy locks; without it, it is
+my $no_timeout = write_file('no_timeout.sql', "ALTER TABLE orders ADD COLUMN d int;\n");
+($rc, $out) = run('', @conn, $no_timeout);
+like($out, qr/require-lock-timeout/, 'a file without lock_timeout: require-lock-timeout');
+is($rc, 1, '... an error');
+($rc, $out) = run('', @conn, '--target-retries-locks', $no_timeout);
+is($rc, 0, 'with --target-retries-locks: clean');
+unlike($out, qr/require-lock-timeout/, '... not reported');
 ($rc, $out, $err) = run('', @conn, '--exclude=no-such-rule', $warn);
 is($rc, 2, 'an unknown rule id is a usage error');
 like($err, qr/unknown rule "no-such-rule" in --exclude or --include/, 'which names it');
@@ -267,7 +276,7 @@ $node->safe_psql('upgrade', q{SET lock_timeout = '2s'; SELECT count(*) FROM sche
 is($node->safe_psql('upgrade', q{SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'tenants_15'::regclass}),
 	'(tenant_id = schemaguard.current_tenant_as(NULL::uuid))', 'enable_tenant_isolation() rewrites it to the 1.6 shape');
 is($node->safe_psql('upgrade', "SELECT extversion FROM pg_extension WHERE extname = 'schemaguard'"),
-	'1.7', 'ALTER EXTENSION UPDATE reaches 1.7');
+	'1.8', 'ALTER EXTENSION UPDATE reaches 1.8');
 # 1.6 to 1.7: ddl_log's rows move to ddl_log_rows, read through the ddl_log
 # view (the text of other roles' statements hidden); the rows logged before
 # the update are there, and new ones go on after them.
@@ -281,6 +290,9 @@ isnt($urc, 0, 'after the update ddl_log_rows is not readable by PUBLIC');
 is($node->safe_psql('upgrade', q{SELECT string_agg(rule, ',') FROM schemaguard.lint(
 	'CREATE TABLE a (id int); CREATE INDEX CONCURRENTLY a_id ON a (id);', true, 'prisma')}),
 	'concurrently-in-transaction', 'after the upgrade lint() takes a runner');
+# 1.7 to 1.8: invalid_indexes()
+is($node->safe_psql('upgrade', q{SELECT count(*) FROM schemaguard.invalid_indexes()}),
+	'0', 'after the upgrade invalid_indexes() works');
 $node->safe_psql('upgrade', "SELECT schemaguard.disable_audit('parted_after')");
 is($node->safe_psql('upgrade', q{SELECT count(*) FROM schemaguard.audited_tables WHERE table_name = 'parted_after'::regclass}),
 	'0', 'after the upgrade disable_audit() still drops the triggers');
