@@ -128,7 +128,7 @@ flush_xact_locks(LintState *ls)
 									 first->message, list_length(ls->xact_locks) - 1,
 									 list_length(ls->xact_locks) == 2 ? "" : "s")),
 			pstrdup("Start the transaction with SET LOCAL lock_timeout = '2s'; (or run SET lock_timeout = '2s'; "
-					"before the file), and retry the migration if it times out."),
+					"before the file), and retry the migration if it times out. " SG_LINT_RETRY_HINT),
 			detail.data);
 	ls->xact_locks = NIL;
 }

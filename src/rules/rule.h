@@ -114,6 +114,11 @@ extern int	sg_default_lock_timeout;
 extern int	sg_lock_wait_slice;			/* lock_retry.c */
 extern int	sg_lock_retry_budget;
 extern bool sg_lint_lock_retries;		/* rules_lock.c */
+/* lint()'s word on require-lock-timeout for a server that retries */
+#define SG_LINT_RETRY_HINT \
+	"A server running schemaguard retries busy locks itself: if the migrations go only to such " \
+	"servers, lint with schemaguard.lint_lock_retries = on (schemaguard-lint --target-retries-locks)."
+
 
 /* The engine's side (engine.c, levels.c) */
 extern const SgRule *sg_rule_by_id(const char *id);

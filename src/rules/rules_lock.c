@@ -98,7 +98,7 @@ retry_detail(const SgStatement *st)
 
 /* The hint: what lets the statement through. */
 static char *
-lock_hint(const SgStatement *st, const char *name)
+lock_hint(const SgStatement *st, const char *name, bool unseen)
 {
 	if (st->lock_no_retry)
 		return psprintf("Run this statement in a migration (transaction) of its own, or before the "
@@ -109,8 +109,8 @@ lock_hint(const SgStatement *st, const char *name)
 						"the retries longer: SET schemaguard.lock_retry_budget = '2min'; before %s;",
 						sg_statement_trimmed(st->sql));
 	return psprintf("Run SET lock_timeout = '2s'; before it (SET LOCAL inside a transaction "
-					"block), and retry the migration if it times out: %s;",
-					sg_statement_trimmed(st->sql));
+					"block), and retry the migration if it times out: %s;%s",
+					sg_statement_trimmed(st->sql), unseen ? " " SG_LINT_RETRY_HINT : "");
 }
 
 static void
@@ -159,7 +159,7 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 								sg_lock_phrase(locks.table), name,
 								is_main ? "" : ", which its foreign key references",
 								sg_size_phrase(&t), sg_lock_blocks(locks.table)),
-					   lock_hint(st, name));
+					   lock_hint(st, name, t.lock_unseen && !t.lock_busy));
 		return;					/* one finding per statement */
 	}
 }
