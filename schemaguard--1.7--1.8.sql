@@ -5,8 +5,9 @@
 -- REINDEX CONCURRENTLY) left behind.  Queries do not use them, every write
 -- still maintains them, and CREATE INDEX ... IF NOT EXISTS skips them (rule
 -- invalid-index-if-not-exists).  A build still running is not listed
--- (pg_stat_progress_create_index).  Reads only the catalog, as any role
--- may; its path is pinned.
+-- (pg_stat_progress_create_index), nor a partitioned table's index, which
+-- is invalid by design until every partition's index is attached.  Reads
+-- only the catalog, as any role may; its path is pinned.
 CREATE FUNCTION schemaguard.invalid_indexes(
 	OUT index_name regclass,
 	OUT table_name regclass,
@@ -25,6 +26,7 @@ CREATE FUNCTION schemaguard.invalid_indexes(
 	  FROM pg_index i
 	  JOIN pg_class c ON c.oid = i.indexrelid
 	 WHERE NOT i.indisvalid
+	   AND c.relkind = 'i'
 	   AND c.relnamespace <> 'pg_catalog'::regnamespace
 	   AND c.relpersistence <> 't'
 	   AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
