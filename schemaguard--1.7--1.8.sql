@@ -36,3 +36,84 @@ CREATE FUNCTION schemaguard.invalid_indexes(
 	$$;
 COMMENT ON FUNCTION schemaguard.invalid_indexes() IS
 	'INVALID indexes left by failed CONCURRENTLY builds, with the SQL that repairs each';
+
+-- enable_tenant_isolation(): shared rows and replacing the team's policies.
+-- shared_rows: true adds the FOR SELECT policy schemaguard_tenant_shared
+-- (every tenant reads the rows of no tenant; writes stay the tenant's own),
+-- false drops it, NULL leaves it as it is.  replace_policies: drop the
+-- permissive policies that keep the table open, after creating ours.
+DROP FUNCTION schemaguard.enable_tenant_isolation(regclass, name);
+CREATE FUNCTION schemaguard.enable_tenant_isolation(
+	target regclass,
+	tenant_column name DEFAULT NULL,
+	shared_rows boolean DEFAULT NULL,
+	replace_policies boolean DEFAULT false)
+	RETURNS SETOF text
+	AS 'MODULE_PATHNAME', 'sg_enable_tenant_isolation'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION schemaguard.enable_tenant_isolation(regclass, name, boolean, boolean) IS
+	'ENABLE and FORCE row-level security and create the tenant policy (and the shared-rows policy); returns the statements run';
+
+-- tenant_report(): which tables share rows, which are in the baseline.
+DROP FUNCTION schemaguard.tenant_report();
+CREATE FUNCTION schemaguard.tenant_report(
+	OUT table_name regclass,
+	OUT tenant_column name,
+	OUT rls_enabled boolean,
+	OUT rls_forced boolean,
+	OUT policies text[],
+	OUT uses_current_tenant boolean,
+	OUT tenant_index boolean,
+	OUT problems text[],
+	OUT shares_rows boolean,
+	OUT baselined boolean)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'sg_tenant_report'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION schemaguard.tenant_report() IS
+	'Every tenant table with its row-level security and the problems found';
+
+-- The adoption baseline: tenant tables that leaked when the team adopted
+-- schemaguard.  Rule tenant-table-rls reports them (a WARNING at every
+-- transaction that alters them) but does not refuse them, until
+-- enable_tenant_isolation() isolates each (which removes its row); a table
+-- not in it that leaks is refused.  Written only by baseline_tenant_leaks(),
+-- a superuser's act, with a reason; readable by every role, as
+-- tenant_report() is.
+CREATE TABLE schemaguard.tenant_baseline (
+	table_name regclass PRIMARY KEY,
+	problems text[] NOT NULL,
+	reason text NOT NULL CHECK (reason <> ''),
+	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	recorded_by name NOT NULL DEFAULT CURRENT_USER);
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.tenant_baseline', '');
+GRANT SELECT ON schemaguard.tenant_baseline TO PUBLIC;
+
+CREATE FUNCTION schemaguard.baseline_tenant_leaks(reason text)
+	RETURNS SETOF regclass
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF reason IS NULL OR btrim(reason) = '' THEN
+		RAISE EXCEPTION 'baseline_tenant_leaks() needs a reason'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The reason is recorded with each table, as allow() records its reason.',
+				  HINT = 'SELECT schemaguard.baseline_tenant_leaks(''adopting schemaguard: isolated table by table, ticket ...'');';
+	END IF;
+	RETURN QUERY
+	INSERT INTO schemaguard.tenant_baseline AS b (table_name, problems, reason)
+	SELECT r.table_name, r.problems, baseline_tenant_leaks.reason
+	  FROM schemaguard.tenant_report() r
+	 WHERE EXISTS (SELECT FROM unnest(r.problems) p
+				   WHERE p NOT LIKE 'no index leads with %'
+					 AND p NOT LIKE 'policy % depends on %')
+	ON CONFLICT (table_name) DO UPDATE
+	   SET problems = EXCLUDED.problems, reason = EXCLUDED.reason,
+		   recorded_at = pg_catalog.now(), recorded_by = CURRENT_USER
+	RETURNING b.table_name;
+END
+$$;
+REVOKE ALL ON FUNCTION schemaguard.baseline_tenant_leaks(text) FROM PUBLIC;
+COMMENT ON FUNCTION schemaguard.baseline_tenant_leaks(text) IS
+	'Record every tenant table that leaks now, with a reason: reported, not refused, until isolated';

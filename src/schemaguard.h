@@ -35,6 +35,7 @@
 #define SG_SCHEMA			"schemaguard"
 #define SG_LEVELS_TABLE		"rule_levels"
 #define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
+#define SG_TENANT_SHARED_POLICY	"schemaguard_tenant_shared"
 
 /*
  * SQLSTATEs.  Class SG is ours (classes I-Z are implementation-defined).

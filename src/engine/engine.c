@@ -545,7 +545,7 @@ report_findings(List *findings, const char *sql, bool at_commit)
 					 errhidestmt(true)));
 			continue;
 		}
-		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE)
+		if (level == SG_LEVEL_ERROR && sg_mode == SG_MODE_ENFORCE && !f->baselined)
 		{
 			if (f->rule->lint_per_xact)
 				last = lappend(last, f);

@@ -11,6 +11,8 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/catalog.h"
@@ -146,9 +148,11 @@ sg_tenant_open_policies(List *policies, const char *qualname, const char *column
 	}
 	if (names.len == 0)
 		return NULL;
-	*hint = psprintf("Drop or replace them in the same migration, then call it again: %s "
-					 "SELECT schemaguard.enable_tenant_isolation('%s'%s%s%s);", drops.data, qualname,
-					 column ? ", '" : "", column ? column : "", column ? "'" : "");
+	*hint = psprintf("Let it drop them after creating its own policy: "
+					 "SELECT schemaguard.enable_tenant_isolation('%s'%s%s%s, replace_policies => true); "
+					 "(add shared_rows => true if rows without a tenant are shared by every tenant: "
+					 "docs/tenant.md, \"Coming from current_setting\"), or drop them yourself first: %s",
+					 qualname, column ? ", '" : "", column ? column : "", column ? "'" : "", drops.data);
 	return names.data;
 }
 
@@ -399,6 +403,63 @@ isolating(Node *expr, AttrNumber attnum, Oid tenant_fn)
 	return direct || (via_cast && canonical);
 }
 
+/* Is n "arg IS [NOT] NULL" (not a row test)? */
+static bool
+null_test(Node *n, NullTestType type)
+{
+	return n != NULL && IsA(n, NullTest) && ((NullTest *) n)->nulltesttype == type &&
+		!((NullTest *) n)->argisrow;
+}
+
+/*
+ * The shared arm of the shared-rows shape: tenant_column IS NULL, alone or
+ * ANDed with schemaguard.current_tenant() IS NOT NULL (what
+ * enable_tenant_isolation() writes: without a tenant, no shared row either).
+ */
+static bool
+shared_arm(Node *n, AttrNumber attnum, Oid tenant_fn)
+{
+	BoolExpr   *b = (BoolExpr *) n;
+
+	if (null_test(n, IS_NULL))
+		return is_tenant_var((Node *) ((NullTest *) n)->arg, attnum);
+	if (n == NULL || !IsA(n, BoolExpr) || b->boolop != AND_EXPR || list_length(b->args) != 2)
+		return false;
+	for (int side = 0; side < 2; side++)
+	{
+		Node	   *a = list_nth(b->args, side);
+		Node	   *c = list_nth(b->args, 1 - side);
+
+		if (null_test(a, IS_NULL) && is_tenant_var((Node *) ((NullTest *) a)->arg, attnum) &&
+			null_test(c, IS_NOT_NULL) && is_tenant_call((Node *) ((NullTest *) c)->arg, tenant_fn))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The shared-rows shape, for a FOR SELECT policy only:
+ *	 <shared arm> OR <isolating()>
+ * (either order): every tenant reads its own rows and the rows of no tenant.
+ * Writes are judged by the other policies, whose WITH CHECK keeps a tenant
+ * from creating or taking over a shared row.
+ */
+static bool
+shared_rows(Node *expr, AttrNumber attnum, Oid tenant_fn)
+{
+	BoolExpr   *b = (BoolExpr *) expr;
+
+	if (expr == NULL || !IsA(expr, BoolExpr) || b->boolop != OR_EXPR || list_length(b->args) != 2)
+		return false;
+	for (int side = 0; side < 2; side++)
+	{
+		if (shared_arm(list_nth(b->args, side), attnum, tenant_fn) &&
+			isolating(list_nth(b->args, 1 - side), attnum, tenant_fn))
+			return true;
+	}
+	return false;
+}
+
 /*
  * The first object a policy depends on (pg_depend, as recorded from its
  * expressions) that lies outside pg_catalog and schemaguard, described; or
@@ -474,6 +535,9 @@ catalog_policies(Oid relid, const char *column)
 		p->isolates = (qual != NULL || check != NULL) &&
 			(qual == NULL || isolating(qual, attnum, cxt.funcid)) &&
 			(check == NULL || isolating(check, attnum, cxt.funcid));
+		if (!p->isolates && p->cmd == 'r' && check == NULL &&
+			shared_rows(qual, attnum, cxt.funcid))
+			p->isolates = p->shares_rows = true;
 		p->foreign_dep = policy_foreign_dependency(form->oid, relid);
 		out = lappend(out, p);
 	}
@@ -541,6 +605,78 @@ sg_catalog_tenant_facts_for(Oid relid, const char *column, SgTenantFacts *out)
 		return;
 	out->policies = catalog_policies(relid, out->column);
 	out->tenant_index = sg_catalog_index_leads(relid, list_make1(makeString(pstrdup(out->column))));
+	out->baselined = sg_tenant_baselined(relid);
+}
+
+/* Does a permissive policy of the table share rows (shared_rows())? */
+bool
+sg_tenant_shares_rows(const SgTenantFacts *tf)
+{
+	ListCell   *lc;
+
+	foreach(lc, tf->policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
+
+		if (p->permissive && p->shares_rows)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * schemaguard.tenant_baseline: the tenant tables recorded as leaking when a
+ * team adopted schemaguard (baseline_tenant_leaks()), read by OID.  NULL
+ * when the table does not exist (before the 1.8 update).
+ */
+static Relation
+baseline_open(LOCKMODE mode)
+{
+	Oid			nsp = get_namespace_oid(SG_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("tenant_baseline", nsp) : InvalidOid;
+
+	return OidIsValid(relid) ? table_open(relid, mode) : NULL;
+}
+
+/* Is relid recorded in the baseline?  If forget, its row is deleted. */
+static bool
+baseline_find(Oid relid, bool forget)
+{
+	Relation	rel = baseline_open(forget ? RowExclusiveLock : AccessShareLock);
+	ScanKeyData key;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (rel == NULL)
+		return false;
+	/* its first column, table_name regclass, compared as an OID */
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = table_beginscan_catalog(rel, 1, &key);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		found = true;
+		if (forget)
+			simple_heap_delete(rel, &tup->t_self);
+	}
+	table_endscan(scan);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/* Is relid a tenant table recorded in schemaguard.tenant_baseline? */
+bool
+sg_tenant_baselined(Oid relid)
+{
+	return baseline_find(relid, false);
+}
+
+/* Remove relid from the baseline (it is isolated now). */
+void
+sg_tenant_baseline_forget(Oid relid)
+{
+	if (baseline_find(relid, true))
+		CommandCounterIncrement();
 }
 
 /*

@@ -130,6 +130,8 @@ live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 static void
 live_tenant(SgFactSource *self, Oid relid, const RangeVar *rv, SgTenantFacts *out)
 {
+	if (!OidIsValid(relid) && rv != NULL)
+		relid = RangeVarGetRelid(rv, NoLock, true);
 	sg_catalog_tenant_facts(relid, out);
 }
 

@@ -93,6 +93,11 @@ typedef struct SgPolicyFacts
 	bool		uses_current_tenant;
 	/* it restricts rows to the tenant: see rules_tenant.c, isolating() */
 	bool		isolates;
+	/*
+	 * FOR SELECT, USING (tenant IS NULL OR <isolating>): every tenant reads
+	 * the rows of no tenant (shared rows); counted as isolating, for reads
+	 */
+	bool		shares_rows;
 	/* an object it depends on outside pg_catalog and schemaguard, or NULL */
 	char	   *foreign_dep;
 } SgPolicyFacts;
@@ -108,6 +113,8 @@ typedef struct SgTenantFacts
 	bool		force;			/* FORCE ROW LEVEL SECURITY */
 	List	   *policies;		/* SgPolicyFacts */
 	bool		tenant_index;	/* an index leads with the tenant column */
+	/* recorded in schemaguard.tenant_baseline: reported, not refused */
+	bool		baselined;
 } SgTenantFacts;
 
 /* A staged drop, as the rule and the staged_drops view judge it. */
@@ -269,6 +276,9 @@ extern void sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_ow
 extern void sg_catalog_column_facts(Oid relid, const char *column, List *validated,
 									SgColumnFacts *out);
 extern bool sg_catalog_index_leads(Oid relid, List *columns);
+extern bool sg_tenant_baselined(Oid relid);
+extern void sg_tenant_baseline_forget(Oid relid);
+extern bool sg_tenant_shares_rows(const SgTenantFacts *tf);
 extern const char *sg_catalog_invalid_index(Oid nsp, const char *name);
 extern bool sg_expr_has_user_code(Node *expr);
 extern Oid	sg_catalog_type_of(const TypeName *tn, int32 *typmod);

@@ -81,7 +81,11 @@ lint_allowed(LintState *ls, const SgRule *rule)
 static void
 put_finding(LintState *ls, int stmtno, int line, const SgFinding *f)
 {
-	put_row(ls, stmtno, line, f->rule->id, sg_level_name(sg_rule_level(f->rule)),
+	SgLevel		level = sg_rule_level(f->rule);
+
+	if (f->baselined && level == SG_LEVEL_ERROR)
+		level = SG_LEVEL_WARNING;
+	put_row(ls, stmtno, line, f->rule->id, sg_level_name(level),
 			f->message, f->hint, f->detail);
 }
 

@@ -160,6 +160,46 @@ raw_isolating(Node *n)
 	return false;
 }
 
+/* Is n "arg IS [NOT] NULL" of a column (IS NULL) or of current_tenant() (IS NOT NULL)? */
+static bool
+raw_null_test(Node *n, NullTestType type)
+{
+	NullTest   *nt = (NullTest *) n;
+
+	if (n == NULL || !IsA(n, NullTest) || nt->nulltesttype != type || nt->arg == NULL)
+		return false;
+	return type == IS_NULL ? IsA(nt->arg, ColumnRef) : raw_tenant_call((Node *) nt->arg);
+}
+
+/* The shared arm (catalog_tenant.c, shared_arm()), raw. */
+static bool
+raw_shared_arm(Node *n)
+{
+	BoolExpr   *b = (BoolExpr *) n;
+
+	if (raw_null_test(n, IS_NULL))
+		return true;
+	return n != NULL && IsA(n, BoolExpr) && b->boolop == AND_EXPR && list_length(b->args) == 2 &&
+		((raw_null_test(linitial(b->args), IS_NULL) && raw_null_test(lsecond(b->args), IS_NOT_NULL)) ||
+		 (raw_null_test(lsecond(b->args), IS_NULL) && raw_null_test(linitial(b->args), IS_NOT_NULL)));
+}
+
+/* The shared-rows shape (catalog_tenant.c, shared_rows()), raw. */
+static bool
+raw_shared_rows(Node *n)
+{
+	BoolExpr   *b = (BoolExpr *) n;
+
+	if (n == NULL || !IsA(n, BoolExpr) || b->boolop != OR_EXPR || list_length(b->args) != 2)
+		return false;
+	for (int side = 0; side < 2; side++)
+	{
+		if (raw_shared_arm(list_nth(b->args, side)) && raw_isolating(list_nth(b->args, 1 - side)))
+			return true;
+	}
+	return false;
+}
+
 /* Set a policy's facts from its (raw) USING and WITH CHECK. */
 void
 sg_sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
@@ -170,6 +210,9 @@ sg_sim_policy_exprs(SgPolicyFacts *p, Node *qual, Node *check)
 	p->uses_current_tenant = raw_uses_tenant_walker(qual, NULL) ||
 		raw_uses_tenant_walker(check, NULL);
 	p->isolates = (qual == NULL || raw_isolating(qual)) && (check == NULL || raw_isolating(check));
+	p->shares_rows = false;
+	if (!p->isolates && p->cmd == 'r' && check == NULL && raw_shared_rows(qual))
+		p->isolates = p->shares_rows = true;
 }
 
 /* The policy of r called name, or NULL. */
@@ -259,13 +302,86 @@ isolation_fails(LintState *ls, SimRel *r)
 }
 
 /*
+ * A boolean argument of a call, by name or position: 1 true, 0 false, -1
+ * absent, NULL or not a constant.
+ */
+static int
+bool_arg(FuncCall *fc, const char *name, int position)
+{
+	ListCell   *lc;
+	Node	   *arg = NULL;
+
+	foreach(lc, fc->args)
+	{
+		Node	   *a = lfirst(lc);
+
+		if (IsA(a, NamedArgExpr))
+		{
+			if (strcmp(((NamedArgExpr *) a)->name, name) == 0)
+				arg = (Node *) ((NamedArgExpr *) a)->arg;
+		}
+		else if (foreach_current_index(lc) == position)
+			arg = a;
+	}
+	while (arg && IsA(arg, TypeCast))
+		arg = ((TypeCast *) arg)->arg;
+	if (arg == NULL || !IsA(arg, A_Const) || ((A_Const *) arg)->isnull)
+		return -1;
+	if (IsA(&((A_Const *) arg)->val, Boolean))
+		return boolVal(&((A_Const *) arg)->val) ? 1 : 0;
+	if (IsA(&((A_Const *) arg)->val, String))
+	{
+		bool		b;
+
+		return parse_bool(strVal(&((A_Const *) arg)->val), &b) ? (b ? 1 : 0) : -1;
+	}
+	return -1;
+}
+
+/* enable_tenant_isolation()'s shared_rows and replace_policies, on r. */
+static void
+sim_isolation_options(SimRel *r, int shared, bool replace)
+{
+	ListCell   *lc;
+
+	if (shared >= 0)
+	{
+		SgPolicyFacts *p = sg_sim_policy(r, SG_TENANT_SHARED_POLICY);
+
+		if (p != NULL)
+			r->policies = list_delete_ptr(r->policies, p);
+		if (shared)
+		{
+			p = palloc0(sizeof(SgPolicyFacts));
+			p->name = SG_TENANT_SHARED_POLICY;
+			p->cmd = 'r';
+			p->permissive = true;
+			p->uses_current_tenant = true;
+			p->isolates = p->shares_rows = true;
+			r->policies = lappend(r->policies, p);
+		}
+	}
+	if (!replace)
+		return;
+	foreach(lc, r->policies)
+	{
+		SgPolicyFacts *p = lfirst(lc);
+
+		if (p->permissive && !p->isolates)
+			r->policies = foreach_delete_current(r->policies, lc);
+	}
+}
+
+/*
  * SELECT schemaguard.enable_tenant_isolation('table'): what it would do, on
  * the table and, for a partitioned one, on every partition, as the function
  * does: the catalog's partitions and those the script attached to it.
  */
 static void
-sim_enable_tenant_isolation(LintState *ls, const char *target)
+sim_enable_tenant_isolation(LintState *ls, const char *target, FuncCall *fc)
 {
+	int			shared = bool_arg(fc, "shared_rows", 2);
+	bool		replace = bool_arg(fc, "replace_policies", 3) == 1;
 	SimRel	   *r = sim_named(ls, target);
 	List	   *todo;
 
@@ -281,6 +397,7 @@ sim_enable_tenant_isolation(LintState *ls, const char *target)
 
 		todo = list_delete_first(todo);
 		sim_isolate(t);
+		sim_isolation_options(t, shared, replace);
 		isolation_fails(ls, t);
 		if (t->relkind != RELKIND_PARTITIONED_TABLE)
 			continue;
@@ -343,7 +460,7 @@ sg_sim_calls(LintState *ls, SelectStmt *stmt)
 				ls->allowed = lappend(ls->allowed, (void *) rule);
 		}
 		else if (strcmp(fname, "enable_tenant_isolation") == 0)
-			sim_enable_tenant_isolation(ls, arg);
+			sim_enable_tenant_isolation(ls, arg, fc);
 		else if (strcmp(fname, "begin_migration") == 0)
 		{
 			ls->in_migration = true;

@@ -66,6 +66,8 @@ typedef struct SgFinding
 	SubTransactionId subid;
 	int			stmtno;			/* lint: the statement, and its line */
 	int			line;
+	/* a known problem recorded in a baseline: reported as a WARNING, not refused */
+	bool		baselined;
 } SgFinding;
 
 /* An honoured "schemaguard:ignore" comment. */

@@ -125,6 +125,79 @@ already_has_column(const SgStatement *st, RangeVar *rv, const char *column)
 	return t.exists && !t.unknown && st->facts->has_column(st->facts, &t, column);
 }
 
+/* Is the ALTER TABLE only ADD COLUMN IF NOT EXISTS of columns it has (a no-op)? */
+static bool
+alter_is_noop(const SgStatement *st, AlterTableStmt *at)
+{
+	ListCell   *lc;
+
+	foreach(lc, at->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype != AT_AddColumn || !cmd->missing_ok ||
+			!already_has_column(st, at->relation, castNode(ColumnDef, cmd->def)->colname))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does a parent isolate the rows of its children?  Queries through a parent
+ * apply the parent's row-level security, not the child's: it must have
+ * row-level security, FORCE, and no permissive policy that does not
+ * isolate; a parent without a tenant column cannot isolate.
+ */
+static bool
+parent_isolates(const SgTenantFacts *p)
+{
+	return p->exists && p->column != NULL && sg_tenant_leaks(p) == NIL;
+}
+
+/*
+ * ATTACH PARTITION and INHERIT put a table under a parent.  An isolated
+ * tenant table under a parent that does not isolate is readable, every
+ * tenant's rows, by anyone granted SELECT on the parent: refused when the
+ * statement runs.
+ */
+static void
+check_new_parent(const SgStatement *st, const SgRule *rule, const char *what,
+				 RangeVar *child_rv, RangeVar *parent_rv, List **findings)
+{
+	SgTenantFacts child;
+	SgTenantFacts parent;
+	List	   *why;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	memset(&child, 0, sizeof(child));
+	memset(&parent, 0, sizeof(parent));
+	st->facts->tenant(st->facts, InvalidOid, child_rv, &child);
+	if (!child.exists || child.column == NULL || !child.rls || sg_tenant_leaks(&child) != NIL)
+		return;					/* not an isolated tenant table */
+	st->facts->tenant(st->facts, InvalidOid, parent_rv, &parent);
+	if (!parent.exists || parent_isolates(&parent))
+		return;
+	why = parent.column == NULL ? list_make1(pstrdup("it has no tenant column")) : sg_tenant_leaks(&parent);
+	initStringInfo(&buf);
+	foreach(lc, why)
+		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	sg_add_finding(findings, rule,
+				   psprintf("%s, which puts isolated tenant table %s under %s,", what, child.qualname,
+							parent.qualname),
+				   psprintf("Queries through %s apply its row-level security, not %s's: anyone granted "
+							"SELECT on %s would read every tenant's rows of %s. %s does not isolate: %s.",
+							parent.qualname, child.qualname, parent.qualname, child.qualname,
+							parent.qualname, buf.data),
+				   parent.column != NULL ?
+				   psprintf("Isolate %s first, in the same migration: "
+							"SELECT schemaguard.enable_tenant_isolation(%s, %s);",
+							parent.qualname, quote_literal_cstr(parent.qualname),
+							quote_literal_cstr(parent.column)) :
+				   psprintf("Give %s the tenant column and isolate it first, or keep %s out of it.",
+							parent.qualname, child.qualname));
+}
+
 /*
  * Statements that can make a table a tenant table or weaken its isolation
  * leave a deferred finding for it; the table is judged at commit.
@@ -157,44 +230,47 @@ sg_check_tenant_table(const SgStatement *st, const SgRule *rule, List **findings
 			}
 		case T_AlterTableStmt:
 			{
+				/*
+				 * Any ALTER TABLE: the live hook judges at commit every table
+				 * a statement altered (by OID, after_statement()), so a
+				 * tenant table that leaks is refused whatever the statement
+				 * changed; lint() judges the table the statement names.
+				 * ATTACH PARTITION judges the partition too.  Not a no-op
+				 * (ADD COLUMN IF NOT EXISTS of a column the table has: core
+				 * alters nothing).
+				 */
 				AlterTableStmt *at = (AlterTableStmt *) n;
 
-				if (at->objtype != OBJECT_TABLE)
+				if (at->objtype != OBJECT_TABLE || alter_is_noop(st, at))
 					break;
 				foreach(lc, at->cmds)
 				{
 					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
-					switch (cmd->subtype)
+					if (cmd->subtype == AT_AttachPartition)
 					{
-						case AT_AddColumn:
-							if (!sg_is_tenant_column(castNode(ColumnDef, cmd->def)->colname))
-								continue;
-							/* ADD COLUMN IF NOT EXISTS of a column it has: skipped */
-							if (cmd->missing_ok && already_has_column(st, at->relation,
-																	  castNode(ColumnDef, cmd->def)->colname))
-								continue;
-							break;
-						case AT_AttachPartition:
-							defer_tenant_check(rule, castNode(PartitionCmd, cmd->def)->name, findings);
-							break;
-						case AT_DisableRowSecurity:
-						case AT_NoForceRowSecurity:
-							break;
-						default:
-							continue;
+						defer_tenant_check(rule, castNode(PartitionCmd, cmd->def)->name, findings);
+						check_new_parent(st, rule, "ATTACH PARTITION",
+										 castNode(PartitionCmd, cmd->def)->name, at->relation, findings);
 					}
-					defer_tenant_check(rule, at->relation, findings);
-					break;
+					else if (cmd->subtype == AT_AddInherit)
+						check_new_parent(st, rule, "INHERIT", at->relation,
+										 castNode(RangeVar, cmd->def), findings);
 				}
+				defer_tenant_check(rule, at->relation, findings);
 				break;
 			}
 		case T_RenameStmt:
 			{
 				RenameStmt *rs = (RenameStmt *) n;
 
-				if (rs->renameType == OBJECT_COLUMN && rs->relationType == OBJECT_TABLE &&
-					sg_is_tenant_column(rs->newname))
+				/* the table renamed is judged under its new name */
+				if (rs->renameType == OBJECT_TABLE && rs->relation)
+					defer_tenant_check(rule, makeRangeVar(rs->relation->schemaname, rs->newname, -1),
+									   findings);
+				else if (rs->relationType == OBJECT_TABLE && rs->relation &&
+						 (rs->renameType == OBJECT_COLUMN || rs->renameType == OBJECT_TABCONSTRAINT ||
+						  rs->renameType == OBJECT_POLICY || rs->renameType == OBJECT_TRIGGER))
 					defer_tenant_check(rule, rs->relation, findings);
 				break;
 			}
@@ -320,12 +396,25 @@ static char *
 isolation_call(const SgTenantFacts *tf)
 {
 	List	   *cols = sg_tenant_column_names();
+	bool		open = false;
+	ListCell   *lc;
+	const char *call;
 
+	foreach(lc, tf->policies)
+		if (((SgPolicyFacts *) lfirst(lc))->permissive && !((SgPolicyFacts *) lfirst(lc))->isolates)
+			open = true;
 	if (cols != NIL && strcmp(strVal(linitial(cols)), tf->column) == 0)
-		return psprintf("SELECT schemaguard.enable_tenant_isolation(%s);",
-						quote_literal_cstr(tf->qualname));
-	return psprintf("SELECT schemaguard.enable_tenant_isolation(%s, %s);",
-					quote_literal_cstr(tf->qualname), quote_literal_cstr(tf->column));
+		call = psprintf("SELECT schemaguard.enable_tenant_isolation(%s%s);",
+						quote_literal_cstr(tf->qualname), open ? ", replace_policies => true" : "");
+	else
+		call = psprintf("SELECT schemaguard.enable_tenant_isolation(%s, %s%s);",
+						quote_literal_cstr(tf->qualname), quote_literal_cstr(tf->column),
+						open ? ", replace_policies => true" : "");
+	if (!open)
+		return (char *) call;
+	return psprintf("%s It creates schemaguard's policy, then drops the permissive policies that "
+					"keep the table open (add shared_rows => true if rows without a tenant are "
+					"shared: docs/tenant.md, \"Coming from current_setting\").", call);
 }
 
 /*
@@ -353,9 +442,12 @@ sg_tenant_recheck(SgFactSource *facts, SgFinding *f)
 	f->message = sg_rule_message(f->rule,
 								 psprintf("a transaction that leaves tenant table %s without row-level security isolation",
 										  tf.qualname));
-	f->detail = psprintf("%s (tenant column %s): %s.", tf.qualname,
-						 quote_identifier(tf.column), buf.data);
+	f->detail = psprintf("%s (tenant column %s): %s.%s", tf.qualname,
+						 quote_identifier(tf.column), buf.data,
+						 tf.baselined ? " It is in schemaguard.tenant_baseline (recorded as leaking when "
+						 "schemaguard was adopted): reported, not refused, until it is isolated." : "");
 	f->hint = isolation_call(&tf);
+	f->baselined = tf.baselined;
 	return true;
 }
 
@@ -393,6 +485,10 @@ sg_tenant_merge(List *findings)
 		return first;
 	out = palloc(sizeof(SgFinding));
 	*out = *first;
+	/* refused if any table is not baselined */
+	foreach(lc, findings)
+		if (!((SgFinding *) lfirst(lc))->baselined)
+			out->baselined = false;
 	out->message = sg_rule_message(first->rule,
 								   psprintf("a transaction that leaves tenant tables %s without row-level security isolation",
 											names.data));

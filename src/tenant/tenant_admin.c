@@ -139,9 +139,16 @@ isolation_sql(Oid relid, Form_pg_attribute att, const char *col, char **cond, ch
 	*def = psprintf("%s.current_tenant_as(NULL::%s)", SG_SCHEMA, cast);
 }
 
+/*
+ * What enable_tenant_isolation() is asked for beyond isolation: shared rows
+ * (SG_SHARED_KEEP: leave the shared-rows policy as it is), and whether to
+ * drop the permissive policies that keep the table open.
+ */
+#define SG_SHARED_KEEP	(-1)
+
 /* Isolate one table on column attnum; append the statements run to *done. */
 static void
-isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
+isolate_one(Oid relid, AttrNumber attnum, int shared, bool replace, Isolation *iso)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	HeapTuple	att;
@@ -189,6 +196,45 @@ isolate_one(Oid relid, AttrNumber attnum, Isolation *iso)
 	}
 
 	/*
+	 * Shared rows: every tenant reads the rows of no tenant (and a session
+	 * without a tenant reads none).  FOR SELECT only, so the FOR ALL
+	 * policy's WITH CHECK still decides every write: no tenant can create a
+	 * shared row or take one over.
+	 */
+	if (shared != SG_SHARED_KEEP)
+	{
+		bool		exists = OidIsValid(get_relation_policy_oid(relid, SG_TENANT_SHARED_POLICY, true));
+
+		if (exists)
+			run_isolation_sql(psprintf("DROP POLICY %s ON %s", SG_TENANT_SHARED_POLICY, qual), iso);
+		if (shared)
+			run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR SELECT TO PUBLIC "
+						 "USING ((%s IS NULL AND %s.current_tenant() IS NOT NULL) OR %s)",
+						 SG_TENANT_SHARED_POLICY, qual, col, SG_SCHEMA, cond), iso);
+	}
+
+	/*
+	 * replace_policies: the team's permissive policies that do not isolate
+	 * are dropped after schemaguard's exists, so that the table is never
+	 * without a policy that covers it.
+	 */
+	if (replace)
+	{
+		SgTenantFacts tf;
+		ListCell   *lc;
+
+		CommandCounterIncrement();
+		sg_catalog_tenant_facts_for(relid, NameStr(attname), &tf);
+		foreach(lc, tf.policies)
+		{
+			SgPolicyFacts *p = lfirst(lc);
+
+			if (p->permissive && !p->isolates)
+				run_isolation_sql(psprintf("DROP POLICY %s ON %s", quote_identifier(p->name), qual), iso);
+		}
+	}
+
+	/*
 	 * Citus refuses to change the default of a distribution column; its
 	 * INSERTs name the tenant, and the policy's WITH CHECK holds them to it.
 	 */
@@ -219,6 +265,9 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	char		relkind;
 	char	   *volatile column = NULL;
 	Isolation	iso = {CurrentMemoryContext, NIL};
+	/* (target, tenant_column) before the 1.8 update; then shared_rows, replace_policies */
+	int			shared = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_BOOL(2) : SG_SHARED_KEEP;
+	bool		replace = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	List	   *rels;
 	ListCell   *lc;
 
@@ -265,7 +314,7 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 			AttrNumber	attnum = get_attnum(rel, column);
 
 			if (attnum > 0)
-				isolate_one(rel, attnum, &iso);
+				isolate_one(rel, attnum, shared, replace, &iso);
 		}
 	}
 	PG_FINALLY();
@@ -303,8 +352,12 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 				 errdetail("Permissive policies are OR-ed: a row that any of them lets through reaches "
 						   "every tenant, whatever schemaguard's policy says. Not isolating: %s.",
 						   names ? names : "(none)"),
-				 hint ? errhint("%s (rows shared by every tenant: see docs/tenant.md).", hint) : 0));
+				 hint ? errhint("%s", hint) : 0));
 	}
+
+	/* Isolated now: out of the adoption baseline, so that a new leak is refused. */
+	foreach(lc, rels)
+		sg_tenant_baseline_forget(lfirst_oid(lc));
 
 	/* SETOF text: InitMaterializedSRF() wants a row type, so build the store here. */
 	{
@@ -386,8 +439,8 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 	foreach(lc, relids)
 	{
 		SgTenantFacts tf;
-		Datum		values[8];
-		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+		Datum		values[10];
+		bool		nulls[10] = {false};
 		List	   *policies = NIL;
 		List	   *problems;
 		bool		uses = false;
@@ -427,6 +480,9 @@ sg_tenant_report(PG_FUNCTION_ARGS)
 		values[5] = BoolGetDatum(uses);
 		values[6] = BoolGetDatum(tf.tenant_index);
 		values[7] = text_array(problems);
+		/* since 1.8: shares_rows, baselined (the 1.7 definition has 8 columns) */
+		values[8] = BoolGetDatum(sg_tenant_shares_rows(&tf));
+		values[9] = BoolGetDatum(tf.baselined);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
