@@ -195,6 +195,30 @@ my @xact_cases = (
 	  script => "BEGIN; ALTER TABLE t ADD CONSTRAINT t_v_nn CHECK (v IS NOT NULL) NOT VALID; COMMIT;\n"
 		. "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT t_v_nn; COMMIT;\n"
 		. "BEGIN; ALTER TABLE t ALTER COLUMN v SET NOT NULL; COMMIT;" },
+	# a tenant table that leaked before: any DDL on it is judged, live (by
+	# OID, whatever the statement altered) and in lint() (the table named)
+	{ label => 'ALTER TABLE ADD COLUMN on a leaking tenant table',
+	  expect => 'tenant-table-rls', base => 'CREATE TABLE leaky (id int, tenant_id uuid)',
+	  script => "BEGIN; ALTER TABLE leaky ADD COLUMN note text; COMMIT;" },
+	{ label => 'RENAME COLUMN on a leaking tenant table',
+	  expect => 'tenant-table-rls', base => 'CREATE TABLE leaky (id int, tenant_id uuid)',
+	  script => "ALTER TABLE leaky RENAME COLUMN id TO ident;" },
+	{ label => 'ALTER TABLE on a leaking tenant table with its team policy',
+	  expect => 'tenant-table-rls',
+	  base => "CREATE TABLE leaky (id int, \"tenantId\" text); ALTER TABLE leaky ENABLE ROW LEVEL SECURITY; "
+		. "CREATE POLICY p ON leaky USING (\"tenantId\" IS NULL OR \"tenantId\" = current_setting('app.t', true))",
+	  script => "ALTER TABLE leaky ADD COLUMN name text;" },
+	# the baseline: reported (a warning, live and in lint()), not refused
+	{ label => 'a baselined leaking tenant table is reported',
+	  expect => 'tenant-table-rls',
+	  base => "CREATE TABLE leaky (id int, tenant_id uuid); SELECT schemaguard.baseline_tenant_leaks('agreement')",
+	  script => "ALTER TABLE leaky ADD COLUMN note text;" },
+	{ label => 'the shared-rows migration leaves the team table isolated',
+	  expect => '',
+	  base => "CREATE TABLE leaky (id int, \"tenantId\" text); ALTER TABLE leaky ENABLE ROW LEVEL SECURITY; "
+		. "CREATE POLICY p ON leaky USING (\"tenantId\" IS NULL OR \"tenantId\" = current_setting('app.t', true))",
+	  script => "BEGIN; SELECT schemaguard.enable_tenant_isolation('a.leaky', 'tenantId', shared_rows => true, "
+		. "replace_policies => true); ALTER TABLE leaky ADD COLUMN name text; COMMIT;" },
 	{ label => 'ROLLBACK drops the deferred findings of its transaction',
 	  expect => '',
 	  script => "BEGIN; ALTER TABLE t ADD COLUMN tenant_id text; ROLLBACK;" },
@@ -278,6 +302,7 @@ sub reset_schema
 		'DROP SCHEMA IF EXISTS a, a2 CASCADE',
 		'DROP DATABASE IF EXISTS agree_victim',
 		"DELETE FROM schemaguard.drop_stages",
+		"DELETE FROM schemaguard.tenant_baseline",
 		'CREATE SCHEMA a',
 		'CREATE SCHEMA a2',
 		'SET search_path = a',
@@ -393,6 +418,27 @@ for my $c (@xact_cases)
 	run_case($c->{label}, $c->{script}, $c->{expect},
 		[ $c->{base}, $table, $rows, 'ANALYZE' ],
 		rule => 'x', timeout => $c->{timeout}, busy => $c->{busy});
+}
+
+# the baseline's level: live lets the statement through with a WARNING in
+# enforce mode, and lint() says warning; without the baseline, error and
+# refused
+reset_schema('CREATE TABLE leaky (id int, tenant_id uuid)');
+my ($brc, $bout, $berr) = $node->psql('postgres', 'SET search_path = a; ALTER TABLE leaky ADD COLUMN note text;');
+isnt($brc, 0, 'not baselined: refused');
+is(lint_level('ALTER TABLE leaky ADD COLUMN note2 text;'), 'error', '... and lint() says error');
+$node->safe_psql('postgres', "SELECT schemaguard.baseline_tenant_leaks('agreement')");
+($brc, $bout, $berr) = $node->psql('postgres', 'SET search_path = a; ALTER TABLE leaky ADD COLUMN note text;');
+is($brc, 0, 'baselined: it runs');
+like($berr, qr/WARNING:  .*violates rule tenant-table-rls/, '... with a warning');
+is(lint_level('ALTER TABLE leaky ADD COLUMN note2 text;'), 'warning', '... and lint() says warning');
+
+sub lint_level
+{
+	my ($script) = @_;
+	return $node->safe_psql('postgres',
+		"SET search_path = a; SELECT string_agg(level, ',') FROM schemaguard.lint(\$sg\$$script\$sg\$, false, 'psql') "
+		. "WHERE rule = 'tenant-table-rls'");
 }
 
 # every rule has a case
