@@ -128,6 +128,17 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("schemaguard.predictions",
+							 "Developer option: whether the rules judge statements at all.",
+							 "Off, no rule judges a statement from its parse tree, so that the tests can "
+							 "show rule unpredicted-rewrite catching every rewrite and index build as core "
+							 "starts it. Not for production.",
+							 &sg_predictions,
+							 true,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("schemaguard.lint_lock_retries",
 							 "Whether lint() lints for a server that retries busy locks.",
 							 "On: the migrations go to a server running schemaguard with "

@@ -123,6 +123,12 @@ extern Oid	sg_target_arg(FunctionCallInfo fcinfo, int argno, const char *relkind
 						  const char *what, const char *detail, const char *catalog_detail);
 extern AttrNumber sg_column_arg(Oid relid, const char *column);
 
+/* engine.c: schemaguard.predictions */
+extern bool sg_predictions;
+
+/* tripwire.c */
+extern void sg_tripwire_created(const SgStatement *st, bool judged, Oid relid);
+
 /* lock_retry.c */
 extern bool sg_lock_retry;
 extern bool sg_lock_with_retries(SgStatement *st);

@@ -228,6 +228,9 @@ find_ignore(List *ignores, const SgRule *rule)
 	return NULL;
 }
 
+/* schemaguard.predictions: a developer's switch (schemaguard.c) */
+bool		sg_predictions = true;
+
 /*
  * Run every rule that examines this kind of statement and is not off, then
  * drop what an honoured ignore comment suppresses.  Shared by the live hook
@@ -236,8 +239,12 @@ find_ignore(List *ignores, const SgRule *rule)
 SgVerdict
 sg_evaluate(SgStatement *st)
 {
-	SgVerdict	v = {NIL, NIL};
+	SgVerdict	v = {NIL, NIL, false};
 	List	   *ignores = NIL;
+
+	/* schemaguard.predictions off (developers only): no rule judges it */
+	if (!sg_predictions)
+		return v;
 
 	if (sg_honor_ignore_comments)
 		ignores = read_ignores(st, &v.findings);
@@ -252,7 +259,10 @@ sg_evaluate(SgStatement *st)
 		if (rule->check == NULL || !rule_examines(rule, st->parsetree))
 			continue;
 		if (sg_rule_level(rule) == SG_LEVEL_OFF)
+		{
+			v.rule_off = true;
 			continue;
+		}
 		rule->check(st, rule, &findings);
 		if (findings == NIL)
 			continue;

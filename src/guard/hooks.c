@@ -79,6 +79,7 @@ typedef struct SgRunning
 	List	   *touched;		/* objects created or altered (ObjectAddress *) */
 	bool		touched_temp;	/* it touched a temporary object ... */
 	bool		touched_durable;	/* ... or another */
+	bool		judged;			/* a rule found something in it (tripwire.c) */
 	struct SgRunning *outer;
 } SgRunning;
 
@@ -506,7 +507,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	Node	   *parsetree = pstmt->utilityStmt;
 	const char *volatile no_xact_command = NULL;
 	volatile int guc_level = -1;
-	SgVerdict	verdict = {NIL, NIL};
+	SgVerdict	verdict = {NIL, NIL, false};
 	MemoryContext cxt = CurrentMemoryContext;
 	SgRunning	r;
 	bool		checked;
@@ -593,6 +594,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		verdict = sg_evaluate(&r.st);
 		sg_report(&r.st, verdict);
 		note_sealed(&r, verdict.findings);
+		r.judged = verdict.findings != NIL || verdict.ignored != NIL || verdict.rule_off;
 
 		running = &r;
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
@@ -732,6 +734,12 @@ sg_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, 
 
 				running->changed = list_append_unique_oid(running->changed, objectId);
 				MemoryContextSwitchTo(old);
+				/* a rewrite or an index build starting: did a rule foresee it? */
+				if (access == OAT_POST_CREATE && sg_own_ddl_depth == 0 && guard_on(running))
+				{
+					(void) statement_of(running);
+					sg_tripwire_created(&running->st, running->judged, objectId);
+				}
 			}
 			break;
 		case OAT_DROP:

@@ -348,9 +348,23 @@ static const SgRule rule_require_concurrent_partition_detach = {
 
 
 /* This file's rules, in the order rules() lists them. */
+/*
+ * unpredicted-rewrite: not judged from the statement; the object access
+ * hook observes core starting a rewrite or an index build that no rule
+ * predicted (guard/tripwire.c).  lint() has nothing to observe.
+ */
+static const SgRule rule_unpredicted_rewrite = {
+	.id = "unpredicted-rewrite",
+	.family = "rewrite",
+	.default_level = SG_LEVEL_ERROR,
+	.check = NULL,
+	.description = "core starts rewriting a populated table, or building an index on one without CONCURRENTLY, and no rule predicted it (observed live, as it starts; not by lint())",
+};
+
 const SgRule *const sg_rewrite_rules[] = {
 	&rule_table_rewrite,
 	&rule_require_concurrent_refresh,
 	&rule_require_concurrent_partition_detach,
+	&rule_unpredicted_rewrite,
 	NULL
 };
