@@ -36,6 +36,7 @@
 #define SG_LEVELS_TABLE		"rule_levels"
 #define SG_TENANT_POLICY	"schemaguard_tenant_isolation"
 #define SG_TENANT_SHARED_POLICY	"schemaguard_tenant_shared"
+#define SG_TENANT_SHARED_GATE	"schemaguard_tenant_shared_gate"
 
 /*
  * SQLSTATEs.  Class SG is ours (classes I-Z are implementation-defined).

@@ -439,16 +439,18 @@ shared_arm(Node *n, AttrNumber attnum, Oid tenant_fn)
 
 /*
  * The shared-rows shape, for a FOR SELECT policy only:
- *	 <shared arm> OR <isolating()>
- * (either order): every tenant reads its own rows and the rows of no tenant.
- * Writes are judged by the other policies, whose WITH CHECK keeps a tenant
- * from creating or taking over a shared row.
+ *	 <shared arm>, or <shared arm> OR <isolating()> (either order)
+ * every tenant reads its own rows and the rows of no tenant.  Writes are
+ * judged by the other policies, whose WITH CHECK keeps a tenant from
+ * creating or taking over a shared row.
  */
 static bool
 shared_rows(Node *expr, AttrNumber attnum, Oid tenant_fn)
 {
 	BoolExpr   *b = (BoolExpr *) expr;
 
+	if (shared_arm(expr, attnum, tenant_fn))
+		return true;
 	if (expr == NULL || !IsA(expr, BoolExpr) || b->boolop != OR_EXPR || list_length(b->args) != 2)
 		return false;
 	for (int side = 0; side < 2; side++)

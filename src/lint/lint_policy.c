@@ -190,6 +190,8 @@ raw_shared_rows(Node *n)
 {
 	BoolExpr   *b = (BoolExpr *) n;
 
+	if (raw_shared_arm(n))
+		return true;
 	if (n == NULL || !IsA(n, BoolExpr) || b->boolop != OR_EXPR || list_length(b->args) != 2)
 		return false;
 	for (int side = 0; side < 2; side++)
@@ -350,8 +352,16 @@ sim_isolation_options(SimRel *r, int shared, bool replace)
 
 		if (p != NULL)
 			r->policies = list_delete_ptr(r->policies, p);
+		if ((p = sg_sim_policy(r, SG_TENANT_SHARED_GATE)) != NULL)
+			r->policies = list_delete_ptr(r->policies, p);
 		if (shared)
 		{
+			p = palloc0(sizeof(SgPolicyFacts));
+			p->name = SG_TENANT_SHARED_GATE;
+			p->cmd = 'r';
+			p->permissive = false;
+			p->uses_current_tenant = true;
+			r->policies = lappend(r->policies, p);
 			p = palloc0(sizeof(SgPolicyFacts));
 			p->name = SG_TENANT_SHARED_POLICY;
 			p->cmd = 'r';

@@ -196,21 +196,27 @@ isolate_one(Oid relid, AttrNumber attnum, int shared, bool replace, Isolation *i
 	}
 
 	/*
-	 * Shared rows: every tenant reads the rows of no tenant (and a session
-	 * without a tenant reads none).  FOR SELECT only, so the FOR ALL
-	 * policy's WITH CHECK still decides every write: no tenant can create a
-	 * shared row or take one over.
+	 * Shared rows: every tenant reads the rows of no tenant.  FOR SELECT
+	 * only, so the FOR ALL policy's WITH CHECK still decides every write: no
+	 * tenant can create a shared row or take one over.  A restrictive FOR
+	 * SELECT policy requires a tenant, so a session without one reads no
+	 * shared row either; it has no column, so the planner checks it once
+	 * per scan, and the permissive conditions stay index conditions.
 	 */
 	if (shared != SG_SHARED_KEEP)
 	{
-		bool		exists = OidIsValid(get_relation_policy_oid(relid, SG_TENANT_SHARED_POLICY, true));
-
-		if (exists)
+		if (OidIsValid(get_relation_policy_oid(relid, SG_TENANT_SHARED_POLICY, true)))
 			run_isolation_sql(psprintf("DROP POLICY %s ON %s", SG_TENANT_SHARED_POLICY, qual), iso);
+		if (OidIsValid(get_relation_policy_oid(relid, SG_TENANT_SHARED_GATE, true)))
+			run_isolation_sql(psprintf("DROP POLICY %s ON %s", SG_TENANT_SHARED_GATE, qual), iso);
 		if (shared)
+		{
 			run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR SELECT TO PUBLIC "
-						 "USING ((%s IS NULL AND %s.current_tenant() IS NOT NULL) OR %s)",
-						 SG_TENANT_SHARED_POLICY, qual, col, SG_SCHEMA, cond), iso);
+						 "USING (%s IS NULL)", SG_TENANT_SHARED_POLICY, qual, col), iso);
+			run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS RESTRICTIVE FOR SELECT TO PUBLIC "
+						 "USING (%s.current_tenant() IS NOT NULL)", SG_TENANT_SHARED_GATE, qual,
+						 SG_SCHEMA), iso);
+		}
 	}
 
 	/*
