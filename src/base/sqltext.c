@@ -550,6 +550,9 @@ parse_ignore(const char *body, int len)
 		p++;
 	if (strncmp(p, marker, sizeof(marker) - 1) != 0)
 		return NULL;
+	/* "schemaguard:ignore-file": schemaguard-lint's per-file directive */
+	if (strncmp(p + sizeof(marker) - 1, "-file", 5) == 0 && !is_id_char(p[sizeof(marker) - 1 + 5]))
+		return NULL;
 	ic = palloc0(sizeof(SgIgnoreComment));
 	ic->text = pstrdup(p);
 	p += sizeof(marker) - 1;

@@ -153,6 +153,49 @@ is($rc, 1, '... an error');
 ($rc, $out) = run('', @conn, '--target-retries-locks', $no_timeout);
 is($rc, 0, 'with --target-retries-locks: clean');
 unlike($out, qr/require-lock-timeout/, '... not reported');
+# the configuration file (docs/lint.md): rule levels, excluded paths, the
+# runner and the target change the findings as documented
+my $cfg = write_file('schemaguard.toml', <<'TOML');
+# schemaguard-lint configuration
+target = "schemaguard"          # the server retries busy locks: no require-lock-timeout
+exclude_paths = ["*/skipped_*.sql"]
+
+[rules]
+set-not-null-without-check = "off"
+fk-without-index = "error"
+TOML
+my $skipped = write_file('skipped_bad.sql', "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");
+($rc, $out) = run('', @conn, "--config=$cfg", $bad);
+is($rc, 0, 'config: a rule at "off" leaves its findings out');
+($rc, $out) = run('', @conn, "--config=$cfg", $warn);
+is($rc, 1, 'config: a rule raised to "error" fails the run');
+like($out, qr/error: fk-without-index/, '... and is reported as an error');
+($rc, $out) = run('', @conn, "--config=$cfg", $no_timeout);
+is($rc, 0, 'config: target = "schemaguard" drops require-lock-timeout');
+($rc, $out) = run('', @conn, "--config=$cfg", $skipped);
+like($out, qr/in 0 files/, 'config: an excluded path is not linted');
+($rc, $out) = run('', @conn, "--config=$cfg", '--no-config', $bad);
+is($rc, 1, '--no-config ignores it');
+my $badcfg = write_file('bad.toml', "[rules]\nno-such-rule = \"off\"\n");
+($rc, $out, $err) = run('', @conn, "--config=$badcfg", $bad);
+is($rc, 2, 'config: an unknown rule is a usage error');
+like($err, qr/unknown rule "no-such-rule" in the configuration/, '... naming it');
+$badcfg = write_file('bad2.toml', "colour = \"blue\"\n");
+($rc, $out, $err) = run('', @conn, "--config=$badcfg", $bad);
+like($err, qr/bad2\.toml:1: unknown key colour/, 'config: an unknown key is a usage error, with its line');
+# per-file ignores, with a reason
+my $ig = write_file('ignored_file.sql', "-- schemaguard:ignore-file set-not-null-without-check backfilled in 2025, verified\n"
+	  . "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");
+($rc, $out) = run('', @conn, $ig);
+is($rc, 0, 'ignore-file with a reason leaves the rule out of the file');
+my $ig2 = write_file('ignored_noreason.sql', "-- schemaguard:ignore-file set-not-null-without-check\n"
+	  . "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n");
+($rc, $out) = run('', @conn, $ig2);
+like($out, qr/invalid-ignore: schemaguard:ignore-file comment invalid \(it gives no reason\)/, 'without a reason it is invalid-ignore');
+like($out, qr/set-not-null-without-check/, '... and the rule still applies');
+my $ig3 = write_file('ignored_unknown.sql', "-- schemaguard:ignore-file no-such-rule because\nSELECT 1;\n");
+($rc, $out) = run('', @conn, $ig3);
+like($out, qr/rule "no-such-rule" does not exist/, 'an unknown rule in ignore-file is invalid-ignore');
 ($rc, $out, $err) = run('', @conn, '--exclude=no-such-rule', $warn);
 is($rc, 2, 'an unknown rule id is a usage error');
 like($err, qr/unknown rule "no-such-rule" in --exclude or --include/, 'which names it');
