@@ -37,6 +37,15 @@ CREATE FUNCTION schemaguard.invalid_indexes(
 COMMENT ON FUNCTION schemaguard.invalid_indexes() IS
 	'INVALID indexes left by failed CONCURRENTLY builds, with the SQL that repairs each';
 
+-- has_tenant(): is a tenant set (current_tenant() IS NOT NULL, without
+-- building the text).  The shared-rows gate policy calls it for each row.
+CREATE FUNCTION schemaguard.has_tenant()
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'sg_has_tenant'
+	LANGUAGE C STABLE LEAKPROOF PARALLEL SAFE;
+COMMENT ON FUNCTION schemaguard.has_tenant() IS
+	'Whether a tenant is set for this transaction (or session)';
+
 -- enable_tenant_isolation(): shared rows and replacing the team's policies.
 -- shared_rows: true adds the FOR SELECT policy schemaguard_tenant_shared
 -- (every tenant reads the rows of no tenant; writes stay the tenant's own),

@@ -114,6 +114,7 @@ PG_FUNCTION_INFO_V1(sg_set_tenant);
 PG_FUNCTION_INFO_V1(sg_set_tenant_session);
 PG_FUNCTION_INFO_V1(sg_reset_tenant);
 PG_FUNCTION_INFO_V1(sg_current_tenant);
+PG_FUNCTION_INFO_V1(sg_has_tenant);
 PG_FUNCTION_INFO_V1(sg_require_tenant);
 PG_FUNCTION_INFO_V1(sg_current_tenant_as);
 
@@ -616,6 +617,16 @@ sg_current_tenant(PG_FUNCTION_ARGS)
 	if (tenant == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(tenant));
+}
+
+/*
+ * has_tenant(): is a tenant set?  What current_tenant() IS NOT NULL says,
+ * without building the text: the shared-rows gate calls it for every row.
+ */
+Datum
+sg_has_tenant(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(effective_tenant() != NULL);
 }
 
 /*

@@ -199,9 +199,11 @@ isolate_one(Oid relid, AttrNumber attnum, int shared, bool replace, Isolation *i
 	 * Shared rows: every tenant reads the rows of no tenant.  FOR SELECT
 	 * only, so the FOR ALL policy's WITH CHECK still decides every write: no
 	 * tenant can create a shared row or take one over.  A restrictive FOR
-	 * SELECT policy requires a tenant, so a session without one reads no
-	 * shared row either; it has no column, so the planner checks it once
-	 * per scan, and the permissive conditions stay index conditions.
+	 * SELECT policy requires a tenant for a shared row (tenant IS NOT NULL
+	 * OR has_tenant(): a null test for the other rows, and a check that
+	 * builds nothing for the shared ones), so a session without one reads
+	 * no shared row either; the permissive conditions stay index
+	 * conditions.
 	 */
 	if (shared != SG_SHARED_KEEP)
 	{
@@ -214,8 +216,8 @@ isolate_one(Oid relid, AttrNumber attnum, int shared, bool replace, Isolation *i
 			run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR SELECT TO PUBLIC "
 						 "USING (%s IS NULL)", SG_TENANT_SHARED_POLICY, qual, col), iso);
 			run_isolation_sql(psprintf("CREATE POLICY %s ON %s AS RESTRICTIVE FOR SELECT TO PUBLIC "
-						 "USING (%s.current_tenant() IS NOT NULL)", SG_TENANT_SHARED_GATE, qual,
-						 SG_SCHEMA), iso);
+						 "USING (%s IS NOT NULL OR %s.has_tenant())", SG_TENANT_SHARED_GATE, qual,
+						 col, SG_SCHEMA), iso);
 		}
 	}
 
