@@ -45,7 +45,7 @@ sub history
 SET LOCAL lock_timeout = '2s';
 SELECT schemaguard.begin_migration('20260101000000', 'create_users', 'sha256:aa');
 CREATE TABLE users (id bigint PRIMARY KEY, email text);
-INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g;
+INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 60000) g;
 
 -- migrate:down
 DROP TABLE users;
@@ -76,7 +76,7 @@ SQL
 		$rc = $? >> 8;
 	}
 	isnt($rc, 0, 'dbmate exits non-zero');
-	like("$out$err", qr/Error: pq: CREATE INDEX on public\.users violates rule require-concurrent-index-creation\nDETAIL:  Without CONCURRENTLY, CREATE INDEX holds a SHARE lock on public\.users \(\d+ kB\)[^\n]*\nHINT:  Use CREATE INDEX CONCURRENTLY users_email ON users \(email\); outside a transaction block\./,
+	like("$out$err", qr/Error: pq: CREATE INDEX on public\.users violates rule require-concurrent-index-creation\nDETAIL:  Without CONCURRENTLY, CREATE INDEX holds a SHARE lock on public\.users \(\d+ kB\)[^\n]*\nHINT:  Use CREATE INDEX CONCURRENTLY users_email ON users \(email\); outside a transaction block \([^\n]*dbmate: alone under "-- migrate:up transaction:false"[^\n]*\)\./,
 		'with schemaguard.hint_in_message = on the detail and the hint reach dbmate\'s output intact');
 	is(history('20260102000000'), '', 'the failed migration left no history row');
 	is($node->safe_psql('postgres', "SELECT count(*) FROM schema_migrations WHERE version = '20260102000000'"),
@@ -125,7 +125,7 @@ BEGIN;
 SET LOCAL lock_timeout = '2s';
 SELECT schemaguard.begin_migration('orders', 'the orders table', 'sha256:cc');
 CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
-INSERT INTO orders SELECT g, g FROM generate_series(1, 5000) g;
+INSERT INTO orders SELECT g, g FROM generate_series(1, 60000) g;
 COMMIT;
 SQL
 	put("$dir/revert/orders.sql", "DROP TABLE orders;\n");
