@@ -20,6 +20,9 @@ for my $name (qw(coordinator worker1 worker2))
 shared_preload_libraries = 'citus,schemaguard'
 schemaguard.mode = enforce
 schemaguard.tenant_key = '$key'
+# shards and the reference table are small: judged as tables of any size
+# (sql/small_tables.sql tests the 1MB default)
+schemaguard.small_table_size = 0
 max_prepared_transactions = 20
 max_connections = 200
 max_worker_processes = 24
