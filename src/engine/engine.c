@@ -260,7 +260,9 @@ sg_evaluate(SgStatement *st)
 			continue;
 		if (sg_rule_level(rule) == SG_LEVEL_OFF)
 		{
-			v.rule_off = true;
+			/* turned off by a DBA (not advice that is off by default) */
+			if (rule->default_level != SG_LEVEL_OFF)
+				v.rule_off = true;
 			continue;
 		}
 		rule->check(st, rule, &findings);

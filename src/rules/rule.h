@@ -82,7 +82,7 @@ typedef struct SgVerdict
 {
 	List	   *findings;		/* SgFinding, in catalog order */
 	List	   *ignored;		/* SgIgnore that suppressed a finding */
-	bool		rule_off;		/* a rule that examines it is off */
+	bool		rule_off;		/* a rule that examines it was turned off */
 } SgVerdict;
 
 typedef void (*SgCheckFn) (const SgStatement *st, const struct SgRule *rule,

@@ -274,8 +274,8 @@ sg_enable_tenant_isolation(PG_FUNCTION_ARGS)
 	char	   *volatile column = NULL;
 	Isolation	iso = {CurrentMemoryContext, NIL};
 	/* (target, tenant_column) before the 1.8 update; then shared_rows, replace_policies */
-	int			shared = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_BOOL(2) : SG_SHARED_KEEP;
-	bool		replace = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	volatile int shared = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_BOOL(2) : SG_SHARED_KEEP;
+	volatile bool replace = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	List	   *rels;
 	ListCell   *lc;
 
