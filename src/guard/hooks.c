@@ -594,7 +594,17 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		verdict = sg_evaluate(&r.st);
 		sg_report(&r.st, verdict);
 		note_sealed(&r, verdict.findings);
-		r.judged = verdict.findings != NIL || verdict.ignored != NIL || verdict.rule_off;
+		r.judged = verdict.ignored != NIL || verdict.rule_off;
+		{
+			ListCell   *lc;
+
+			/* a finding judged at commit says nothing about this work */
+			foreach(lc, verdict.findings)
+			{
+				if (!((SgFinding *) lfirst(lc))->deferred)
+					r.judged = true;
+			}
+		}
 
 		running = &r;
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);

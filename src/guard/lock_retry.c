@@ -116,15 +116,21 @@ attempt(List *targets, int slice_ms, const char **busy_name,
 	{
 		ErrorData  *edata;
 
+		/*
+		 * Leave the attempt's subtransaction before anything else, as
+		 * PL/pgSQL does: an error that is not the slice's timeout (a
+		 * cancel, a deadlock) is raised again from the caller's level, so
+		 * that its own exception block finds its own subtransaction.
+		 */
 		LockTimeout = saved_timeout;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();

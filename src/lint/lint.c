@@ -185,6 +185,7 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		ListCell   *lc;
 		int			from;
 
+		memset(&st, 0, sizeof(st));
 		st.parsetree = stmt;
 		st.sql = pnstrdup(sql + raw->stmt_location, len);
 		st.location_base = raw->stmt_location;
