@@ -104,6 +104,19 @@
 #define SG_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/* 17 added ALTER TABLE ... ALTER COLUMN ... SET EXPRESSION. */
+#if PG_VERSION_NUM >= 170000
+#define SG_HAVE_SET_EXPRESSION 1
+#endif
+
+/* Is the column a virtual generated one (18+: changing it rewrites nothing)? */
+#if PG_VERSION_NUM >= 180000
+#define sg_column_is_virtual(relid, attname) \
+	(get_attgenerated((relid), get_attnum((relid), (attname))) == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define sg_column_is_virtual(relid, attname) false
+#endif
+
 /* 18 added virtual generated columns, and made them the default. */
 #if PG_VERSION_NUM >= 180000
 #define sg_generated_is_stored(c) ((c)->generated_kind == ATTRIBUTE_GENERATED_STORED)

@@ -14,12 +14,14 @@
 #include "catalog/pg_class.h"
 #include "commands/tablespace.h"
 #include "miscadmin.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "commands/defrem.h"
 #include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "rule.h"
 
 /* One table-rewrite finding. */
@@ -246,6 +248,37 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 								 t.qualname, cmd->name ? quote_identifier(cmd->name) : "<tablespace>") :
 						no_repack_hint);
 		}
+#ifdef SG_HAVE_SET_EXPRESSION
+
+		/*
+		 * 17+: SET EXPRESSION of a stored generated column recomputes it for
+		 * every row, rewriting the table (a virtual one, 18+, rewrites
+		 * nothing).
+		 */
+		{
+			ListCell   *lc;
+
+			foreach(lc, sg_alter_cmds(st, AT_SetExpression))
+			{
+				AlterTableCmd *cmd = lfirst(lc);
+
+				if (!checked)
+				{
+					checked = true;
+					if (!sg_alter_target(st, &t) || sg_facts_small(&t))
+						return;
+				}
+				if (OidIsValid(t.relid) && cmd->name && sg_column_is_virtual(t.relid, cmd->name))
+					continue;
+				add_rewrite(findings, rule,
+							psprintf("ALTER COLUMN %s SET EXPRESSION", quote_identifier(cmd->name)), &t,
+							"A stored generated column cannot change its expression online. Add a plain "
+							"column, keep it filled by a trigger and backfill it in batches, move reads "
+							"to it, then drop the old column; or, in a maintenance window, use "
+							"schemaguard.allow() with a reason.");
+			}
+		}
+#endif
 	}
 }
 
@@ -255,7 +288,7 @@ static const SgRule rule_table_rewrite = {
 	.default_level = SG_LEVEL_ERROR,
 	.stmt_tags = {T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
 	.check = sg_check_table_rewrite,
-	.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD rewrite the table under an ACCESS EXCLUSIVE lock",
+	.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED, SET ACCESS METHOD and (17+) SET EXPRESSION of a stored generated column rewrite the table under an ACCESS EXCLUSIVE lock",
 };
 
 /*

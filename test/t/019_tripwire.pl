@@ -115,6 +115,12 @@ is($rc, 0, 'a table of the transaction, a temporary one and a small one are not 
 diag("the catalogue on PostgreSQL $major: $forms forms, $tripped refused by the tripwire with predictions off; "
 	. "$missing caught only by the tripwire with predictions on" . (@unpredicted ? ': ' . join('; ', @unpredicted) : ''));
 is($tripped, $forms, "every form of the catalogue ($forms on $major) is refused by the tripwire");
+is($missing, 0, 'with predictions on, a rule predicts every form (none is left to the tripwire)');
+if ($major >= 17)
+{
+	is($node->safe_psql('postgres', q{SELECT string_agg(rule, ',') FROM schemaguard.lint('SET lock_timeout = ''5s''; ALTER TABLE big ALTER COLUMN g SET EXPRESSION AS (v * 5)', false)}),
+		'table-rewrite', 'lint() predicts SET EXPRESSION as the live hook does (table-rewrite)');
+}
 
 $node->stop;
 done_testing();
