@@ -260,6 +260,9 @@ sg_size_phrase(const SgRelFacts *facts)
 		facts->relkind == RELKIND_PARTITIONED_INDEX)
 		return psprintf("%d partition%s, %s in all", facts->npartitions,
 						facts->npartitions == 1 ? "" : "s", size);
+	if (facts->inherited && facts->npartitions > 0)
+		return psprintf("%s with its %d inheritance child%s", size, facts->npartitions,
+						facts->npartitions == 1 ? "" : "ren");
 	if (facts->rows > 0)
 		return psprintf("%s, about %.0f row%s", size, facts->rows, facts->rows == 1 ? "" : "s");
 	return size;

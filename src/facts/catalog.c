@@ -179,23 +179,33 @@ lock_busy(Oid relid, LOCKMODE mode, SgRelFacts *out)
 /*
  * Fill size facts for a table, summing the leaf partitions of a partitioned
  * table (locked as core locks them, in find_all_inheritors() order) when
- * recurse is set.  With conditional, a partition whose lock is not granted
- * at once makes the whole table busy.
+ * recurse is set, and with inherit, a plain table's inheritance children
+ * with it (ALTER TABLE, TRUNCATE, LOCK and RENAME COLUMN recurse into them as
+ * into partitions).  With conditional, a member whose lock is not granted at
+ * once makes the whole table busy.
  */
 static void
-table_facts(Relation rel, LOCKMODE lockmode, bool recurse, bool conditional, SgRelFacts *out)
+table_facts(Relation rel, LOCKMODE lockmode, bool recurse, bool inherit, bool conditional,
+			SgRelFacts *out)
 {
+	bool		members;
+
 	out->bytes = 0;
 	out->rows = 0;
 	out->created_in_xact = rel->rd_createSubid != InvalidSubTransactionId;
 	out->is_temp = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP;
 
-	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE && recurse)
+	members = recurse && (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ||
+						  (inherit && rel->rd_rel->relhassubclass &&
+						   rel->rd_rel->relkind == RELKIND_RELATION));
+	if (members)
 	{
 		List	   *children = find_all_inheritors(RelationGetRelid(rel),
 												   conditional ? NoLock : lockmode, NULL);
 		ListCell   *lc;
 
+		out->inherited = rel->rd_rel->relkind == RELKIND_RELATION;
+		add_table(rel, out);
 		foreach(lc, children)
 		{
 			Oid			child = lfirst_oid(lc);
@@ -218,6 +228,14 @@ table_facts(Relation rel, LOCKMODE lockmode, bool recurse, bool conditional, SgR
 				if (out->example_partition == NULL)
 					out->example_partition = sg_qualified_relname(child);
 			}
+			/*
+			 * New in this transaction only when every member is: an old
+			 * table attached or inherited under a new parent holds rows
+			 * that others read.
+			 */
+			if (RELKIND_HAS_STORAGE(crel->rd_rel->relkind) &&
+				crel->rd_createSubid == InvalidSubTransactionId)
+				out->created_in_xact = false;
 			add_table(crel, out);
 			relation_close(crel, NoLock);
 		}
@@ -362,7 +380,7 @@ sg_catalog_relation_facts(Oid relid, SgLockSpec locks, bool check_owner,
 	out->checkable = true;
 	out->qualname = sg_qualified_relname(relid);
 	out->table_qualname = sg_qualified_relname(heapid);
-	table_facts(heap, locks.table, locks.recurse, locks.conditional, out);
+	table_facts(heap, locks.table, locks.recurse, locks.inherit, locks.conditional, out);
 	if (relkind == RELKIND_MATVIEW)
 		out->has_unique_index = has_plain_unique_index(heap);
 	relation_close(heap, NoLock);

@@ -27,6 +27,9 @@ typedef struct SgLockSpec
 	bool		recurse;		/* lock and sum a partitioned table's leaves */
 	const char *relkinds;		/* relkinds core accepts; others: core errors */
 	bool		conditional;	/* do not wait: if busy, assume the worst */
+	bool		inherit;		/* with recurse: a plain table's inheritance
+								 * children too (the statement recurses into
+								 * them, as ALTER TABLE ... TYPE does) */
 } SgLockSpec;
 
 /*
@@ -49,7 +52,9 @@ typedef struct SgRelFacts
 	bool		is_temp;
 	int64		bytes;			/* heap size; -1 when unknown */
 	double		rows;			/* planner estimate; < 0 when unknown */
-	int			npartitions;	/* leaf partitions, for a partitioned table */
+	int			npartitions;	/* leaf partitions, for a partitioned table;
+								 * inheritance children, when inherited */
+	bool		inherited;		/* sizes include inheritance children */
 	int			nshards;		/* Citus: shards of a distributed table (citus.c) */
 	bool		reference;		/* Citus: a reference table, on every node */
 	int			ntables;		/* populated tables, for a schema or database */

@@ -92,7 +92,7 @@ attempt(List *targets, int slice_ms, const char **busy_name,
 		foreach(lc, targets)
 		{
 			SgLockTarget *target = lfirst(lc);
-			SgLockSpec	locks = {target->mode, NoLock, target->recurse, target->relkinds, true};
+			SgLockSpec	locks = {target->mode, NoLock, target->recurse, target->relkinds, true, target->inherit};
 			SgRelFacts	t;
 
 			nowait->relation(nowait, target->rv, locks, &t);

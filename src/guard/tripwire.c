@@ -136,7 +136,7 @@ sg_tripwire_created(const SgStatement *st, bool judged, Oid relid)
 	const SgRule *rule;
 	const char *what = NULL;
 	Oid			target;
-	SgLockSpec	locks = {AccessShareLock, NoLock, true, NULL, false};
+	SgLockSpec	locks = {AccessShareLock, NoLock, true, NULL, false, false};
 	SgRelFacts	t;
 	int64		bytes;
 	List	   *findings = NIL;

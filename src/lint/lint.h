@@ -34,6 +34,8 @@ typedef struct SimRel
 	int			block;			/* block it was created in; 0: none */
 	bool		dropped;
 	bool		populated;		/* the script wrote rows into it */
+	bool		holds_old;		/* created by the script, with an older table
+								 * attached or inherited under it */
 	bool		is_temp;
 	List	   *columns;		/* SimColumn */
 	struct HTAB *colindex;		/* columns by name (sg_sim_column()) ... */
@@ -43,8 +45,8 @@ typedef struct SimRel
 	List	   *validated;		/* catalog constraints the script VALIDATEd (String) */
 	List	   *indexes;		/* List of leading column names */
 	struct SimRel *table;		/* for an index: its table */
-	bool		cached;			/* catalog facts read (lint never changes them) */
-	SgRelFacts	facts;
+	bool		cached[2];		/* catalog facts read (lint never changes them) */
+	SgRelFacts	facts[2];		/* [1]: with its inheritance children */
 	/* row-level security, once the script has touched it */
 	bool		rls_known;
 	bool		rls;

@@ -72,18 +72,22 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 	{
 		/*
 		 * The catalog's facts, read once per relation and call (recursing
-		 * into partitions): lint changes nothing, so they stay true.
+		 * into partitions, and for a statement that recurses into them,
+		 * into inheritance children): lint changes nothing, so they stay
+		 * true.
 		 */
-		if (!r->cached)
+		int			inh = locks.recurse && locks.inherit ? 1 : 0;
+
+		if (!r->cached[inh])
 		{
-			SgLockSpec	look = {AccessShareLock, AccessShareLock, true, NULL, false};
+			SgLockSpec	look = {AccessShareLock, AccessShareLock, true, NULL, false, inh == 1};
 			MemoryContext old = MemoryContextSwitchTo(ls->cxt);
 
-			sg_catalog_relation_facts(r->relid, look, false, &r->facts);
+			sg_catalog_relation_facts(r->relid, look, false, &r->facts[inh]);
 			MemoryContextSwitchTo(old);
-			r->cached = true;
+			r->cached[inh] = true;
 		}
-		*out = r->facts;
+		*out = r->facts[inh];
 		if (locks.relkinds && !strchr(locks.relkinds, out->relkind))
 			out->checkable = false;
 		if (!out->checkable)
@@ -114,7 +118,8 @@ lint_relation(SgFactSource *self, const RangeVar *rv, SgLockSpec locks, SgRelFac
 		out->is_temp = table->is_temp;
 		out->unknown = r->unknown;
 		out->populated = r->unknown;
-		out->created_in_xact = table->created && ls->in_block && table->block == ls->block;
+		out->created_in_xact = table->created && !table->holds_old &&
+			ls->in_block && table->block == ls->block;
 	}
 	if (table->populated)
 		out->populated = true;
@@ -507,7 +512,7 @@ static List *
 dropped(List *result, SgFactSource *self, const char *nspname, const char *relname,
 		const char *column)
 {
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false};
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rm", false, false};
 	SgDropped  *d = palloc0(sizeof(SgDropped));
 
 	lint_relation(self, makeRangeVar((char *) nspname, (char *) relname, -1), locks, &d->rel);

@@ -57,6 +57,27 @@ sim_write(LintState *ls, RangeVar *rv)
 		r->populated = true;
 }
 
+/*
+ * A table the script created gets a member (ATTACH PARTITION, INHERIT):
+ * when the member is an older table, the new parent holds its rows, which
+ * others read, as the live server's facts say.
+ */
+static void
+sim_adopt(LintState *ls, SimRel *parent, RangeVar *member_rv)
+{
+	SgLockSpec	look = {AccessShareLock, NoLock, true, NULL, false, true};
+	SimRel	   *member = member_rv ? sg_sim_resolve(ls, member_rv) : NULL;
+	SgRelFacts	cf;
+
+	if (parent == NULL || !parent->created || member == NULL)
+		return;
+	ls->src.relation(&ls->src, member_rv, look, &cf);
+	if (cf.exists && cf.populated)
+		parent->populated = true;
+	if (!member->created)
+		parent->holds_old = true;
+}
+
 /* Leading plain columns of an index definition. */
 static List *
 leading_names(List *elems)
@@ -353,8 +374,12 @@ sg_simulate(LintState *ls, Node *stmt)
 
 								if (part)
 									part->parent = pstrdup(r->key);
+								sim_adopt(ls, r, castNode(PartitionCmd, cmd->def)->name);
 								break;
 							}
+						case AT_AddInherit:
+							sim_adopt(ls, sg_sim_target(ls, castNode(RangeVar, cmd->def)), at->relation);
+							break;
 						case AT_EnableRowSecurity:
 						case AT_DisableRowSecurity:
 							sg_sim_rls(r)->rls = cmd->subtype == AT_EnableRowSecurity;

@@ -23,7 +23,7 @@ sg_alter_target(const SgStatement *st, SgRelFacts *t)
 {
 	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
 	SgLockSpec	locks = {AlterTableGetLockLevel(stmt->cmds), NoLock,
-	stmt->relation->inh, "rpm", false};
+		stmt->relation->inh, "rpm", false, sg_alter_cmds_recurse(stmt->cmds)};
 
 	sg_init_facts(t);
 	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
@@ -131,7 +131,7 @@ SgRelFacts *
 sg_referenced_table(const SgStatement *st, const Constraint *c)
 {
 	SgRelFacts *pk = palloc(sizeof(SgRelFacts));
-	SgLockSpec	nolock = {NoLock, NoLock, false, NULL, false};
+	SgLockSpec	nolock = {NoLock, NoLock, false, NULL, false, false};
 
 	st->facts->relation(st->facts, c->pktable, nolock, pk);
 	if (!pk->exists || pk->qualname == NULL)

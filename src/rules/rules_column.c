@@ -507,7 +507,8 @@ static bool
 rename_target(const SgStatement *st, ObjectType type, SgRelFacts *t)
 {
 	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rpm", false};
+	/* a parent's name and columns are its inheritance children's rows' too */
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rpm", false, true};
 
 	if (stmt->renameType != type || stmt->relation == NULL ||
 		(type == OBJECT_COLUMN && stmt->relationType != OBJECT_TABLE))
@@ -601,7 +602,7 @@ static void
 sg_check_json_column(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	AlterTableStmt *stmt;
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rp", false};
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "rp", false, false};
 	SgRelFacts	t;
 	ListCell   *lc;
 
@@ -613,6 +614,7 @@ sg_check_json_column(const SgStatement *st, const SgRule *rule, List **findings)
 		return;
 	locks.table = AlterTableGetLockLevel(stmt->cmds);
 	locks.recurse = stmt->relation->inh;
+	locks.inherit = true;		/* ADD COLUMN and ALTER TYPE recurse */
 	st->facts->relation(st->facts, stmt->relation, locks, &t);
 	if (!t.exists || !t.checkable || t.created_in_xact || t.is_temp)
 		return;

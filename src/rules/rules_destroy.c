@@ -49,7 +49,7 @@ static void
 sg_check_truncate_cascade(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	TruncateStmt *stmt = castNode(TruncateStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rp", false};
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rp", false, true};
 	ListCell   *lc;
 
 	if (stmt->behavior != DROP_CASCADE)

@@ -48,8 +48,8 @@ check_attach(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
 	List	   *cmds = sg_alter_cmds(st, AT_AttachPartition);
-	SgLockSpec	parent_locks = {NoLock, NoLock, false, "p", false};
-	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, false, "rp", true};
+	SgLockSpec	parent_locks = {NoLock, NoLock, false, "p", false, false};
+	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, false, "rp", true, false};
 	SgRelFacts	parent;
 	SgRelFacts	part;
 	char	   *missing;
@@ -96,7 +96,7 @@ sg_check_create_index(const SgStatement *st, const SgRule *rule, List **findings
 		return;
 	}
 	stmt = castNode(IndexStmt, st->parsetree);
-	locks = (SgLockSpec) {ShareLock, ShareLock, stmt->relation->inh, "rmp", false};
+	locks = (SgLockSpec) {ShareLock, ShareLock, stmt->relation->inh, "rmp", false, false};
 	if (stmt->concurrent)
 		return;
 	/* An unknown access method: core reports it. */
@@ -196,7 +196,7 @@ static void
 sg_check_invalid_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	IndexStmt  *stmt = castNode(IndexStmt, st->parsetree);
-	SgLockSpec	locks = {NoLock, NoLock, false, "rmp", false};
+	SgLockSpec	locks = {NoLock, NoLock, false, "rmp", false, false};
 	SgRelFacts	t;
 	const char *index;
 	char	   *build;
@@ -240,7 +240,7 @@ static void
 sg_check_drop_index(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	DropStmt   *stmt = castNode(DropStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true, "iI", false};
+	SgLockSpec	locks = {AccessExclusiveLock, AccessExclusiveLock, true, "iI", false, false};
 	ListCell   *lc;
 
 	if (stmt->removeType != OBJECT_INDEX || stmt->concurrent)
@@ -311,7 +311,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 	{
 		case REINDEX_OBJECT_INDEX:
 			{
-				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true, "iI", false};
+				SgLockSpec	locks = {ShareLock, AccessExclusiveLock, true, "iI", false, false};
 
 				kind = "index";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);
@@ -320,7 +320,7 @@ sg_check_reindex(const SgStatement *st, const SgRule *rule, List **findings)
 			}
 		case REINDEX_OBJECT_TABLE:
 			{
-				SgLockSpec	locks = {ShareLock, ShareLock, true, "rmpt", false};
+				SgLockSpec	locks = {ShareLock, ShareLock, true, "rmpt", false, false};
 
 				kind = "table";
 				st->facts->relation(st->facts, stmt->relation, locks, &t);

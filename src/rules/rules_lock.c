@@ -126,7 +126,7 @@ sg_check_lock_timeout(const SgStatement *st, const SgRule *rule, List **findings
 	{
 		SgLockTarget *target = lfirst(lc);
 		bool		is_main = !target->referenced;
-		SgLockSpec	locks = {target->mode, NoLock, target->recurse, target->relkinds, true};
+		SgLockSpec	locks = {target->mode, NoLock, target->recurse, target->relkinds, true, target->inherit};
 		SgRelFacts	t;
 		const char *name;
 

@@ -80,7 +80,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 	{
 		VacuumStmt *stmt = (VacuumStmt *) st->parsetree;
 		/* VACUUM looks its tables up with ACCESS SHARE first, as here. */
-		SgLockSpec	locks = {AccessShareLock, NoLock, true, "rmp", false};
+		SgLockSpec	locks = {AccessShareLock, NoLock, true, "rmp", false, false};
 		ListCell   *lc;
 
 		if (!sg_vacuum_full(stmt))
@@ -117,7 +117,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 	if (IsA(st->parsetree, ClusterStmt))
 	{
 		ClusterStmt *stmt = (ClusterStmt *) st->parsetree;
-		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rmp", false};
+		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rmp", false, false};
 
 		if (stmt->relation == NULL)
 		{
@@ -192,7 +192,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
 		List	   *cmds = sg_alter_cmds(st, AT_SetTableSpace);
 		/* core locks the index (ACCESS EXCLUSIVE), not its table: so do we */
-		SgLockSpec	locks = {NoLock, AccessExclusiveLock, false, "iI", false};
+		SgLockSpec	locks = {NoLock, AccessExclusiveLock, false, "iI", false, false};
 
 		if (cmds == NIL)
 			return;
@@ -299,7 +299,7 @@ static void
 sg_check_refresh(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	RefreshMatViewStmt *stmt = castNode(RefreshMatViewStmt, st->parsetree);
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "m", false};
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, "m", false, false};
 	SgRelFacts	t;
 	char	   *refresh;
 
@@ -340,8 +340,8 @@ sg_check_detach(const SgStatement *st, const SgRule *rule, List **findings)
 	List	   *cmds = sg_alter_cmds(st, AT_DetachPartition);
 	AlterTableStmt *stmt;
 	PartitionCmd *pc;
-	SgLockSpec	parent_locks = {AccessExclusiveLock, NoLock, false, "p", false};
-	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, true, "rp", false};
+	SgLockSpec	parent_locks = {AccessExclusiveLock, NoLock, false, "p", false, false};
+	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, true, "rp", false, false};
 	SgRelFacts	parent;
 	SgRelFacts	part;
 

@@ -124,7 +124,7 @@ void
 sg_judge_dependent_drop(const SgStatement *st, const SgRule *rule, const char *command,
 						Oid relid, const char *column, List **findings)
 {
-	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, NULL, false};
+	SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, NULL, false, false};
 	SgRelFacts	t;
 
 	if (already_judged(st, relid, column))
@@ -255,7 +255,7 @@ sg_check_staged_drop(const SgStatement *st, const SgRule *rule, List **findings)
 			return;
 		foreach(lc, ds->objects)
 		{
-			SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, matview ? "m" : "rp", false};
+			SgLockSpec	locks = {AccessExclusiveLock, NoLock, false, matview ? "m" : "rp", false, false};
 			SgRelFacts	t;
 
 			if (!sg_name_ok(lfirst(lc)))

@@ -107,7 +107,7 @@ create_may_add_tenant_column(CreateStmt *cs)
 static bool
 already_exists(const SgStatement *st, RangeVar *rv)
 {
-	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false};
+	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false, false};
 	SgRelFacts	t;
 
 	st->facts->relation(st->facts, rv, name_only, &t);
@@ -118,7 +118,7 @@ already_exists(const SgStatement *st, RangeVar *rv)
 static bool
 already_has_column(const SgStatement *st, RangeVar *rv, const char *column)
 {
-	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false};
+	SgLockSpec	name_only = {NoLock, NoLock, false, NULL, false, false};
 	SgRelFacts	t;
 
 	st->facts->relation(st->facts, rv, name_only, &t);

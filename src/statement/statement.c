@@ -139,7 +139,8 @@ sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bo
 	/* core locks a partitioned table's partitions too (unless ONLY) */
 	*recurse = IsA(parsetree, AlterTableStmt) || IsA(parsetree, TruncateStmt) ||
 		IsA(parsetree, IndexStmt) || IsA(parsetree, LockStmt) ||
-		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, DropStmt);
+		IsA(parsetree, CreateTrigStmt) || IsA(parsetree, DropStmt) ||
+		(IsA(parsetree, RenameStmt) && sg_statement_recurses_inheritance(parsetree));
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterTableStmt:
@@ -303,6 +304,80 @@ sg_statement_referenced_tables(Node *parsetree)
 	return rvs;
 }
 
+/*
+ * Does one of these ALTER TABLE subcommands recurse into the table's
+ * inheritance children, as core's ATPrepCmd() recurses (unless ONLY)?  Those
+ * that change a column or a CHECK or NOT NULL constraint do; a new index, a
+ * foreign key, a trigger, RLS, storage parameters and the like concern the
+ * named table alone.
+ */
+bool
+sg_alter_cmds_recurse(List *cmds)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+			case AT_ColumnDefault:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_DropExpression:
+			case AT_SetStatistics:
+			case AT_SetOptions:
+			case AT_ResetOptions:
+			case AT_SetStorage:
+			case AT_SetCompression:
+			case AT_DropColumn:
+			case AT_AlterColumnType:
+			case AT_DropConstraint:
+			case AT_ValidateConstraint:
+#ifdef SG_HAVE_SET_EXPRESSION
+			case AT_SetExpression:
+#endif
+				return true;
+			case AT_AddConstraint:
+				if (cmd->def && IsA(cmd->def, Constraint) &&
+					(castNode(Constraint, cmd->def)->contype == CONSTR_CHECK ||
+					 castNode(Constraint, cmd->def)->contype == CONSTR_NOTNULL))
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
+ * Does core apply this statement to the inheritance children of a plain
+ * table it names (without ONLY), locking them with the same lock?  ALTER
+ * TABLE for the subcommands above, TRUNCATE, LOCK, and renaming a column or
+ * a constraint.  A new index, a trigger, CLUSTER, VACUUM and DROP (without
+ * CASCADE) concern the named table alone.
+ */
+bool
+sg_statement_recurses_inheritance(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			return sg_alter_cmds_recurse(((AlterTableStmt *) parsetree)->cmds);
+		case T_TruncateStmt:
+		case T_LockStmt:
+			return true;
+		case T_RenameStmt:
+			return ((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN ||
+				((RenameStmt *) parsetree)->renameType == OBJECT_TABCONSTRAINT;
+		default:
+			return false;
+	}
+}
+
 /* See SgLockTarget. */
 List *
 sg_statement_strong_locks(Node *parsetree)
@@ -323,6 +398,7 @@ sg_statement_strong_locks(Node *parsetree)
 			t->rv = lfirst(lc);
 			t->mode = mode;
 			t->recurse = recurse && t->rv->inh;
+			t->inherit = t->recurse && sg_statement_recurses_inheritance(parsetree);
 			t->relkinds = relkinds;
 			targets = lappend(targets, t);
 		}

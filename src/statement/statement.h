@@ -22,6 +22,8 @@ extern const char *sg_no_xact_command(Node *parsetree);
 extern LOCKMODE sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds,
 										  bool *recurse);
 extern List *sg_statement_referenced_tables(Node *parsetree);
+extern bool sg_alter_cmds_recurse(List *cmds);
+extern bool sg_statement_recurses_inheritance(Node *parsetree);
 extern bool sg_lock_timeout_applies(Node *parsetree);
 
 /*
@@ -35,6 +37,7 @@ typedef struct SgLockTarget
 	RangeVar   *rv;
 	LOCKMODE	mode;
 	bool		recurse;		/* its partitions too (core locks them) */
+	bool		inherit;		/* and a plain table's inheritance children */
 	const char *relkinds;		/* the kinds core accepts; NULL: any */
 	bool		referenced;		/* referenced by a new foreign key */
 } SgLockTarget;

@@ -38,7 +38,29 @@ my $table = 'CREATE TABLE t (id int PRIMARY KEY, v int)';
 # BEGIN ... COMMIT (default 1); timeout: SET lock_timeout first (default 1);
 # busy: another session holds a lock on t meanwhile; level: the rule's level
 # for the case.
+# inheritance: the rows are in the child t1 (or the grandchild t2), the
+# parent t named by the statement is empty; core recurses into them
+my $inh = 'CREATE TABLE t (id int PRIMARY KEY, v int); CREATE TABLE t1 () INHERITS (t)';
+my $inh_rows = 'INSERT INTO t1 SELECT g, g FROM generate_series(1, 500) g';
+
 my @cases = (
+	{ rule => 'changing-column-type', label => 'inheritance child', table => $inh, rows => $inh_rows,
+	  stmt => 'ALTER TABLE t ALTER COLUMN v TYPE bigint USING 0' },
+	{ rule => 'changing-column-type', label => 'inheritance grandchild',
+	  table => "$inh; CREATE TABLE t2 () INHERITS (t1)",
+	  rows => 'INSERT INTO t2 SELECT g, g FROM generate_series(1, 500) g',
+	  stmt => 'ALTER TABLE t ALTER COLUMN v TYPE bigint USING 0' },
+	{ rule => 'constraint-missing-not-valid', label => 'inheritance child', table => $inh, rows => $inh_rows,
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v CHECK (v > 0)' },
+	{ rule => 'set-not-null-without-check', label => 'inheritance child', table => $inh, rows => $inh_rows,
+	  stmt => 'ALTER TABLE t ALTER COLUMN v SET NOT NULL' },
+	{ rule => 'renaming-column', label => 'inheritance child', table => $inh, rows => $inh_rows,
+	  stmt => 'ALTER TABLE t RENAME COLUMN v TO w' },
+	{ rule => 'require-lock-timeout', label => 'a reader on the inheritance child', timeout => 0,
+	  busy => 't1', table => $inh, rows => $inh_rows,
+	  stmt => 'ALTER TABLE t ADD COLUMN c int' },
+	{ rule => 'ban-truncate-cascade', label => 'inheritance child', table => $inh, rows => $inh_rows,
+	  stmt => 'TRUNCATE t CASCADE' },
 	{ rule => 'concurrently-in-transaction',
 	  stmt => 'CREATE INDEX CONCURRENTLY t_v_idx ON t (v)' },
 	{ rule => 'require-lock-timeout', timeout => 0, busy => 1,
@@ -289,6 +311,15 @@ my @xact_cases = (
 	  expect => 'tenant-table-rls',
 	  script => "BEGIN; ALTER TABLE t ADD COLUMN tenant_id text; COMMIT AND CHAIN;\n"
 		. "ALTER TABLE t ENABLE ROW LEVEL SECURITY; ROLLBACK;" },
+	{ label => 'an older table inherited under a parent the transaction creates',
+	  expect => 'changing-column-type',
+	  script => "BEGIN; CREATE TABLE np (id int, v int); ALTER TABLE t INHERIT np;\n"
+		. "ALTER TABLE np ALTER COLUMN v TYPE bigint USING 0; COMMIT;" },
+	{ label => 'an older table attached to a partitioned table the transaction creates',
+	  expect => 'changing-column-type',
+	  script => "BEGIN; CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id);\n"
+		. "ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000);\n"
+		. "ALTER TABLE pp ALTER COLUMN v TYPE bigint USING 0; COMMIT;" },
 	{ label => 'ROLLBACK takes back a SET of lock_timeout', timeout => 0, busy => 1,
 	  expect => 'require-lock-timeout',
 	  script => "BEGIN; SET lock_timeout = '1s'; ROLLBACK;\nALTER TABLE t ADD COLUMN c int;" },
@@ -340,7 +371,9 @@ sub lint_rules
 # Another session holding ACCESS SHARE on a.t (a reader in the way).
 sub hold_lock
 {
-	my ($in, $out) = ("BEGIN; LOCK TABLE a.t IN ACCESS SHARE MODE; SELECT 'locked';\n", '');
+	my ($tbl) = @_;
+	$tbl = 't' if !defined $tbl || $tbl eq '1';
+	my ($in, $out) = ("BEGIN; LOCK TABLE ONLY a.$tbl IN ACCESS SHARE MODE; SELECT 'locked';\n", '');
 	my $h = IPC::Run::start([ 'psql', '-X', '-At', '-d', $node->connstr('postgres') ],
 		'<', \$in, '>', \$out, '2>', \my $err);
 	$h->pump until $out =~ /locked/ || !$h->pumpable;
@@ -355,7 +388,7 @@ sub run_case
 	$node->safe_psql('postgres', "SELECT schemaguard.set_rule_level('$o{rule}', '$o{level}')")
 		if $o{level};
 	my $lint = lint_rules($full);
-	my $h = $o{busy} ? hold_lock() : undef;
+	my $h = $o{busy} ? hold_lock($o{busy}) : undef;
 	my $mode = $o{busy} ? 'enforce' : 'warn';
 	my ($ret, $out, $err) = $node->psql('postgres',
 		"SET search_path = a;\nSET schemaguard.mode = $mode;\n"
