@@ -20,6 +20,8 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "catalog/dependency.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 
@@ -29,6 +31,21 @@
 	object_ownercheck(RelationRelationId, (relid), (roleid))
 #else
 #define sg_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
+/* Ownership of a type: generic object_ownercheck() in 16. */
+#if PG_VERSION_NUM >= 160000
+#define sg_type_ownercheck(typid, roleid) \
+	object_ownercheck(TypeRelationId, (typid), (roleid))
+#else
+#define sg_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
+#endif
+
+/* The identity sequence of a column: by the Relation from 17 on, by its OID before. */
+#if PG_VERSION_NUM >= 170000
+#define sg_identity_sequence(rel, attnum) getIdentitySequence((rel), (attnum), true)
+#else
+#define sg_identity_sequence(rel, attnum) getIdentitySequence(RelationGetRelid(rel), (attnum), true)
 #endif
 
 /* A privilege on a schema, or ownership of one or of a database: generic in 16. */

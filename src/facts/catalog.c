@@ -52,6 +52,8 @@
 #include "access/xact.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_sequence.h"
+#include "commands/sequence.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -418,6 +420,94 @@ sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_p
 				 "            ELSE n.nspname = $1 END"
 				 " ORDER BY 2 DESC, 1",
 				 2, argtypes, values, nulls, assume_populated, out);
+}
+
+/*
+ * Populated tables with a column that takes its values from sequence seqid:
+ * the table it is OWNED BY or is the identity of, and every table whose
+ * column DEFAULT calls it (nextval('seq') depends on it), largest first.
+ */
+void
+sg_catalog_sequence_users(Oid seqid, bool assume_populated, SgRelFacts *out)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(seqid)};
+	char		nulls[1] = {' '};
+
+	tables_facts("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+				 "       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname),"
+				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
+				 "  FROM pg_catalog.pg_class c"
+				 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				 " WHERE c.relkind IN ('r', 'p') AND c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+				 "   AND c.oid IN (SELECT d.refobjid FROM pg_catalog.pg_depend d"
+				 "                  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				 "                    AND d.objid OPERATOR(pg_catalog.=) $1"
+				 "                    AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				 "                    AND d.deptype IN ('a', 'i')"
+				 "                 UNION"
+				 "                 SELECT ad.adrelid FROM pg_catalog.pg_depend d"
+				 "                   JOIN pg_catalog.pg_attrdef ad ON ad.oid OPERATOR(pg_catalog.=) d.objid"
+				 "                  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
+				 "                    AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				 "                    AND d.refobjid OPERATOR(pg_catalog.=) $1)"
+				 " ORDER BY 2 DESC, 1",
+				 1, argtypes, values, nulls, assume_populated, out);
+}
+
+/*
+ * Where sequence seqid stands: the last value it gave out and its
+ * increment.  False when that cannot be told (it never gave one out, or the
+ * role may not read it: the sequence's value is its own to read, as for
+ * pg_sequence_last_value()).
+ */
+bool
+sg_catalog_sequence_position(Oid seqid, int64 *last_value, int64 *increment)
+{
+	HeapTuple	tup;
+	Relation	seqrel;
+	Buffer		buf;
+	Page		page;
+	ItemId		lp;
+	bool		known = false;
+
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	*increment = ((Form_pg_sequence) GETSTRUCT(tup))->seqincrement;
+	ReleaseSysCache(tup);
+	if (pg_class_aclcheck(seqid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK)
+		return false;
+
+	/*
+	 * Its one tuple, read as sequence.c reads it, under ACCESS SHARE
+	 * released at once: nothing of the caller's lasts beyond the look.
+	 */
+	seqrel = try_relation_open(seqid, AccessShareLock);
+	if (seqrel == NULL)
+		return false;
+	if (seqrel->rd_rel->relkind == RELKIND_SEQUENCE && !RELATION_IS_OTHER_TEMP(seqrel) &&
+		RelationGetNumberOfBlocks(seqrel) > 0)
+	{
+		buf = ReadBuffer(seqrel, 0);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		lp = PageGetItemId(page, FirstOffsetNumber);
+		if (ItemIdIsNormal(lp))
+		{
+			HeapTupleHeader th = (HeapTupleHeader) PageGetItem(page, lp);
+			Form_pg_sequence_data seq = (Form_pg_sequence_data) ((char *) th + th->t_hoff);
+
+			if (seq->is_called)
+			{
+				*last_value = seq->last_value;
+				known = true;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	relation_close(seqrel, AccessShareLock);
+	return known;
 }
 
 /*

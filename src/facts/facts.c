@@ -71,6 +71,14 @@ static void
 live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
 			   SgRelFacts *out)
 {
+	Oid			nsp = nspname ? get_namespace_oid(nspname, true) : InvalidOid;
+
+	/* a schema's commands are its owner's: core refuses anyone else first */
+	if (OidIsValid(nsp) && !sg_namespace_ownercheck(nsp, GetUserId()))
+	{
+		sg_init_facts(out);
+		return;
+	}
 	sg_catalog_namespace_facts(nspname, indexed_only, false, out);
 }
 
@@ -122,8 +130,25 @@ live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	sg_init_facts(out);
 	if (typ == NULL)
 		return;					/* core reports it */
+	/* core refuses a role that does not own the type, before we say anything */
+	if (!sg_type_ownercheck(((Form_pg_type) GETSTRUCT(typ))->oid, GetUserId()))
+	{
+		ReleaseSysCache(typ);
+		return;
+	}
 	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, false, out);
 	ReleaseSysCache(typ);
+}
+
+/* SgFactSource.sequence_users for the live server. */
+static void
+live_sequence_users(SgFactSource *self, Oid seqid, SgRelFacts *out)
+{
+	sg_init_facts(out);
+	/* core refuses a role that does not own the sequence first */
+	if (!sg_class_ownercheck(seqid, GetUserId()))
+		return;
+	sg_catalog_sequence_users(seqid, false, out);
 }
 
 /* SgFactSource.tenant for the live server: rv was resolved after the statement. */
@@ -189,6 +214,7 @@ live_dropped_with(SgFactSource *self, const Node *stmt)
 	.sibling_exists = live_sibling_exists, .invalid_index = live_invalid_index, .namespace = live_namespace, \
 	.column = live_column, .added_not_valid = live_added_not_valid, \
 	.index_leads = live_index_leads, .type_users = live_type_users, \
+	.sequence_users = live_sequence_users, \
 	.staged = live_staged, .in_migration = live_in_migration, \
 	.tenant = live_tenant, .in_xact_block = live_in_xact_block, \
 	.dropped_with = live_dropped_with, \

@@ -201,6 +201,11 @@ struct SgFactSource
 	/* Populated tables with a column of the type typname names. */
 	void		(*type_users) (SgFactSource *self, List *typname,
 							   SgRelFacts *out);
+	/*
+	 * Populated tables with a column that takes its values from sequence
+	 * seqid (OWNED BY, an identity, a DEFAULT nextval()).
+	 */
+	void		(*sequence_users) (SgFactSource *self, Oid seqid, SgRelFacts *out);
 	/* Is rel (column NULL), or one of its columns, staged for dropping? */
 	void		(*staged) (SgFactSource *self, const SgRelFacts *rel, const char *column,
 						   SgStagedFacts *out);
@@ -295,6 +300,8 @@ extern bool sg_index_keys_lead(List *keys, List *columns);
 extern void sg_catalog_namespace_facts(const char *nspname, bool indexed_only,
 									   bool assume_populated, SgRelFacts *out);
 extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out);
+extern void sg_catalog_sequence_users(Oid seqid, bool assume_populated, SgRelFacts *out);
+extern bool sg_catalog_sequence_position(Oid seqid, int64 *last_value, int64 *increment);
 extern char *sg_catalog_missing_partition_index(Oid parent, Oid part);
 extern List *sg_catalog_schema_relations(Oid nspid);
 extern List *sg_catalog_owned_relations(Oid roleid);

@@ -410,6 +410,15 @@ lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	ReleaseSysCache(typ);
 }
 
+static void
+lint_sequence_users(SgFactSource *self, Oid seqid, SgRelFacts *out)
+{
+	LintState  *ls = self->private_data;
+
+	sg_catalog_sequence_users(seqid, ls->assume_populated, out);
+	out->assume_large = ls->assume_populated;
+}
+
 /* The tenant columns the script has given r. */
 static const char *
 sim_tenant_column(SimRel *r)
@@ -611,6 +620,7 @@ sg_lint_source_init(LintState *ls)
 	ls->src.added_not_valid = lint_added_not_valid;
 	ls->src.index_leads = lint_index_leads;
 	ls->src.type_users = lint_type_users;
+	ls->src.sequence_users = lint_sequence_users;
 	ls->src.tenant = lint_tenant;
 	ls->src.staged = lint_staged;
 	ls->src.in_migration = lint_in_migration;

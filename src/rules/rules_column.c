@@ -16,7 +16,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -29,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -36,6 +40,7 @@
 
 #include "compat.h"
 #include "rule.h"
+#include "schemaguard.h"
 
 /* What a default expression calls. */
 typedef struct VolatilityScan
@@ -556,37 +561,292 @@ static const SgRule rule_renaming_column = {
 	.description = "RENAME COLUMN breaks the running application",
 };
 
-/* renaming-table: the running application still uses the old name. */
+/*
+ * renaming-table: the running application still uses the old name.  A move
+ * to another schema (ALTER TABLE ... SET SCHEMA) changes the name it uses as
+ * RENAME does, and ALTER SCHEMA ... RENAME TO changes the names of every
+ * table in the schema.
+ */
 static void
 sg_check_rename_table(const SgStatement *st, const SgRule *rule, List **findings)
 {
-	RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
 	SgRelFacts	t;
 	char	   *oldname;
 
-	if (!rename_target(st, OBJECT_TABLE, &t))
+	if (IsA(st->parsetree, AlterObjectSchemaStmt))
+	{
+		AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) st->parsetree;
+		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rpm", false, true};
+		const char *newnsp = quote_identifier(stmt->newschema);
+
+		if ((stmt->objectType != OBJECT_TABLE && stmt->objectType != OBJECT_MATVIEW) ||
+			stmt->relation == NULL)
+			return;
+		st->facts->relation(st->facts, stmt->relation, locks, &t);
+		if (!sg_facts_at_risk(&t))
+			return;
+		oldname = sg_rangevar_name(stmt->relation);
+		sg_add_finding(findings, rule,
+					   psprintf("SET SCHEMA %s of table %s", newnsp, t.qualname),
+					   psprintf("Every query of the running application that names %s (%s) fails from the "
+								"moment the move commits until the new code is deployed everywhere, as after "
+								"a RENAME.", t.qualname, sg_size_phrase(&t)),
+					   psprintf("Keep the old name working while clients move: BEGIN; SELECT schemaguard.allow('%s', "
+								"'<reason>'); ALTER TABLE %s SET SCHEMA %s; CREATE VIEW %s AS SELECT * FROM %s.%s; "
+								"COMMIT; (a simple view is updatable), then drop the view once no client uses "
+								"the old name.",
+								rule->id, oldname, newnsp, t.qualname, newnsp,
+								quote_identifier(stmt->relation->relname)));
 		return;
-	oldname = sg_rangevar_name(stmt->relation);
-	sg_add_finding(findings, rule,
-				   psprintf("RENAME of table %s", t.qualname),
-				   psprintf("Every query of the running application that names %s fails from the "
-							"moment the rename commits until the new code is deployed everywhere.",
-							t.qualname),
-				   psprintf("Expand and contract: keep the old name working while clients move: BEGIN; "
-							"SELECT schemaguard.allow('%s', '<reason>'); ALTER TABLE %s RENAME TO %s; "
-							"CREATE VIEW %s AS SELECT * FROM %s; COMMIT; (a simple view is updatable), "
-							"then drop the view once no client uses the old name.",
-							rule->id, oldname, quote_identifier(stmt->newname),
-							oldname, quote_identifier(stmt->newname)));
+	}
+	else
+	{
+		RenameStmt *stmt = castNode(RenameStmt, st->parsetree);
+
+		if (stmt->renameType == OBJECT_SCHEMA)
+		{
+			const char *oldnsp = quote_identifier(stmt->subname);
+			const char *newnsp = quote_identifier(stmt->newname);
+
+			st->facts->namespace(st->facts, stmt->subname, false, &t);
+			if (!sg_facts_at_risk(&t))
+				return;
+			sg_add_finding(findings, rule,
+						   psprintf("RENAME of schema %s", oldnsp),
+						   psprintf("Every query of the running application that names a table of %s by its "
+									"schema fails from the moment the rename commits: %s.",
+									oldnsp, sg_tables_phrase(&t, "table")),
+						   psprintf("Move the tables one at a time instead, each leaving a view under its old "
+									"name: CREATE SCHEMA %s; then, per table, BEGIN; SELECT schemaguard.allow('%s', "
+									"'<reason>'); ALTER TABLE %s.<table> SET SCHEMA %s; CREATE VIEW %s.<table> AS "
+									"SELECT * FROM %s.<table>; COMMIT; and drop the views and the old schema once "
+									"no client uses them.",
+									newnsp, rule->id, oldnsp, newnsp, oldnsp, newnsp));
+			return;
+		}
+		if (!rename_target(st, OBJECT_TABLE, &t))
+			return;
+		oldname = sg_rangevar_name(stmt->relation);
+		sg_add_finding(findings, rule,
+					   psprintf("RENAME of table %s", t.qualname),
+					   psprintf("Every query of the running application that names %s fails from the "
+								"moment the rename commits until the new code is deployed everywhere.",
+								t.qualname),
+					   psprintf("Expand and contract: keep the old name working while clients move: BEGIN; "
+								"SELECT schemaguard.allow('%s', '<reason>'); ALTER TABLE %s RENAME TO %s; "
+								"CREATE VIEW %s AS SELECT * FROM %s; COMMIT; (a simple view is updatable), "
+								"then drop the view once no client uses the old name.",
+								rule->id, oldname, quote_identifier(stmt->newname),
+								oldname, quote_identifier(stmt->newname)));
+	}
 }
 
 static const SgRule rule_renaming_table = {
 	.id = "renaming-table",
 	.family = "column",
 	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_RenameStmt},
+	.stmt_tags = {T_RenameStmt, T_AlterObjectSchemaStmt},
 	.check = sg_check_rename_table,
-	.description = "RENAME TO breaks the running application",
+	.description = "RENAME TO, SET SCHEMA, or renaming the schema of a populated table breaks the running application",
+};
+
+/*
+ * renaming-enum-value: ALTER TYPE ... RENAME VALUE changes what every row
+ * holding the value reads, at once, without an UPDATE: no trigger fires, no
+ * audit row is written, and the application still writing the old label
+ * fails.
+ */
+static void
+sg_check_rename_enum_value(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterEnumStmt *stmt = castNode(AlterEnumStmt, st->parsetree);
+	char	   *name;
+	SgRelFacts	t;
+
+	if (stmt->oldVal == NULL)
+		return;
+	st->facts->type_users(st->facts, stmt->typeName, &t);
+	if (!sg_facts_at_risk(&t))
+		return;
+	name = NameListToQuotedString(stmt->typeName);
+	sg_add_finding(findings, rule,
+				   psprintf("RENAME VALUE %s of enum %s", quote_literal_cstr(stmt->oldVal), name),
+				   psprintf("Every row of the %s with a column of %s that holds %s reads %s from the moment "
+							"it commits, without an UPDATE: no trigger fires and no audit row is written, "
+							"and the running application that still writes %s fails.",
+							sg_tables_phrase(&t, "table"), name, quote_literal_cstr(stmt->oldVal),
+							quote_literal_cstr(stmt->newVal), quote_literal_cstr(stmt->oldVal)),
+				   psprintf("Add the new label instead: ALTER TYPE %s ADD VALUE %s; (in a migration of its own), "
+							"deploy code that reads both, move the rows in batches (UPDATE <table> SET <column> = "
+							"%s WHERE <column> = %s), then stop writing the old label (an enum value cannot be "
+							"dropped: leave it unused).",
+							name, quote_literal_cstr(stmt->newVal), quote_literal_cstr(stmt->newVal),
+							quote_literal_cstr(stmt->oldVal)));
+}
+
+static const SgRule rule_renaming_enum_value = {
+	.id = "renaming-enum-value",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterEnumStmt},
+	.check = sg_check_rename_enum_value,
+	.description = "ALTER TYPE ... RENAME VALUE silently changes what the rows of populated tables hold",
+};
+
+/* An option of a statement's list (restart, start), or NULL. */
+static DefElem *
+option_named(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		if (IsA(lfirst(lc), DefElem) && strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
+			return lfirst_node(DefElem, lc);
+	}
+	return NULL;
+}
+
+/*
+ * Does RESTART [WITH v] move sequence seqid beyond every value it has given
+ * out?  Only a WITH past its last value does (in the direction it counts);
+ * a bare RESTART goes back to its START.  Unknown (it cannot be read): no.
+ */
+static bool
+restart_moves_on(Oid seqid, DefElem *restart, char **why)
+{
+	int64		last;
+	int64		inc;
+	int64		v;
+	bool		known = OidIsValid(seqid) && sg_catalog_sequence_position(seqid, &last, &inc);
+
+	if (restart->arg == NULL)
+	{
+		*why = pstrdup("back to its START value");
+		return false;
+	}
+	v = defGetInt64(restart);
+	if (!known)
+	{
+		*why = psprintf("to " INT64_FORMAT ", which may not be beyond the values it gave out (its last value "
+						"cannot be read here)", v);
+		return false;
+	}
+	if (inc > 0 ? v > last : v < last)
+		return true;
+	*why = psprintf("to " INT64_FORMAT ", which is not beyond its last value " INT64_FORMAT, v, last);
+	return false;
+}
+
+/*
+ * sequence-restart: a sequence that populated tables take their values from,
+ * sent back to values it has given out (ALTER SEQUENCE ... RESTART, ALTER
+ * TABLE ... ALTER COLUMN ... RESTART of an identity), or a new identity on a
+ * populated column that starts at 1 (after DROP IDENTITY, say): the inserts
+ * that take those values fail on a duplicate key, or, without a unique index,
+ * repeat them silently.
+ */
+static void
+sg_check_sequence_restart(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	SgRelFacts	t;
+	char	   *why;
+	const char *hint_tail = "(a RESTART WITH beyond the sequence's last value passes).";
+
+	if (IsA(st->parsetree, AlterSeqStmt))
+	{
+		AlterSeqStmt *stmt = (AlterSeqStmt *) st->parsetree;
+		DefElem    *restart = option_named(stmt->options, "restart");
+		Oid			seqid;
+		const char *seqname;
+
+		if (restart == NULL)
+			return;
+		seqid = RangeVarGetRelid(stmt->sequence, NoLock, true);
+		if (!OidIsValid(seqid) || get_rel_relkind(seqid) != RELKIND_SEQUENCE)
+			return;				/* core reports it */
+		st->facts->sequence_users(st->facts, seqid, &t);
+		if (!sg_facts_at_risk(&t) || restart_moves_on(seqid, restart, &why))
+			return;
+		seqname = sg_qualified_relname(seqid);
+		sg_add_finding(findings, rule,
+					   psprintf("ALTER SEQUENCE %s RESTART", seqname),
+					   psprintf("%s gives the values of a column of the %s; sent %s, it hands out values "
+								"already in use, and the inserts that take them fail on a duplicate key "
+								"(without a unique index, the values repeat silently).",
+								seqname, sg_tables_phrase(&t, "table"), why),
+					   psprintf("Restart beyond the values in use: SELECT max(<column>) FROM %s; then ALTER "
+								"SEQUENCE %s RESTART WITH <that + 1>; %s", t.qualname, seqname, hint_tail));
+		return;
+	}
+	else
+	{
+		AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+		ListCell   *lc;
+
+		if (stmt->objtype != OBJECT_TABLE)
+			return;
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			const char *col = cmd->name ? quote_identifier(cmd->name) : "<column>";
+
+			if (cmd->subtype == AT_SetIdentity)
+			{
+				DefElem    *restart = option_named((List *) cmd->def, "restart");
+				Oid			seqid = InvalidOid;
+
+				if (restart == NULL || !sg_alter_target(st, &t))
+					continue;
+				if (OidIsValid(t.relid) && cmd->name)
+				{
+					Relation	rel = relation_open(t.relid, NoLock);
+					AttrNumber	attnum = get_attnum(t.relid, cmd->name);
+
+					if (attnum != InvalidAttrNumber)
+						seqid = sg_identity_sequence(rel, attnum);
+					relation_close(rel, NoLock);
+				}
+				if (restart_moves_on(seqid, restart, &why))
+					continue;
+				sg_add_finding(findings, rule,
+							   psprintf("RESTART of the identity %s.%s", t.qualname, col),
+							   psprintf("The identity of %s (%s) sent %s hands out values already in use: the "
+										"inserts that take them fail on a duplicate key (without a unique "
+										"index, the values repeat silently).",
+										t.qualname, sg_size_phrase(&t), why),
+							   psprintf("Restart beyond the values in use: SELECT max(%s) FROM %s; then %s ALTER "
+										"COLUMN %s RESTART WITH <that + 1>; %s",
+										col, t.qualname, sg_alter_prefix(&t), col, hint_tail));
+			}
+			else if (cmd->subtype == AT_AddIdentity)
+			{
+				Constraint *c = castNode(Constraint, cmd->def);
+
+				if (option_named(c->options, "start") != NULL || !sg_alter_target(st, &t))
+					continue;
+				sg_add_finding(findings, rule,
+							   psprintf("ADD GENERATED AS IDENTITY on %s.%s", t.qualname, col),
+							   psprintf("The new identity's sequence starts at 1 while %s (%s) already holds "
+										"values in %s: the inserts that take values from it fail on a duplicate "
+										"key (without a unique index, the values repeat silently).",
+										t.qualname, sg_size_phrase(&t), col),
+							   psprintf("Start it beyond the values in use: SELECT max(%s) FROM %s; then %s ALTER "
+										"COLUMN %s ADD GENERATED %s AS IDENTITY (START WITH <that + 1>);",
+										col, t.qualname, sg_alter_prefix(&t), col,
+										c->generated_when == ATTRIBUTE_IDENTITY_ALWAYS ? "ALWAYS" : "BY DEFAULT"));
+			}
+		}
+	}
+}
+
+static const SgRule rule_sequence_restart = {
+	.id = "sequence-restart",
+	.family = "column",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterSeqStmt, T_AlterTableStmt},
+	.check = sg_check_sequence_restart,
+	.description = "RESTART of a sequence or identity that populated tables use, or a new identity on a populated column, without starting beyond the values in use",
 };
 
 /*
@@ -672,6 +932,8 @@ const SgRule *const sg_column_rules[] = {
 	&rule_changing_column_type,
 	&rule_renaming_column,
 	&rule_renaming_table,
+	&rule_renaming_enum_value,
+	&rule_sequence_restart,
 	&rule_adding_json_column,
 	NULL
 };
