@@ -74,6 +74,16 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("schemaguard.staged_max_tracked",
+							"How many staged objects, across databases, usage is tracked for.",
+							"The usage table lives in shared memory. When it is full, a use that "
+							"cannot be recorded counts as a use of every staged object (fail closed).",
+							&sg_staged_max_tracked,
+							1024, 1, 1000000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("schemaguard.default_lock_timeout",
 							"lock_timeout applied to strongly locking DDL when lock_timeout is 0.",
 							"When set, a statement that rule require-lock-timeout would refuse runs "

@@ -153,6 +153,11 @@ extern bool sg_anything_staged(void);
 extern bool sg_relation_staged(Oid relid);
 extern void sg_staged_after_statement(Node *parsetree);
 extern void sg_usage_forget(Oid relid, int attnum);
+extern void sg_usage_forget_database(Oid dbid);
+extern void sg_staged_note_copy(CopyStmt *stmt, const char *query);
+extern void sg_staged_pre_commit(void);
+extern void sg_staged_xact_end(bool commit);
+extern int	sg_staged_max_tracked;
 extern void sg_read_usage(Oid relid, int attnum, SgStagedFacts *sf);
 extern void sg_stage_state(SgStagedFacts *sf);
 

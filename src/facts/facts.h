@@ -130,6 +130,10 @@ typedef enum SgStagedState
 	SG_STAGED_DROPPABLE
 } SgStagedState;
 
+/* schemaguard.staged_max_tracked: the usage table's size, for messages */
+extern int	sg_staged_max_tracked;
+#define SG_STAGED_MAX_TRACKED sg_staged_max_tracked
+
 typedef struct SgStagedFacts
 {
 	bool		staged;
@@ -146,6 +150,12 @@ typedef struct SgStagedFacts
 	bool		last_write;		/* the last use wrote it */
 	Oid			last_role;
 	char		last_app[NAMEDATALEN];
+	/*
+	 * A use of some staged object went unrecorded (the usage table was
+	 * full) at last_used, later than any recorded use of this one: it
+	 * counts as a use of every staged object (fail closed).
+	 */
+	bool		uses_lost;
 	int64		delay_usecs;	/* schemaguard.drop_delay */
 	TimestampTz droppable_at;
 	SgStagedState state;

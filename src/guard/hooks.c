@@ -33,6 +33,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_rewrite.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "storage/ipc.h"
@@ -511,6 +512,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	MemoryContext cxt = CurrentMemoryContext;
 	SgRunning	r;
 	bool		checked;
+	volatile Oid dropped_db = InvalidOid;
 
 	/* Sub-commands belong to the statement that runs them. */
 	if (context == PROCESS_UTILITY_SUBCOMMAND)
@@ -518,6 +520,13 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		call_next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		return;
 	}
+
+	/* COPY reads or writes a table without the executor seeing it */
+	if (IsA(parsetree, CopyStmt))
+		sg_staged_note_copy((CopyStmt *) parsetree, queryString);
+	/* a dropped database's usage entries go with it */
+	if (IsA(parsetree, DropdbStmt))
+		dropped_db = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
 
 	memset(&r, 0, sizeof(r));
 	r.cxt = cxt;
@@ -539,6 +548,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			running = r.outer;
 		}
 		PG_END_TRY();
+		sg_usage_forget_database(dropped_db);
 		if (IsTransactionState())
 		{
 			after_statement(&r);
@@ -615,6 +625,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		sg_defer_findings(verdict.findings);
 		after_statement(&r);
 		sg_staged_after_statement(parsetree);
+		sg_usage_forget_database(dropped_db);
 		if (IsTransactionState() && keep_in_ddl_log(&r))
 			sg_migrations_log_ddl(parsetree, r.st.sql, sg_verdict_json(verdict));
 	}
@@ -789,17 +800,25 @@ sg_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_PREPARE:
 			sg_engine_pre_commit();
 			sg_migrations_pre_commit();
+			sg_staged_pre_commit();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
 			sg_xact_lists_end();
 			sg_migrations_xact_end(true);
+			sg_staged_xact_end(true);
+			break;
+		case XACT_EVENT_PREPARE:
+			/* the prepared transaction may yet roll back: keep the entries */
+			sg_xact_lists_end();
+			sg_migrations_xact_end(true);
+			sg_staged_xact_end(false);
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			sg_xact_lists_end();
 			sg_migrations_xact_end(false);
+			sg_staged_xact_end(false);
 			break;
 		default:
 			break;

@@ -185,6 +185,20 @@ judge_drop(const SgStatement *st, const SgRule *rule, const char *command,
 							   "waiting period starts then."));
 		return;
 	}
+	if (sf.state == SG_STAGED_IN_USE && sf.uses_lost)
+	{
+		sg_add_finding(findings, rule,
+					   psprintf("%s, whose use could not be recorded,", what),
+					   psprintf("schemaguard's usage table (%d staged objects, all databases) was full at %s, "
+								"when a use of a staged object went unrecorded; it may have been %s, which "
+								"therefore counts as used then. It may be dropped after %s without use, at %s "
+								"at the earliest.", SG_STAGED_MAX_TRACKED, sg_timestamp_text(sf.last_used),
+								object, delay, sg_timestamp_text(sf.droppable_at)),
+					   psprintf("Drop or unstage the staged objects no longer needed, in every database (their "
+								"entries are freed), then drop it after %s.",
+								sg_timestamp_text(sf.droppable_at)));
+		return;
+	}
 	if (sf.state == SG_STAGED_IN_USE)
 	{
 		TimestampTz now = GetCurrentTimestamp();

@@ -244,7 +244,12 @@ sg_staged_drops(PG_FUNCTION_ARGS)
 			values[4] = CStringGetTextDatum(sf->reason);
 		else
 			nulls[4] = true;
-		if (sf->use_count > 0)
+		if (sf->uses_lost)
+		{
+			values[5] = TimestampTzGetDatum(sf->last_used);
+			values[7] = CStringGetTextDatum("unknown: a use went unrecorded (the usage table was full)");
+		}
+		else if (sf->use_count > 0)
 		{
 			values[5] = TimestampTzGetDatum(sf->last_used);
 			values[7] = CStringGetTextDatum(psprintf("%s (application_name %s)",

@@ -31,11 +31,13 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_trigger.h"
@@ -56,6 +58,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -64,7 +67,6 @@
 #include "schemaguard.h"
 
 #define SG_STAGES_TABLE		"drop_stages"
-#define SG_MAX_TRACKED		1024	/* staged objects tracked in shared memory */
 
 /* Shared memory: usage of staged objects, across databases. */
 typedef struct UsageKey
@@ -87,10 +89,21 @@ typedef struct UsageEntry
 typedef struct SgShared
 {
 	LWLock	   *lock;
+	TimestampTz lost_at;		/* the last use that found the table full */
 } SgShared;
 
 static SgShared *sg_shared = NULL;
 static HTAB *sg_usage = NULL;
+
+/* schemaguard.staged_max_tracked: entries of the usage table */
+int			sg_staged_max_tracked = 1024;
+
+/*
+ * Staged objects a statement of this transaction dropped: their usage
+ * entries are freed when it commits (a rolled-back drop keeps them).
+ */
+static List *gone_candidates = NIL;	/* UsageKey *, in TopTransactionContext */
+static List *gone_at_commit = NIL;	/* UsageKey *, in TopMemoryContext */
 
 /* schemaguard.drop_delay */
 char	   *sg_drop_delay_string = NULL;
@@ -172,7 +185,7 @@ void
 sg_staged_shmem_request(void)
 {
 	RequestAddinShmemSpace(MAXALIGN(sizeof(SgShared)) +
-						   hash_estimate_size(SG_MAX_TRACKED, sizeof(UsageEntry)));
+						   hash_estimate_size(sg_staged_max_tracked, sizeof(UsageEntry)));
 	RequestNamedLWLockTranche("schemaguard", 1);
 }
 
@@ -186,11 +199,14 @@ sg_staged_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	sg_shared = ShmemInitStruct("schemaguard", sizeof(SgShared), &found);
 	if (!found)
+	{
 		sg_shared->lock = &(GetNamedLWLockTranche("schemaguard"))->lock;
+		sg_shared->lost_at = 0;
+	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(UsageKey);
 	info.entrysize = sizeof(UsageEntry);
-	sg_usage = ShmemInitHash("schemaguard staged usage", SG_MAX_TRACKED, SG_MAX_TRACKED,
+	sg_usage = ShmemInitHash("schemaguard staged usage", sg_staged_max_tracked, sg_staged_max_tracked,
 							 &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -205,6 +221,89 @@ usage_key(Oid relid, int attnum)
 	key.relid = relid;
 	key.attnum = attnum;
 	return key;
+}
+
+/* Forget the usage of every object of a database that was dropped. */
+void
+sg_usage_forget_database(Oid dbid)
+{
+	HASH_SEQ_STATUS seq;
+	UsageEntry *e;
+
+	if (sg_usage == NULL || !OidIsValid(dbid))
+		return;
+	LWLockAcquire(sg_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&seq, sg_usage);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->key.dbid == dbid)
+			hash_search(sg_usage, &e->key, HASH_REMOVE, NULL);
+	}
+	LWLockRelease(sg_shared->lock);
+}
+
+/* Does the staged relation (attnum 0) or column still exist? */
+static bool
+staged_object_exists(Oid relid, int attnum)
+{
+	HeapTuple	tup;
+	bool		exists;
+
+	if (attnum == 0)
+		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid));
+	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	exists = !((Form_pg_attribute) GETSTRUCT(tup))->attisdropped;
+	ReleaseSysCache(tup);
+	return exists;
+}
+
+/*
+ * At PRE_COMMIT: which of the staged objects this transaction's statements
+ * dropped are still gone (a rollback to a savepoint may have brought one
+ * back); their entries are freed at COMMIT.
+ */
+void
+sg_staged_pre_commit(void)
+{
+	ListCell   *lc;
+
+	gone_at_commit = NIL;
+	foreach(lc, gone_candidates)
+	{
+		UsageKey   *k = lfirst(lc);
+
+		if (!staged_object_exists(k->relid, k->attnum))
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+			UsageKey   *copy = palloc(sizeof(UsageKey));
+
+			*copy = *k;
+			gone_at_commit = lappend(gone_at_commit, copy);
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
+/* At the end of the transaction: free the entries of what its commit dropped. */
+void
+sg_staged_xact_end(bool commit)
+{
+	ListCell   *lc;
+
+	if (commit && sg_usage != NULL)
+	{
+		foreach(lc, gone_at_commit)
+		{
+			UsageKey   *k = lfirst(lc);
+
+			sg_usage_forget(k->relid, k->attnum);
+		}
+	}
+	list_free_deep(gone_at_commit);
+	gone_at_commit = NIL;
+	gone_candidates = NIL;		/* TopTransactionContext is gone */
 }
 
 /* Forget the usage of an object (it was staged anew or unstaged). */
@@ -230,7 +329,14 @@ usage_record(StagedKey *sk, bool write, const char *query)
 	static bool warned_full = false;
 
 	LWLockAcquire(sg_shared->lock, LW_EXCLUSIVE);
-	e = hash_search(sg_usage, &key, HASH_ENTER_NULL, &found);
+	/*
+	 * A shared hash table grows past its declared size into the rest of
+	 * shared memory: its size is held here, as pg_stat_statements holds
+	 * its own.
+	 */
+	e = hash_search(sg_usage, &key, HASH_FIND, &found);
+	if (e == NULL && hash_get_num_entries(sg_usage) < sg_staged_max_tracked)
+		e = hash_search(sg_usage, &key, HASH_ENTER_NULL, &found);
 	if (e != NULL)
 	{
 		if (!found)
@@ -241,6 +347,8 @@ usage_record(StagedKey *sk, bool write, const char *query)
 		e->roleid = GetUserId();
 		strlcpy(e->appname, application_name ? application_name : "", NAMEDATALEN);
 	}
+	else
+		sg_shared->lost_at = GetCurrentStatementStartTimestamp();
 	LWLockRelease(sg_shared->lock);
 
 	if (e == NULL && !warned_full)
@@ -248,7 +356,9 @@ usage_record(StagedKey *sk, bool write, const char *query)
 		warned_full = true;
 		ereport(LOG,
 				(errmsg("schemaguard: more than %d staged objects are in use; usage of some is not tracked",
-						SG_MAX_TRACKED)));
+						sg_staged_max_tracked),
+				 errdetail("Until schemaguard.drop_delay has passed after the last use that went unrecorded, "
+						   "every staged object counts as in use.")));
 	}
 	if (!sk->logged)
 	{
@@ -426,6 +536,56 @@ sg_staged_note_query(QueryDesc *queryDesc, int eflags)
 								(void *) queryDesc->sourceText);
 }
 
+/*
+ * COPY of a table, in either direction, is a use of it and of the columns it
+ * names (all, without a list), as a query's would be; COPY (query) TO runs
+ * the executor and is seen there.  Recorded before the COPY runs, so a COPY
+ * that fails counts too (the conservative way).
+ */
+void
+sg_staged_note_copy(CopyStmt *stmt, const char *query)
+{
+	Oid			relid;
+	Bitmapset  *cols = NULL;
+	Bitmapset  *none = NULL;
+	ListCell   *lc;
+
+	if (IsParallelWorker() || sg_usage == NULL || stmt->relation == NULL || !sg_anything_staged())
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || !sg_relation_staged(relid))
+		return;
+	if (stmt->attlist == NIL)
+		cols = bms_make_singleton(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber);
+	foreach(lc, stmt->attlist)
+	{
+		AttrNumber	attnum = get_attnum(relid, strVal(lfirst(lc)));
+
+		if (attnum != InvalidAttrNumber)
+			cols = bms_add_member(cols, attnum - FirstLowInvalidHeapAttributeNumber);
+	}
+	if (stmt->is_from)
+	{
+		/* every column it loads is written; the rest get their defaults */
+		if (stmt->attlist == NIL)
+		{
+			Relation	rel = relation_open(relid, NoLock);
+
+			bms_free(cols);
+			cols = NULL;
+			for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+			{
+				if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
+					cols = bms_add_member(cols, i + 1 - FirstLowInvalidHeapAttributeNumber);
+			}
+			relation_close(rel, NoLock);
+		}
+		note_relation_use(relid, none, cols, none, (void *) query);
+	}
+	else
+		note_relation_use(relid, cols, none, none, (void *) query);
+}
+
 /* Define the GUC and the cache callbacks; called from _PG_init. */
 void
 sg_staged_init(void)
@@ -473,12 +633,12 @@ sg_stage_state(SgStagedFacts *sf)
 	sf->tracking_since = Max(sf->staged_at, PgStartTime);
 	sf->delay_usecs = drop_delay_usecs;
 	from = sf->tracking_since;
-	if (sf->use_count > 0 && sf->last_used > from)
+	if ((sf->use_count > 0 || sf->uses_lost) && sf->last_used > from)
 		from = sf->last_used;
 	sf->droppable_at = from + drop_delay_usecs;
 	if (!sf->tracked || sf->this_xact)
 		sf->state = SG_STAGED_WAITING;
-	else if (sf->use_count > 0 && now < sf->last_used + drop_delay_usecs)
+	else if ((sf->use_count > 0 || sf->uses_lost) && now < sf->last_used + drop_delay_usecs)
 		sf->state = SG_STAGED_IN_USE;
 	else if (now >= sf->droppable_at)
 		sf->state = SG_STAGED_DROPPABLE;
@@ -505,6 +665,15 @@ sg_read_usage(Oid relid, int attnum, SgStagedFacts *sf)
 		sf->last_write = e->write;
 		sf->last_role = e->roleid;
 		strlcpy(sf->last_app, e->appname, NAMEDATALEN);
+	}
+	/* a use that went unrecorded may have been of this object */
+	if (sg_shared->lost_at != 0 && (e == NULL || e->last_used < sg_shared->lost_at))
+	{
+		sf->uses_lost = true;
+		sf->last_used = sg_shared->lost_at;
+		sf->last_write = false;
+		sf->last_role = InvalidOid;
+		sf->last_app[0] = '\0';
 	}
 	LWLockRelease(sg_shared->lock);
 }
@@ -557,6 +726,19 @@ sg_staged_after_statement(Node *parsetree)
 	}
 	if (!sg_anything_staged())
 		return;
+	/* staged objects the statement dropped: their entries go at commit */
+	for (int i = 0; i < nstaged; i++)
+	{
+		if (!staged_object_exists(staged[i].relid, staged[i].attnum))
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+			UsageKey   *k = palloc(sizeof(UsageKey));
+
+			*k = usage_key(staged[i].relid, staged[i].attnum);
+			gone_candidates = lappend(gone_candidates, k);
+			MemoryContextSwitchTo(old);
+		}
+	}
 	spi_level = sg_spi_connect();
 	if (SPI_execute("SELECT schemaguard._stages_sync()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not update schemaguard.drop_stages");
