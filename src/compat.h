@@ -18,11 +18,13 @@
 #endif
 
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "catalog/dependency.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "utils/acl.h"
 
 /* Ownership checks became generic object_ownercheck() in 16. */
@@ -187,7 +189,9 @@ sg_foreach_relation_use(PlannedStmt *ps, SgRelationUseFn fn, void *arg)
 static inline void
 sg_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot, EState *estate)
 {
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 190000
+	(void) ExecInsertIndexTuples(rri, estate, 0, slot, NIL, NULL);
+#elif PG_VERSION_NUM >= 160000
 	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL, false);
 #else
 	(void) ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
@@ -218,6 +222,51 @@ sg_index_insert_cleanup(Relation index, IndexInfo *ii)
 #define sg_my_lxid() (MyProc->vxid.lxid)
 #else
 #define sg_my_lxid() (MyProc->lxid)
+#endif
+
+
+/*
+ * CLUSTER became a form of REPACK in 19: one RepackStmt for CLUSTER and
+ * REPACK (with CONCURRENTLY, an online rewrite); before, a ClusterStmt.
+ * SgClusterStmt is either, read through these.
+ */
+#if PG_VERSION_NUM >= 190000
+#define SG_HAVE_REPACK 1
+#define T_SgClusterStmt T_RepackStmt
+typedef RepackStmt SgClusterStmt;
+#define sg_cluster_rv(s) ((s)->relation ? (s)->relation->relation : NULL)
+#define sg_cluster_is_repack(s) ((s)->command != REPACK_COMMAND_CLUSTER)
+#define sg_cluster_verb(s) ((s)->command == REPACK_COMMAND_CLUSTER ? "CLUSTER" : \
+							(s)->command == REPACK_COMMAND_VACUUMFULL ? "VACUUM FULL" : "REPACK")
+#define sg_cluster_params(s) ((s)->params)
+/* the online rewrite a hint names: core's own from 19, pg_repack before */
+#define SG_IF_REPACK(with, without) with
+#define SG_ONLINE_REWRITE_HINT(repack, pgrepack) \
+	"Use " repack ", which rewrites it online, taking an ACCESS EXCLUSIVE lock only to swap in the new files."
+#else
+#define T_SgClusterStmt T_ClusterStmt
+typedef ClusterStmt SgClusterStmt;
+#define sg_cluster_rv(s) ((s)->relation)
+#define sg_cluster_is_repack(s) false
+#define sg_cluster_verb(s) "CLUSTER"
+#define sg_cluster_params(s) ((s)->params)
+#define SG_ONLINE_REWRITE_HINT(repack, pgrepack) "Use " pgrepack ", which rewrites it online."
+#define SG_IF_REPACK(with, without) without
+#endif
+
+/* Calls whose arguments changed in 19. */
+#if PG_VERSION_NUM >= 190000
+#define sg_table_beginscan(rel, snap, nkeys, key) table_beginscan((rel), (snap), (nkeys), (key), 0)
+#define sg_funcname_candidates(names, nargs, argnames, variadic, defaults, outargs, missing_ok) \
+	FuncnameGetCandidates((names), (nargs), (argnames), (variadic), (defaults), (outargs), (missing_ok), &(int){0})
+#define sg_domain_has_constraints(typid) DomainHasConstraints((typid), NULL)
+#define sg_shmem_init_hash(name, init, max, info, flags) ShmemInitHash((name), (max), (info), (flags))
+#else
+#define sg_table_beginscan(rel, snap, nkeys, key) table_beginscan((rel), (snap), (nkeys), (key))
+#define sg_funcname_candidates(names, nargs, argnames, variadic, defaults, outargs, missing_ok) \
+	FuncnameGetCandidates((names), (nargs), (argnames), (variadic), (defaults), (outargs), (missing_ok))
+#define sg_domain_has_constraints(typid) DomainHasConstraints(typid)
+#define sg_shmem_init_hash(name, init, max, info, flags) ShmemInitHash((name), (init), (max), (info), (flags))
 #endif
 
 #endif							/* SCHEMAGUARD_COMPAT_H */

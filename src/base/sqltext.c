@@ -24,6 +24,7 @@
 #include "parser/scanner.h"
 #include "utils/builtins.h"
 
+#include "utils/lsyscache.h"
 #include "schemaguard.h"
 
 /* Byte offset just past the token that starts at 'start'. */

@@ -42,6 +42,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "utils/tuplestore.h"
 #include "compat.h"
 #include "schemaguard.h"
 

@@ -137,7 +137,7 @@ sg_rel_is_empty(Relation rel)
 	 * transaction.
 	 */
 	InitDirtySnapshot(dirty);
-	scan = table_beginscan(rel, &dirty, 0, NULL);
+	scan = sg_table_beginscan(rel, &dirty, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
 	ExecDropSingleTupleTableSlot(slot);

@@ -48,6 +48,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "catalog/pg_database.h"
 #include "citus.h"
 #include "compat.h"
 #include "schemaguard.h"

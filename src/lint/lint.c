@@ -40,6 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
+#include "utils/tuplestore.h"
 #include "compat.h"
 #include "lint.h"
 

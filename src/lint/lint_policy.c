@@ -54,7 +54,7 @@ own_function(FuncCall *fc)
 
 	if (!OidIsValid(nsp) || fc->agg_star || fc->func_variadic)
 		return NULL;
-	c = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
+	c = sg_funcname_candidates(fc->funcname, list_length(fc->args), NIL,
 							  false, true, false, true);
 	for (; c != NULL; c = c->next)
 	{

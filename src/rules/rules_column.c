@@ -68,10 +68,10 @@ volatility_walker(Node *node, void *context)
 			vs->unknown = true;	/* core reports the name */
 			return false;
 		}
-		cands = FuncnameGetCandidates(fc->funcname, list_length(fc->args), NIL,
+		cands = sg_funcname_candidates(fc->funcname, list_length(fc->args), NIL,
 									  false, false, false, true);
 		if (cands == NULL)
-			cands = FuncnameGetCandidates(fc->funcname, -1, NIL, true, true, false, true);
+			cands = sg_funcname_candidates(fc->funcname, -1, NIL, true, true, false, true);
 		if (cands == NULL)
 			vs->unknown = true;
 		for (; cands; cands = cands->next)
@@ -157,7 +157,7 @@ add_column_rewrite_reason(const ColumnDef *def, bool *unknown)
 		Oid			oid = sg_catalog_type_of(def->typeName, NULL);
 		bool		domain = OidIsValid(oid) && get_typtype(oid) == TYPTYPE_DOMAIN;
 
-		if (domain && DomainHasConstraints(oid))
+		if (domain && sg_domain_has_constraints(oid))
 			return psprintf("the domain %s has constraints, which are checked for every existing row",
 							format_type_be(oid));
 	}
@@ -330,7 +330,7 @@ type_change_rewrites(const SgColumnFacts *col, const char *colname, const Column
 		{
 			CoerceToDomain *d = (CoerceToDomain *) expr;
 
-			if (DomainHasConstraints(d->resulttype))
+			if (sg_domain_has_constraints(d->resulttype))
 				return true;
 			expr = (Node *) d->arg;
 		}

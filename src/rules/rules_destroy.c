@@ -13,6 +13,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
+#include "catalog/pg_database.h"
 #include "rule.h"
 
 /* ban-drop-database: a migration never drops a database. */

@@ -18,6 +18,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "rule.h"
 
 /*
@@ -50,7 +51,7 @@ static const SgRule rule_concurrently_in_transaction = {
 	.id = "concurrently-in-transaction",
 	.family = "lock",
 	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_IndexStmt, T_DropStmt, T_ReindexStmt, T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_CreatedbStmt, T_DropdbStmt, T_AlterSystemStmt, T_CreateTableSpaceStmt, T_DropTableSpaceStmt, T_AlterDatabaseStmt},
+	.stmt_tags = {T_IndexStmt, T_DropStmt, T_ReindexStmt, T_VacuumStmt, T_SgClusterStmt, T_AlterTableStmt, T_CreatedbStmt, T_DropdbStmt, T_AlterSystemStmt, T_CreateTableSpaceStmt, T_DropTableSpaceStmt, T_AlterDatabaseStmt},
 	.check = sg_check_no_xact_in_block,
 	.description = "CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM and the other statements that cannot run inside a transaction block, inside one (explicit, or the runner's)",
 };
@@ -168,7 +169,7 @@ static const SgRule rule_require_lock_timeout = {
 	.id = "require-lock-timeout",
 	.family = "lock",
 	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt, T_VacuumStmt, T_ClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt, T_AlterPolicyStmt, T_LockStmt, T_RuleStmt, T_IndexStmt, T_CreateStmt},
+	.stmt_tags = {T_AlterTableStmt, T_RenameStmt, T_DropStmt, T_TruncateStmt, T_CreateTrigStmt, T_VacuumStmt, T_SgClusterStmt, T_RefreshMatViewStmt, T_CreatePolicyStmt, T_AlterPolicyStmt, T_LockStmt, T_RuleStmt, T_IndexStmt, T_CreateStmt},
 	.check = sg_check_lock_timeout,
 	.description = "a statement whose SHARE or stronger lock another session is in the way of, while lock_timeout is 0 (lint: once per transaction, for tables the script did not create)",
 	.lint_per_xact = true,

@@ -96,8 +96,10 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 									"under an %s lock that blocks %s.",
 									t.ntables, sg_size_phrase(&t), t.qualname,
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
-						   pstrdup("Use pg_repack --no-order on the tables that need it, which rewrites them "
-								   "online; plain VACUUM (without FULL) never blocks reads or writes."));
+						   pstrdup(SG_IF_REPACK("Use REPACK (CONCURRENTLY) <table>; on the tables that need it, which rewrites them online; "
+												"plain VACUUM (without FULL) never blocks reads or writes.",
+												"Use pg_repack --no-order on the tables that need it, which rewrites them "
+												"online; plain VACUUM (without FULL) never blocks reads or writes.")));
 			return;
 		}
 		foreach(lc, stmt->rels)
@@ -107,19 +109,26 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			st->facts->relation(st->facts, vr->relation, locks, &t);
 			if (sg_facts_work_at_risk(&t))
 				add_rewrite(findings, rule, "VACUUM FULL", &t,
-							psprintf("Use pg_repack --no-order --table=%s, which rewrites it online; "
+							psprintf(SG_IF_REPACK("Use REPACK (CONCURRENTLY) %s; which rewrites it online, taking an "
+												  "ACCESS EXCLUSIVE lock only to swap in the new files; ",
+												  "Use pg_repack --no-order --table=%s, which rewrites it online; ")
 									 "plain VACUUM (without FULL) never blocks reads or writes.",
 									 t.qualname));
 		}
 		return;
 	}
 
-	if (IsA(st->parsetree, ClusterStmt))
+	if (nodeTag(st->parsetree) == T_SgClusterStmt)
 	{
-		ClusterStmt *stmt = (ClusterStmt *) st->parsetree;
+		SgClusterStmt *stmt = (SgClusterStmt *) st->parsetree;
 		SgLockSpec	locks = {AccessExclusiveLock, NoLock, true, "rmp", false, false};
+		RangeVar   *rv = sg_cluster_rv(stmt);
+		const char *verb = sg_cluster_verb(stmt);
 
-		if (stmt->relation == NULL)
+		/* REPACK (CONCURRENTLY) (19) rewrites online: the safe form */
+		if (sg_cluster_concurrent(stmt))
+			return;
+		if (rv == NULL)
 		{
 			/* re-cluster: every table with a clustered index that the role may cluster */
 			Oid			argtypes[1] = {OIDOID};
@@ -132,20 +141,25 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			if (!sg_facts_work_at_risk(&t))
 				return;
 			sg_add_finding(findings, rule,
-						   psprintf("CLUSTER of every clustered table"),
-						   psprintf("A bare CLUSTER rewrites the %s clustered before, each under an %s "
-									"lock that blocks %s.", sg_tables_phrase(&t, "table"),
+						   psprintf("%s of every clustered table", verb),
+						   psprintf("A bare %s rewrites the %s clustered before, each under an %s "
+									"lock that blocks %s.", verb, sg_tables_phrase(&t, "table"),
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
-						   pstrdup("Use pg_repack --table=<table> --order-by=<the index's columns> on the "
-								   "tables that need it, which reorders them online."));
+						   pstrdup(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) <table> USING INDEX;",
+														  "pg_repack --table=<table> --order-by=<the index's columns>")));
 			return;
 		}
-		st->facts->relation(st->facts, stmt->relation, locks, &t);
+		st->facts->relation(st->facts, rv, locks, &t);
 		if (sg_facts_work_at_risk(&t))
-			add_rewrite(findings, rule, "CLUSTER", &t,
-						psprintf("Use pg_repack --table=%s%s%s, which reorders it online by that index.",
-								 t.qualname, stmt->indexname ? " --order-by=<the index's columns>" : "",
-								 stmt->indexname ? psprintf(" (index %s)", quote_identifier(stmt->indexname)) : ""));
+			add_rewrite(findings, rule, verb, &t,
+						stmt->indexname ?
+						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s USING INDEX %s;",
+														"pg_repack --table=%s --order-by=<the columns of index %s>"),
+								 t.qualname, quote_identifier(stmt->indexname)) :
+						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s%s;",
+														"pg_repack --table=%s%s"),
+								 t.qualname, strcmp(verb, "CLUSTER") == 0 ?
+								 SG_IF_REPACK(" USING INDEX", "") : SG_IF_REPACK("", " --no-order")));
 		return;
 	}
 
@@ -286,7 +300,7 @@ static const SgRule rule_table_rewrite = {
 	.id = "table-rewrite",
 	.family = "rewrite",
 	.default_level = SG_LEVEL_ERROR,
-	.stmt_tags = {T_VacuumStmt, T_ClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
+	.stmt_tags = {T_VacuumStmt, T_SgClusterStmt, T_AlterTableStmt, T_AlterTableMoveAllStmt},
 	.check = sg_check_table_rewrite,
 	.description = "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED, SET ACCESS METHOD and (17+) SET EXPRESSION of a stored generated column rewrite the table under an ACCESS EXCLUSIVE lock",
 };

@@ -43,6 +43,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "utils/tuplestore.h"
 #include "compat.h"
 #include "schemaguard.h"
 

@@ -206,7 +206,7 @@ sg_staged_shmem_startup(void)
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(UsageKey);
 	info.entrysize = sizeof(UsageEntry);
-	sg_usage = ShmemInitHash("schemaguard staged usage", sg_staged_max_tracked, sg_staged_max_tracked,
+	sg_usage = sg_shmem_init_hash("schemaguard staged usage", sg_staged_max_tracked, sg_staged_max_tracked,
 							 &info, HASH_ELEM | HASH_BLOBS);
 	LWLockRelease(AddinShmemInitLock);
 }

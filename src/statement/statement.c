@@ -20,6 +20,7 @@
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "schemaguard.h"
 #include "statement.h"
 
@@ -85,8 +86,10 @@ sg_no_xact_command(Node *parsetree)
 			}
 		case T_VacuumStmt:
 			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) parsetree)->relation == NULL ? "CLUSTER" : NULL;
+		case T_SgClusterStmt:
+			if (sg_cluster_rv((SgClusterStmt *) parsetree) == NULL)
+				return sg_cluster_is_repack((SgClusterStmt *) parsetree) ? "REPACK" : "CLUSTER";
+			return sg_cluster_concurrent((SgClusterStmt *) parsetree) ? "REPACK (CONCURRENTLY)" : NULL;
 		case T_CreatedbStmt:
 			return "CREATE DATABASE";
 		case T_DropdbStmt:
@@ -221,10 +224,12 @@ sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds, bo
 					*rvs = lappend(*rvs, lfirst_node(VacuumRelation, lc)->relation);
 				return AccessExclusiveLock;
 			}
-		case T_ClusterStmt:
-			if (((ClusterStmt *) parsetree)->relation == NULL)
+		case T_SgClusterStmt:
+			/* REPACK (CONCURRENTLY) takes SHARE UPDATE EXCLUSIVE, ACCESS EXCLUSIVE only to swap */
+			if (sg_cluster_rv((SgClusterStmt *) parsetree) == NULL ||
+				sg_cluster_concurrent((SgClusterStmt *) parsetree))
 				return NoLock;
-			*rvs = list_make1(((ClusterStmt *) parsetree)->relation);
+			*rvs = list_make1(sg_cluster_rv((SgClusterStmt *) parsetree));
 			return AccessExclusiveLock;
 		case T_RefreshMatViewStmt:
 			*rvs = list_make1(((RefreshMatViewStmt *) parsetree)->relation);
@@ -302,6 +307,22 @@ sg_statement_referenced_tables(Node *parsetree)
 		}
 	}
 	return rvs;
+}
+
+/* REPACK (CONCURRENTLY) (19): the online form. */
+bool
+sg_cluster_concurrent(const SgClusterStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, sg_cluster_params(stmt))
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
 }
 
 /*
@@ -427,7 +448,7 @@ sg_lock_timeout_applies(Node *parsetree)
 	const char *relkinds;
 	bool		recurse;
 
-	if (IsA(parsetree, VacuumStmt) || IsA(parsetree, ClusterStmt))
+	if (IsA(parsetree, VacuumStmt) || nodeTag(parsetree) == T_SgClusterStmt)
 		return false;
 	return sg_statement_lock_targets(parsetree, &rvs, &relkinds, &recurse) >= ShareLock ||
 		sg_statement_referenced_tables(parsetree) != NIL;

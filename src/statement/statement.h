@@ -16,8 +16,11 @@
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 
+#include "compat.h"
+
 extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
 extern bool sg_vacuum_full(const VacuumStmt *stmt);
+extern bool sg_cluster_concurrent(const SgClusterStmt *stmt);
 extern const char *sg_no_xact_command(Node *parsetree);
 extern LOCKMODE sg_statement_lock_targets(Node *parsetree, List **rvs, const char **relkinds,
 										  bool *recurse);

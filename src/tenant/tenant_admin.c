@@ -43,6 +43,7 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+#include "utils/tuplestore.h"
 #include "citus.h"
 #include "schemaguard.h"
 
