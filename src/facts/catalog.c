@@ -52,8 +52,14 @@
 #include "access/xact.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/partition.h"
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
+#include "commands/tablecmds.h"
+#include "parser/parse_utilcmd.h"
+#include "partitioning/partbounds.h"
+#include "utils/partcache.h"
+#include "utils/ruleutils.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -420,6 +426,148 @@ sg_catalog_namespace_facts(const char *nspname, bool indexed_only, bool assume_p
 				 "            ELSE n.nspname = $1 END"
 				 " ORDER BY 2 DESC, 1",
 				 2, argtypes, values, nulls, assume_populated, out);
+}
+
+/*
+ * Would ATTACH PARTITION of part to parent, with the bound raw (as parsed),
+ * scan rows to prove the bound?  Core scans the partition unless its
+ * validated CHECK constraints (and NOT NULLs) imply the partition
+ * constraint, and a default partition of parent likewise for the negation.
+ * Sets *scans_part, *scans_default, and *check to the partition constraint
+ * as SQL over the partition's columns (for the hint).  False when it cannot
+ * be told without running user code: the bound must be literal constants
+ * and the partition key plain columns of built-in types and operator
+ * classes (core evaluates the bound, and the proof runs the key's operators,
+ * which lint() would otherwise run as its caller).
+ */
+typedef struct AttachWork
+{
+	Oid			parentid;
+	Oid			partid;
+	PartitionBoundSpec *raw;
+	bool		known;
+	bool		scans_part;
+	bool		scans_default;
+	char	   *check;
+} AttachWork;
+
+static void
+attach_work(void *arg)
+{
+	AttachWork *w = arg;
+	Relation	parent;
+	Relation	part;
+	PartitionKey key;
+	ParseState *pstate;
+	PartitionBoundSpec *bound;
+	List	   *boundcon;
+	List	   *partcon;
+	Oid			defid;
+	bool		ok = true;
+
+	parent = try_relation_open(w->parentid, NoLock);
+	if (parent == NULL)
+		return;
+	if (parent->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		relation_close(parent, NoLock);
+		return;
+	}
+	key = RelationGetPartitionKey(parent);
+	for (int i = 0; i < key->partnatts && ok; i++)
+	{
+		if (key->partattrs[i] == 0 || key->parttypid[i] >= FirstNormalObjectId ||
+			key->partopfamily[i] >= FirstNormalObjectId ||
+			get_typtype(key->parttypid[i]) == TYPTYPE_DOMAIN)
+			ok = false;
+	}
+	part = ok ? try_relation_open(w->partid, NoLock) : NULL;
+	if (part == NULL)
+	{
+		relation_close(parent, NoLock);
+		return;
+	}
+
+	pstate = make_parsestate(NULL);
+	bound = transformPartitionBound(pstate, parent, copyObject(w->raw));
+	boundcon = get_qual_from_partbound(parent, bound);
+	partcon = list_concat(list_copy(boundcon), RelationGetPartitionQual(parent));
+	if (partcon != NIL)
+	{
+		List	   *mapped;
+
+		partcon = (List *) eval_const_expressions(NULL, (Node *) partcon);
+		partcon = list_make1(make_ands_explicit(partcon));
+		mapped = map_partition_varattnos(partcon, 1, part, parent);
+		w->scans_part = RELKIND_HAS_STORAGE(part->rd_rel->relkind) &&
+			!PartConstraintImpliedByRelConstraint(part, mapped);
+		w->check = deparse_expression((Node *) linitial(mapped),
+									  deparse_context_for(RelationGetRelationName(part), w->partid),
+									  false, false);
+	}
+	defid = get_default_partition_oid(w->parentid);
+	if (OidIsValid(defid) && defid != w->partid)
+	{
+		Relation	def = try_relation_open(defid, NoLock);
+
+		if (def != NULL)
+		{
+			List	   *defcon = get_proposed_default_constraint(boundcon);
+
+			defcon = map_partition_varattnos(defcon, 1, def, parent);
+			/* new in this transaction, it holds rows nobody else reads */
+			w->scans_default = RELKIND_HAS_STORAGE(def->rd_rel->relkind) &&
+				def->rd_createSubid == InvalidSubTransactionId && !sg_rel_is_empty(def) &&
+				!PartConstraintImpliedByRelConstraint(def, defcon);
+			relation_close(def, NoLock);
+		}
+	}
+	relation_close(part, NoLock);
+	relation_close(parent, NoLock);
+	w->known = true;
+}
+
+bool
+sg_catalog_attach_scans(Oid parentid, Oid partid, PartitionBoundSpec *raw,
+						bool *scans_part, bool *scans_default, char **check)
+{
+	AttachWork	w = {parentid, partid, raw, false, false, false, NULL};
+	ErrorData  *edata;
+	ListCell   *lc;
+
+	*scans_part = *scans_default = false;
+	*check = NULL;
+	if (raw == NULL || raw->is_default)
+		return false;
+	foreach(lc, list_concat(list_concat(list_copy(raw->listdatums), raw->lowerdatums), raw->upperdatums))
+	{
+		Node	   *d = lfirst(lc);
+
+		/* a literal, MINVALUE/MAXVALUE (a ColumnRef), or a negated literal */
+		if (IsA(d, A_Const) || IsA(d, ColumnRef))
+			continue;
+		if (IsA(d, A_Expr) && ((A_Expr *) d)->kind == AEXPR_OP && ((A_Expr *) d)->lexpr == NULL &&
+			IsA(((A_Expr *) d)->rexpr, A_Const))
+			continue;
+		return false;
+	}
+
+	/*
+	 * A bound core will reject (a value of the wrong type, the wrong
+	 * strategy) is core's to report, when it runs the statement: here it
+	 * only makes the answer unknown.
+	 */
+	edata = sg_try_in_subxact(attach_work, &w);
+	if (edata != NULL)
+	{
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		return false;
+	}
+	*scans_part = w.scans_part;
+	*scans_default = w.scans_default;
+	*check = w.check;
+	return w.known;
 }
 
 /*

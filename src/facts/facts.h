@@ -313,6 +313,8 @@ extern void sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *
 extern void sg_catalog_sequence_users(Oid seqid, bool assume_populated, SgRelFacts *out);
 extern bool sg_catalog_sequence_position(Oid seqid, int64 *last_value, int64 *increment);
 extern char *sg_catalog_missing_partition_index(Oid parent, Oid part);
+extern bool sg_catalog_attach_scans(Oid parentid, Oid partid, PartitionBoundSpec *raw,
+									bool *scans_part, bool *scans_default, char **check);
 extern List *sg_catalog_schema_relations(Oid nspid);
 extern List *sg_catalog_owned_relations(Oid roleid);
 extern List *sg_catalog_type_columns(Oid typid);

@@ -353,6 +353,88 @@ static const SgRule rule_set_not_null_without_check = {
 	.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
 };
 
+/*
+ * attach-partition-scan: ATTACH PARTITION proves the new bound by scanning
+ * every row of the partition under ACCESS EXCLUSIVE on it (and those of a
+ * default partition, which may hold rows of the new range), unless the
+ * table's validated CHECK constraints already imply it: then core skips the
+ * scan, which is the safe form.
+ */
+static void
+sg_check_attach_scan(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgLockSpec	parent_locks = {NoLock, NoLock, false, "p", false, false};
+	SgLockSpec	part_locks = {AccessExclusiveLock, NoLock, false, "rp", true, false};
+	ListCell   *lc;
+
+	foreach(lc, sg_alter_cmds(st, AT_AttachPartition))
+	{
+		PartitionCmd *pc = castNode(PartitionCmd, ((AlterTableCmd *) lfirst(lc))->def);
+		SgRelFacts	parent;
+		SgRelFacts	part;
+		bool		scans_part = true;
+		bool		scans_default = false;
+		char	   *check = NULL;
+
+		st->facts->relation(st->facts, stmt->relation, parent_locks, &parent);
+		if (!parent.exists || !parent.checkable)
+			continue;
+		st->facts->relation(st->facts, pc->name, part_locks, &part);
+		if (!part.exists || !part.checkable)
+			continue;
+		/*
+		 * Both in the catalog: core's own proof.  Otherwise (a parent the
+		 * script creates, in lint()) the scan is assumed.
+		 */
+		if (OidIsValid(parent.relid) && OidIsValid(part.relid) && pc->bound != NULL &&
+			!pc->bound->is_default)
+		{
+			if (!sg_catalog_attach_scans(parent.relid, part.relid, pc->bound,
+										 &scans_part, &scans_default, &check))
+				scans_part = true;
+		}
+		else if (pc->bound != NULL && pc->bound->is_default)
+			scans_part = true;
+		if (scans_part && sg_facts_work_at_risk(&part))
+		{
+			const char *cname = quote_identifier(psprintf("%s_bound", pc->name->relname));
+
+			sg_add_finding(findings, rule,
+						   psprintf("ATTACH PARTITION %s, which scans it to prove its bound,", part.qualname),
+						   psprintf("No validated CHECK constraint of %s implies the partition bound, so ATTACH "
+									"PARTITION reads every row of it (%s) while it holds an %s lock on it, "
+									"blocking %s.", part.qualname, sg_size_phrase(&part),
+									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+						   psprintf("Prove the bound first, online: ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s) "
+									"NOT VALID; then, in a later transaction, ALTER TABLE %s VALIDATE CONSTRAINT %s; "
+									"(SHARE UPDATE EXCLUSIVE: reads and writes go on); then ATTACH PARTITION, which "
+									"skips the scan, and DROP CONSTRAINT %s.",
+									part.qualname, cname, check ? check : "<the partition bound as an expression>",
+									part.qualname, cname, cname));
+		}
+		if (scans_default)
+			sg_add_finding(findings, rule,
+						   psprintf("ATTACH PARTITION %s, which scans the default partition,", part.qualname),
+						   psprintf("%s has a populated default partition, and no validated CHECK of it "
+									"excludes the new bound, so ATTACH PARTITION reads every row of it under "
+									"an %s lock, blocking %s.", parent.qualname,
+									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
+						   psprintf("Add to the default partition a CHECK (NOT (%s)) NOT VALID and VALIDATE it "
+									"in a later transaction before the ATTACH (core then skips that scan too).",
+									check ? check : "<the new bound>"));
+	}
+}
+
+static const SgRule rule_attach_partition_scan = {
+	.id = "attach-partition-scan",
+	.family = "constraint",
+	.default_level = SG_LEVEL_ERROR,
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_attach_scan,
+	.description = "ATTACH PARTITION of a populated table whose validated CHECK constraints do not imply the bound: it scans the partition (and a default partition) under ACCESS EXCLUSIVE",
+};
+
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_constraint_rules[] = {
 	&rule_constraint_missing_not_valid,
@@ -360,5 +442,6 @@ const SgRule *const sg_constraint_rules[] = {
 	&rule_unique_constraint_without_index,
 	&rule_exclusion_constraint_on_existing_table,
 	&rule_set_not_null_without_check,
+	&rule_attach_partition_scan,
 	NULL
 };

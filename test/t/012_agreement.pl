@@ -61,6 +61,18 @@ my @cases = (
 	  stmt => 'ALTER TABLE t ADD COLUMN c int' },
 	{ rule => 'ban-truncate-cascade', label => 'inheritance child', table => $inh, rows => $inh_rows,
 	  stmt => 'TRUNCATE t CASCADE' },
+	# ATTACH PARTITION proves the bound by a scan unless a CHECK implies it
+	{ rule => 'attach-partition-scan', pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id)',
+	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
+	{ rule => 'attach-partition-scan', label => 'a validated CHECK implies the bound', passes => 1,
+	  pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id); '
+		. 'ALTER TABLE t ADD CONSTRAINT t_b CHECK (id IS NOT NULL AND id >= 0 AND id < 1000)',
+	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
+	{ rule => 'attach-partition-scan', label => 'a populated default partition',
+	  pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id); CREATE TABLE pdef PARTITION OF pp DEFAULT; '
+		. 'INSERT INTO pdef VALUES (5000, 1); '
+		. 'ALTER TABLE t ADD CONSTRAINT t_b CHECK (id IS NOT NULL AND id >= 0 AND id < 1000)',
+	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
 	# names the application uses, changed by a move or a schema rename
 	{ rule => 'renaming-table', label => 'SET SCHEMA', stmt => 'ALTER TABLE t SET SCHEMA a2' },
 	{ rule => 'renaming-table', label => 'a materialized view moved', pre => 'CREATE MATERIALIZED VIEW mv AS SELECT * FROM t',
