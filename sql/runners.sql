@@ -122,6 +122,8 @@ CREATE TABLE "Order" ("id" TEXT NOT NULL, "userId" BIGINT NOT NULL, CONSTRAINT "
 ALTER TABLE "Order" ADD CONSTRAINT "Order_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id");
 $$, true, 'prisma') WHERE rule = 'require-lock-timeout';
 -- with a lock_timeout the statement may wait (bounded): core's own timeout
+-- (19 adds a CONTEXT line naming the relation's OID to a lock timeout)
+\set SHOW_CONTEXT never
 SET lock_timeout = '50ms';
 ALTER TABLE users ADD COLUMN a int;
 SET lock_timeout = 0;
@@ -129,6 +131,7 @@ SET lock_timeout = 0;
 -- timeout names who was in the way
 SET schemaguard.default_lock_timeout = '50ms';
 ALTER TABLE users ADD COLUMN a int;
+\set SHOW_CONTEXT errors
 RESET schemaguard.default_lock_timeout;
 SHOW lock_timeout;
 -- schemaguard's own functions lock with a bounded wait of their own and are

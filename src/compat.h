@@ -242,7 +242,7 @@ typedef RepackStmt SgClusterStmt;
 /* the online rewrite a hint names: core's own from 19, pg_repack before */
 #define SG_IF_REPACK(with, without) with
 #define SG_ONLINE_REWRITE_HINT(repack, pgrepack) \
-	"Use " repack ", which rewrites it online, taking an ACCESS EXCLUSIVE lock only to swap in the new files."
+	"Use " repack ": it rewrites online, taking an ACCESS EXCLUSIVE lock only to swap in the new files."
 #else
 #define T_SgClusterStmt T_ClusterStmt
 typedef ClusterStmt SgClusterStmt;

@@ -74,15 +74,21 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomIntVariable("schemaguard.staged_max_tracked",
-							"How many staged objects, across databases, usage is tracked for.",
-							"The usage table lives in shared memory. When it is full, a use that "
-							"cannot be recorded counts as a use of every staged object (fail closed).",
-							&sg_staged_max_tracked,
-							1024, 1, 1000000,
-							PGC_POSTMASTER,
-							0,
-							NULL, NULL, NULL);
+	/*
+	 * A server-start setting can only be defined while the server loads
+	 * shared_preload_libraries (core refuses it later, FATAL); without
+	 * preloading there is no usage table to size.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("schemaguard.staged_max_tracked",
+								"How many staged objects, across databases, usage is tracked for.",
+								"The usage table lives in shared memory. When it is full, a use that "
+								"cannot be recorded counts as a use of every staged object (fail closed).",
+								&sg_staged_max_tracked,
+								1024, 1, 1000000,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
 
 	DefineCustomIntVariable("schemaguard.default_lock_timeout",
 							"lock_timeout applied to strongly locking DDL when lock_timeout is 0.",

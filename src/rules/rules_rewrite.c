@@ -96,7 +96,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 									"under an %s lock that blocks %s.",
 									t.ntables, sg_size_phrase(&t), t.qualname,
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
-						   pstrdup(SG_IF_REPACK("Use REPACK (CONCURRENTLY) <table>; on the tables that need it, which rewrites them online; "
+						   pstrdup(SG_IF_REPACK("Use REPACK (CONCURRENTLY) <table> on each table that needs it: it rewrites online; "
 												"plain VACUUM (without FULL) never blocks reads or writes.",
 												"Use pg_repack --no-order on the tables that need it, which rewrites them "
 												"online; plain VACUUM (without FULL) never blocks reads or writes.")));
@@ -109,7 +109,7 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 			st->facts->relation(st->facts, vr->relation, locks, &t);
 			if (sg_facts_work_at_risk(&t))
 				add_rewrite(findings, rule, "VACUUM FULL", &t,
-							psprintf(SG_IF_REPACK("Use REPACK (CONCURRENTLY) %s; which rewrites it online, taking an "
+							psprintf(SG_IF_REPACK("Use REPACK (CONCURRENTLY) %s: it rewrites online, taking an "
 												  "ACCESS EXCLUSIVE lock only to swap in the new files; ",
 												  "Use pg_repack --no-order --table=%s, which rewrites it online; ")
 									 "plain VACUUM (without FULL) never blocks reads or writes.",
@@ -145,18 +145,18 @@ sg_check_table_rewrite(const SgStatement *st, const SgRule *rule, List **finding
 						   psprintf("A bare %s rewrites the %s clustered before, each under an %s "
 									"lock that blocks %s.", verb, sg_tables_phrase(&t, "table"),
 									sg_lock_name(AccessExclusiveLock), sg_lock_blocks(AccessExclusiveLock)),
-						   pstrdup(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) <table> USING INDEX;",
-														  "pg_repack --table=<table> --order-by=<the index's columns>")));
+						   pstrdup(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) <table> USING INDEX on each table that needs it",
+														  "pg_repack --table=<table> --order-by=<the index's columns> on each table that needs it")));
 			return;
 		}
 		st->facts->relation(st->facts, rv, locks, &t);
 		if (sg_facts_work_at_risk(&t))
 			add_rewrite(findings, rule, verb, &t,
 						stmt->indexname ?
-						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s USING INDEX %s;",
+						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s USING INDEX %s",
 														"pg_repack --table=%s --order-by=<the columns of index %s>"),
 								 t.qualname, quote_identifier(stmt->indexname)) :
-						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s%s;",
+						psprintf(SG_ONLINE_REWRITE_HINT("REPACK (CONCURRENTLY) %s%s",
 														"pg_repack --table=%s%s"),
 								 t.qualname, strcmp(verb, "CLUSTER") == 0 ?
 								 SG_IF_REPACK(" USING INDEX", "") : SG_IF_REPACK("", " --no-order")));
