@@ -128,6 +128,14 @@
 #define SG_HAVE_SET_EXPRESSION 1
 #endif
 
+/*
+ * 18 made NOT NULL a constraint of its own: ADD CONSTRAINT n NOT NULL col,
+ * which may be NOT VALID and validated later (as a CHECK may).
+ */
+#if PG_VERSION_NUM >= 180000
+#define SG_HAVE_NOTNULL_CONSTRAINT 1
+#endif
+
 /* Is the column a virtual generated one (18+: changing it rewrites nothing)? */
 #if PG_VERSION_NUM >= 180000
 #define sg_column_is_virtual(relid, attname) \

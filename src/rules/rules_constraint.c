@@ -299,13 +299,48 @@ static const SgRule rule_exclusion_constraint_on_existing_table = {
 /*
  * set-not-null-without-check: SET NOT NULL scans the table under an ACCESS
  * EXCLUSIVE lock, unless a validated CHECK (col IS NOT NULL) proves it
- * (PostgreSQL 12+ then skips the scan).
+ * (PostgreSQL 12+ then skips the scan).  So does 18's ADD CONSTRAINT n NOT
+ * NULL col without NOT VALID; on 18 the safe form is that constraint NOT
+ * VALID, validated in a later transaction.
  */
+static void
+not_null_finding(const SgStatement *st, const SgRule *rule, SgRelFacts *t, const char *column,
+				 const char *how, List **findings)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgColumnFacts col;
+	const char *c = quote_identifier(column);
+	char	   *name;
+	char	   *pre = sg_alter_prefix(t);
+
+	st->facts->column(st->facts, t, column, &col);
+	if (!col.exists || col.notnull || col.notnull_proven)
+		return;					/* core's error, a no-op, or no scan */
+	name = sg_default_name(stmt->relation->relname, list_make1(makeString((char *) column)), "not_null");
+	sg_add_finding(findings, rule,
+				   psprintf("%s on %s.%s without a validated CHECK", how, t->qualname, c),
+				   psprintf("%s scans every row of %s (%s) under an %s lock, blocking %s, "
+							"unless a validated CHECK (%s IS NOT NULL) constraint already proves it.%s",
+							how, t->qualname, sg_size_phrase(t), sg_lock_name(AccessExclusiveLock),
+							sg_lock_blocks(AccessExclusiveLock), c, sg_unknown_note(t)),
+#ifdef SG_HAVE_NOTNULL_CONSTRAINT
+				   psprintf("Two steps: %s ADD CONSTRAINT %s NOT NULL %s NOT VALID; (new rows are checked at "
+							"once) then, in a later transaction: %s VALIDATE CONSTRAINT %s; (it scans under a "
+							"SHARE UPDATE EXCLUSIVE lock, which lets reads and writes go on).",
+							pre, name, c, pre, name)
+#else
+				   psprintf("Four steps: %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
+							"then, in a later transaction: %s VALIDATE CONSTRAINT %s; "
+							"%s ALTER COLUMN %s SET NOT NULL; %s DROP CONSTRAINT %s;",
+							pre, name, c, pre, name, pre, c, pre, name)
+#endif
+		);
+}
+
 static void
 sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	List	   *cmds;
-	AlterTableStmt *stmt;
 	SgRelFacts	t;
 	ListCell   *lc;
 
@@ -314,34 +349,26 @@ sg_check_set_not_null(const SgStatement *st, const SgRule *rule, List **findings
 		check_domain(st, rule, true, findings);
 		return;
 	}
-	stmt = castNode(AlterTableStmt, st->parsetree);
-	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) == NIL || sg_facts_small(&t))
-		return;
-	foreach(lc, cmds)
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_SetNotNull, &t)) != NIL && !sg_facts_small(&t))
 	{
-		AlterTableCmd *cmd = lfirst(lc);
-		SgColumnFacts col;
-		const char *c = quote_identifier(cmd->name);
-		char	   *check;
-		char	   *pre = sg_alter_prefix(&t);
-
-		st->facts->column(st->facts, &t, cmd->name, &col);
-		if (!col.exists || col.notnull || col.notnull_proven)
-			continue;			/* core's error, a no-op, or no scan */
-		check = sg_default_name(stmt->relation->relname,
-								list_make1(makeString(cmd->name)), "not_null");
-		sg_add_finding(findings, rule,
-					   psprintf("SET NOT NULL on %s.%s without a validated CHECK",
-								t.qualname, c),
-					   psprintf("SET NOT NULL scans every row of %s (%s) under an %s lock, blocking %s, "
-								"unless a validated CHECK (%s IS NOT NULL) constraint already proves it.%s",
-								t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
-								sg_lock_blocks(AccessExclusiveLock), c, sg_unknown_note(&t)),
-					   psprintf("Four steps: %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID; "
-								"then, in a later transaction: %s VALIDATE CONSTRAINT %s; "
-								"%s ALTER COLUMN %s SET NOT NULL; %s DROP CONSTRAINT %s;",
-								pre, check, c, pre, check, pre, c, pre, check));
+		foreach(lc, cmds)
+			not_null_finding(st, rule, &t, ((AlterTableCmd *) lfirst(lc))->name, "SET NOT NULL", findings);
 	}
+#ifdef SG_HAVE_NOTNULL_CONSTRAINT
+	if ((cmds = sg_alter_cmds_at_risk(st, AT_AddConstraint, &t)) != NIL && !sg_facts_small(&t))
+	{
+		foreach(lc, cmds)
+		{
+			Constraint *c = (Constraint *) ((AlterTableCmd *) lfirst(lc))->def;
+
+			if (c == NULL || !IsA(c, Constraint) || c->contype != CONSTR_NOTNULL ||
+				c->skip_validation || list_length(c->keys) != 1)
+				continue;
+			not_null_finding(st, rule, &t, strVal(linitial(c->keys)), "ADD CONSTRAINT ... NOT NULL",
+							 findings);
+		}
+	}
+#endif
 }
 
 static const SgRule rule_set_not_null_without_check = {
@@ -350,7 +377,7 @@ static const SgRule rule_set_not_null_without_check = {
 	.default_level = SG_LEVEL_ERROR,
 	.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
 	.check = sg_check_set_not_null,
-	.description = "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
+	.description = "SET NOT NULL (or, 18+, ADD CONSTRAINT ... NOT NULL without NOT VALID) scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK proves it",
 };
 
 /*
