@@ -136,6 +136,20 @@
 #define SG_HAVE_NOTNULL_CONSTRAINT 1
 #endif
 
+/*
+ * 18: NOT ENFORCED constraints (never checked, so nothing scans), temporal
+ * keys WITHOUT OVERLAPS (a GiST index, which no USING INDEX can adopt), and
+ * NOT VALID foreign keys on partitioned tables (before, core refuses them).
+ */
+#if PG_VERSION_NUM >= 180000
+#define sg_constraint_enforced(c) ((c)->is_enforced)
+#define sg_constraint_without_overlaps(c) ((c)->without_overlaps)
+#define SG_HAVE_PARTITIONED_NOT_VALID_FK 1
+#else
+#define sg_constraint_enforced(c) true
+#define sg_constraint_without_overlaps(c) false
+#endif
+
 /* Is the column a virtual generated one (18+: changing it rewrites nothing)? */
 #if PG_VERSION_NUM >= 180000
 #define sg_column_is_virtual(relid, attname) \

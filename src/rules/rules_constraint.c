@@ -126,8 +126,11 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 		char	   *detail;
 		char	   *hint;
 
-		/* Inline CHECK on a new column is not this rule's business. */
-		if (ac->con->skip_validation || (ac->column && !fk))
+		/*
+		 * Inline CHECK on a new column is not this rule's business; a NOT
+		 * ENFORCED constraint (18+) checks no row.
+		 */
+		if (ac->con->skip_validation || (ac->column && !fk) || !sg_constraint_enforced(ac->con))
 			continue;
 		name = constraint_name(st, ac, fk ? sg_fk_columns(ac) : NIL, fk ? "fkey" : "check");
 		if (fk)
@@ -151,6 +154,15 @@ sg_check_missing_not_valid(const SgStatement *st, const SgRule *rule, List **fin
 						ac->column ? psprintf("%s ADD COLUMN %s; ", sg_alter_prefix(&t), column_without(st, ac)) : "",
 						sg_alter_prefix(&t), named_clause(st, ac, name),
 						sg_alter_prefix(&t), name);
+#ifndef SG_HAVE_PARTITIONED_NOT_VALID_FK
+		/* before 18 core refuses a NOT VALID foreign key on a partitioned table */
+		if (fk && t.relkind == RELKIND_PARTITIONED_TABLE)
+			hint = psprintf("A partitioned table takes no NOT VALID foreign key before PostgreSQL 18. Per "
+							"partition instead: ALTER TABLE <partition> ADD %s NOT VALID; then, in a later "
+							"transaction, ALTER TABLE <partition> VALIDATE CONSTRAINT %s; once every partition "
+							"has it validated, %s ADD %s; attaches them without a scan.",
+							named_clause(st, ac, name), name, sg_alter_prefix(&t), named_clause(st, ac, name));
+#endif
 		sg_add_finding(findings, rule,
 					   psprintf("%s on %s without NOT VALID",
 								fk ? "FOREIGN KEY" : "CHECK", t.qualname),
@@ -235,6 +247,21 @@ sg_check_unique_without_index(const SgStatement *st, const SgRule *rule, List **
 
 		if (ac->con->indexname != NULL)
 			continue;			/* USING INDEX */
+		if (sg_constraint_without_overlaps(ac->con))
+		{
+			/* a temporal key's GiST index: no USING INDEX adopts it */
+			sg_add_finding(findings, rule,
+						   psprintf("ADD %s ... WITHOUT OVERLAPS on %s", pk ? "PRIMARY KEY" : "UNIQUE", t.qualname),
+						   psprintf("The temporal key builds its GiST index on %s (%s) and checks every row "
+									"while the statement holds an %s lock, blocking %s; PostgreSQL has no "
+									"CONCURRENTLY or USING INDEX form for a key WITHOUT OVERLAPS.",
+									t.qualname, sg_size_phrase(&t), sg_lock_name(AccessExclusiveLock),
+									sg_lock_blocks(AccessExclusiveLock)),
+						   psprintf("There is no online way to add it to a populated table. In a maintenance "
+									"window: BEGIN; SET LOCAL lock_timeout = '2s'; SELECT schemaguard.allow('%s', "
+									"'<reason>'); %s; COMMIT;", rule->id, sg_statement_trimmed(st->sql)));
+			continue;
+		}
 		name = ac->con->conname ? (char *) quote_identifier(ac->con->conname) :
 			pk ? sg_default_name(stmt->relation->relname, NIL, "pkey") :
 			sg_default_name(stmt->relation->relname, keys, "key");

@@ -61,6 +61,16 @@ my @cases = (
 	  stmt => 'ALTER TABLE t ADD COLUMN c int' },
 	{ rule => 'ban-truncate-cascade', label => 'inheritance child', table => $inh, rows => $inh_rows,
 	  stmt => 'TRUNCATE t CASCADE' },
+	# 18+: NOT NULL as a constraint of its own scans as SET NOT NULL does;
+	# NOT VALID does not, nor does a NOT ENFORCED CHECK or foreign key
+	(($ENV{PG_MAJOR} // 15) >= 18 ? (
+	{ rule => 'set-not-null-without-check', label => 'ADD CONSTRAINT ... NOT NULL (18+)',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_nn NOT NULL v' },
+	{ rule => 'set-not-null-without-check', label => 'ADD CONSTRAINT ... NOT NULL ... NOT VALID (18+)', passes => 1,
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_nn NOT NULL v NOT VALID' },
+	{ rule => 'constraint-missing-not-valid', label => 'NOT ENFORCED (18+)', passes => 1,
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_pos CHECK (v > 0) NOT ENFORCED' },
+	) : ()),
 	# ATTACH PARTITION proves the bound by a scan unless a CHECK implies it
 	{ rule => 'attach-partition-scan', pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id)',
 	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
