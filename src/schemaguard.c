@@ -301,6 +301,7 @@ _PG_init(void)
 	sg_register_rules(sg_tenant_rules);
 	sg_register_rules(sg_advice_rules);
 	sg_register_rules(sg_migration_rules);
+	sg_register_rules(sg_style_rules);
 
 	/* Install hooks. */
 	sg_engine_init();

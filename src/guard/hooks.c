@@ -210,6 +210,7 @@ init_statement(SgStatement *st, PlannedStmt *pstmt, const char *queryString)
 	else
 		st->leading = NULL;
 	st->lock_timeout_ms = LockTimeout;
+	st->statement_timeout_ms = StatementTimeout;
 	st->facts = NULL;
 	st->wait_blockers = NULL;
 }
@@ -569,6 +570,7 @@ sg_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	{
 		(void) statement_of(&r);
 		r.st.lock_timeout_ms = LockTimeout;
+		r.st.statement_timeout_ms = StatementTimeout;
 
 		/*
 		 * schemaguard.default_lock_timeout: the statement, and our lookups

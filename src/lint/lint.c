@@ -193,6 +193,7 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		from = sg_comments_start(sql, raw->stmt_location);
 		st.leading = pnstrdup(sql + from, raw->stmt_location - from);
 		st.lock_timeout_ms = ls->lock_timeout;
+		st.statement_timeout_ms = ls->statement_timeout;
 		st.facts = &ls->src;
 		v = sg_evaluate(&st);
 		foreach(lc, v.findings)
@@ -427,6 +428,7 @@ sg_lint(PG_FUNCTION_ARGS)
 	ls.cxt = CurrentMemoryContext;
 	ls.assume_populated = PG_GETARG_BOOL(1);
 	ls.lock_timeout = ls.session_timeout = LockTimeout;
+	ls.statement_timeout = ls.session_statement_timeout = StatementTimeout;
 	ls.src.runner = runner;
 
 	sg_probe_as_caller = true;

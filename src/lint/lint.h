@@ -93,6 +93,8 @@ typedef struct SimSavepoint
 	int			undo_mark;		/* length of the undo log when it began */
 	int			lock_timeout;
 	int			session_timeout;
+	int			statement_timeout;
+	int			session_statement_timeout;
 	List	   *allowed;
 	bool		in_migration;
 	bool		migration_in_block;
@@ -110,6 +112,8 @@ typedef struct LintState
 	int			block;
 	int			lock_timeout;	/* in force */
 	int			session_timeout;	/* outside SET LOCAL */
+	int			statement_timeout;	/* statement_timeout, likewise */
+	int			session_statement_timeout;
 	List	   *allowed;		/* rules allow()ed in the current block */
 	List	   *call_errors;	/* rows for a call of ours the statement makes
 								 * that would fail (char *[3]: message, hint,

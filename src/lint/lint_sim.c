@@ -254,28 +254,35 @@ sg_simulate(LintState *ls, Node *stmt)
 		case T_VariableSetStmt:
 			{
 				VariableSetStmt *vs = (VariableSetStmt *) stmt;
-				int			ms = ls->session_timeout;
+				bool		lock;
+				int			ms;
 
 				if (vs->kind == VAR_RESET_ALL)
 				{
 					ls->lock_timeout = ls->session_timeout = LockTimeout;
+					ls->statement_timeout = ls->session_statement_timeout = StatementTimeout;
 					break;
 				}
-				if (vs->name == NULL || strcmp(vs->name, "lock_timeout") != 0)
+				if (vs->name == NULL ||
+					(strcmp(vs->name, "lock_timeout") != 0 && strcmp(vs->name, "statement_timeout") != 0))
 					break;
+				lock = strcmp(vs->name, "lock_timeout") == 0;
+				ms = lock ? ls->session_timeout : ls->session_statement_timeout;
 				if (vs->kind == VAR_SET_VALUE)
 					ms = timeout_value(vs->args);
 				else if (vs->kind == VAR_SET_DEFAULT || vs->kind == VAR_RESET)
-					ms = LockTimeout;
+					ms = lock ? LockTimeout : StatementTimeout;
 				if (ms < 0)
 					break;
 				if (vs->is_local)
 				{
 					if (ls->in_block)
-						ls->lock_timeout = ms;
+						*(lock ? &ls->lock_timeout : &ls->statement_timeout) = ms;
 				}
-				else
+				else if (lock)
 					ls->lock_timeout = ls->session_timeout = ms;
+				else
+					ls->statement_timeout = ls->session_statement_timeout = ms;
 				break;
 			}
 		case T_CreateStmt:

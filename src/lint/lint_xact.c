@@ -32,6 +32,8 @@ push_level(LintState *ls, const char *name)
 	sp->undo_mark = list_length(ls->undo);
 	sp->lock_timeout = ls->lock_timeout;
 	sp->session_timeout = ls->session_timeout;
+	sp->statement_timeout = ls->statement_timeout;
+	sp->session_statement_timeout = ls->session_statement_timeout;
 	sp->allowed = list_copy(ls->allowed);
 	sp->in_migration = ls->in_migration;
 	sp->migration_in_block = ls->migration_in_block;
@@ -68,6 +70,8 @@ rollback_to(LintState *ls, int i)
 	sg_sim_undo(ls, sp->undo_mark);
 	ls->lock_timeout = sp->lock_timeout;
 	ls->session_timeout = sp->session_timeout;
+	ls->statement_timeout = sp->statement_timeout;
+	ls->session_statement_timeout = sp->session_statement_timeout;
 	ls->allowed = list_copy(sp->allowed);
 	ls->in_migration = sp->in_migration;
 	ls->migration_in_block = sp->migration_in_block;
@@ -106,6 +110,7 @@ end_block(LintState *ls, bool commit, bool chain)
 	ls->in_block = false;
 	ls->allowed = NIL;
 	ls->lock_timeout = ls->session_timeout;
+	ls->statement_timeout = ls->session_statement_timeout;
 	ls->savepoints = NIL;
 	ls->undo = NIL;
 	ls->subid = ls->gen = 0;

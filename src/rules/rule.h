@@ -34,6 +34,7 @@ typedef struct SgStatement
 	int			location_base;	/* offset of sql in the text parse locations
 								 * refer to */
 	int			lock_timeout_ms;	/* lock_timeout in force for it */
+	int			statement_timeout_ms;	/* statement_timeout in force for it */
 	SgFactSource *facts;
 	/*
 	 * out: the sessions it will wait for under schemaguard.default_lock_timeout
@@ -141,6 +142,7 @@ extern const SgRule *const sg_staged_rules[];
 extern const SgRule *const sg_tenant_rules[];
 extern const SgRule *const sg_advice_rules[];
 extern const SgRule *const sg_migration_rules[];
+extern const SgRule *const sg_style_rules[];
 
 /* sqltext.c: statement text helpers shared by rules and reports */
 extern char *sg_insert_after_keyword(const char *sql, const char *keyword,

@@ -10,7 +10,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
@@ -181,9 +184,246 @@ static const SgRule rule_ban_char_field = {
 	.description = "a column of type character(n), which pads with spaces and compares ignoring them: use text or varchar",
 };
 
+/*
+ * require-enum-value-ordering (advice): ALTER TYPE ... ADD VALUE without
+ * BEFORE or AFTER puts the label last, which every comparison of the enum
+ * (ORDER BY, <, BETWEEN, min()) then sees.
+ */
+static void
+sg_check_enum_ordering(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterEnumStmt *stmt = castNode(AlterEnumStmt, st->parsetree);
+	char	   *name;
+
+	if (stmt->oldVal != NULL || stmt->newVal == NULL || stmt->newValNeighbor != NULL)
+		return;
+	name = NameListToQuotedString(stmt->typeName);
+	sg_add_finding(findings, rule,
+				   psprintf("ADD VALUE %s to enum %s without BEFORE or AFTER", quote_literal_cstr(stmt->newVal), name),
+				   psprintf("The new label sorts after every existing one: ORDER BY, <, BETWEEN and min()/max() "
+							"over a column of %s see it last, which a query written for the enum's meaning "
+							"(WHERE status < 'approved') may not expect.", name),
+				   psprintf("Place it: ALTER TYPE %s ADD VALUE %s%s BEFORE '<existing label>'; (or AFTER).",
+							name, stmt->skipIfNewValExists ? "IF NOT EXISTS " : "",
+							quote_literal_cstr(stmt->newVal)));
+}
+
+static const SgRule rule_require_enum_value_ordering = {
+	.id = "require-enum-value-ordering",
+	.family = "advice",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_AlterEnumStmt},
+	.check = sg_check_enum_ordering,
+	.description = "ALTER TYPE ... ADD VALUE without BEFORE or AFTER: the label sorts last",
+};
+
+/*
+ * ban-drop-not-null (advice): DROP NOT NULL lets NULLs in that the running
+ * application's code, and every consumer of the table, was written never
+ * to see.
+ */
+static void
+sg_check_drop_not_null(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	ListCell   *lc;
+	SgRelFacts	t;
+
+	if (IsA(st->parsetree, AlterDomainStmt))
+	{
+		AlterDomainStmt *stmt = (AlterDomainStmt *) st->parsetree;
+
+		if (stmt->subtype == 'N')
+			sg_add_finding(findings, rule,
+						   psprintf("ALTER DOMAIN %s DROP NOT NULL", NameListToQuotedString(stmt->typeName)),
+						   pstrdup("Every column of the domain starts to accept NULL, which code and "
+								   "consumers written for NOT NULL do not expect."),
+						   pstrdup("Make sure every reader handles NULL first, then drop it in a migration of "
+								   "its own."));
+		return;
+	}
+	if (!IsA(st->parsetree, AlterTableStmt) || sg_alter_cmds(st, AT_DropNotNull) == NIL)
+		return;
+	/* a table new in this transaction has no readers yet */
+	(void) sg_alter_target(st, &t);
+	if (!t.exists || t.created_in_xact || t.is_temp)
+		return;
+	foreach(lc, sg_alter_cmds(st, AT_DropNotNull))
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		sg_add_finding(findings, rule,
+					   psprintf("DROP NOT NULL on %s.%s", t.qualname ? t.qualname : "?",
+								quote_identifier(cmd->name)),
+					   pstrdup("The column starts to accept NULL: the running application, reports and "
+							   "replicas written for NOT NULL may fail or miscount on the first one."),
+					   pstrdup("Make sure every reader handles NULL first (deploy that), then drop it in a "
+							   "migration of its own."));
+	}
+}
+
+static const SgRule rule_ban_drop_not_null = {
+	.id = "ban-drop-not-null",
+	.family = "advice",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_AlterTableStmt, T_AlterDomainStmt},
+	.check = sg_check_drop_not_null,
+	.description = "ALTER COLUMN ... DROP NOT NULL (or of a domain): clients written for NOT NULL meet NULL",
+};
+
+/*
+ * Bytes the token at p (within the text that starts at start) takes, if it
+ * is a comment, a string or a dollar quote; 0 otherwise.
+ */
+static int
+skip_literal(const char *start, const char *p)
+{
+	const char *q = p;
+
+	if (p[0] == '-' && p[1] == '-')
+	{
+		while (*q && *q != '\n')
+			q++;
+		return q - p;
+	}
+	if (p[0] == '/' && p[1] == '*')
+	{
+		int			depth = 0;
+
+		while (*q)
+		{
+			if (q[0] == '/' && q[1] == '*')
+			{
+				depth++;
+				q += 2;
+			}
+			else if (q[0] == '*' && q[1] == '/')
+			{
+				q += 2;
+				if (--depth == 0)
+					break;
+			}
+			else
+				q++;
+		}
+		return q - p;
+	}
+	if (*p == '\'')
+	{
+		bool		escapes = p > start && (p[-1] == 'E' || p[-1] == 'e');
+
+		for (q = p + 1; *q; q++)
+		{
+			if (escapes && *q == '\\' && q[1])
+				q++;
+			else if (*q == '\'')
+			{
+				if (q[1] == '\'')
+					q++;
+				else
+					return q + 1 - p;
+			}
+		}
+		return q - p;
+	}
+	if (*p == '$' && (p[1] == '$' || isalpha((unsigned char) p[1]) || p[1] == '_'))
+	{
+		const char *end = p + 1;
+		int			taglen;
+		const char *close;
+
+		while (isalnum((unsigned char) *end) || *end == '_')
+			end++;
+		if (*end != '$')
+			return 0;
+		taglen = end - p + 1;
+		close = strstr(end + 1, pnstrdup(p, taglen));
+		return close ? close + taglen - p : strlen(p);
+	}
+	return 0;
+}
+
+/*
+ * identifier-too-long (advice): PostgreSQL cuts an identifier to 63 bytes
+ * (NAMEDATALEN - 1), with only a NOTICE: two long names that share their
+ * first 63 bytes name the same object, and the name in the catalog is not
+ * the one in the code.  Read from the statement's text, as written (the
+ * parse tree holds the cut names).
+ */
+static void
+sg_check_identifier_too_long(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	const char *p = st->sql;
+	List	   *seen = NIL;
+
+	while (p && *p)
+	{
+		int			skip = skip_literal(st->sql, p);
+		StringInfoData ident;
+
+		if (skip > 0)
+		{
+			p += skip;
+			continue;
+		}
+		initStringInfo(&ident);
+		if (*p == '"')
+		{
+			const char *q = p + 1;
+
+			for (; *q; q++)
+			{
+				if (*q == '"')
+				{
+					if (q[1] != '"')
+						break;
+					q++;
+				}
+				appendStringInfoChar(&ident, *q);
+			}
+			p = *q ? q + 1 : q;
+		}
+		else if (isalpha((unsigned char) *p) || *p == '_' || IS_HIGHBIT_SET(*p))
+		{
+			while (isalnum((unsigned char) *p) || *p == '_' || *p == '$' || IS_HIGHBIT_SET(*p))
+				appendStringInfoChar(&ident, pg_ascii_tolower((unsigned char) *p++));
+		}
+		else
+		{
+			p++;
+			continue;
+		}
+		if (ident.len >= NAMEDATALEN && !list_member(seen, makeString(ident.data)))
+		{
+			int			cut = pg_mbcliplen(ident.data, ident.len, NAMEDATALEN - 1);
+
+			seen = lappend(seen, makeString(ident.data));
+			sg_add_finding(findings, rule,
+						   psprintf("identifier \"%s\" of %d bytes", ident.data, ident.len),
+						   psprintf("PostgreSQL cuts identifiers to %d bytes, with only a NOTICE: the object "
+									"is named \"%.*s\", not what the code says, and another long name with "
+									"the same first %d bytes names the same object.",
+									NAMEDATALEN - 1, cut, ident.data, NAMEDATALEN - 1),
+						   psprintf("Use a name of at most %d bytes, such as \"%.*s\".",
+									NAMEDATALEN - 1, cut, ident.data));
+		}
+	}
+}
+
+static const SgRule rule_identifier_too_long = {
+	.id = "identifier-too-long",
+	.family = "advice",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_Invalid},
+	.check = sg_check_identifier_too_long,
+	.description = "an identifier longer than 63 bytes, which PostgreSQL cuts short with only a NOTICE",
+};
+
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_advice_rules[] = {
 	&rule_fk_without_index,
 	&rule_ban_char_field,
+	&rule_require_enum_value_ordering,
+	&rule_ban_drop_not_null,
+	&rule_identifier_too_long,
 	NULL
 };
