@@ -396,6 +396,21 @@ sg_runner_single(const char *name, int nstmts, const char *sql)
 	return wrapped || nstmts < 0 || nstmts > 1;
 }
 
+/*
+ * Does the runner wrap the file in a transaction of its own (BEGIN before,
+ * COMMIT after), rather than send it as one string that PostgreSQL runs as
+ * an implicit transaction?  Then the file's own BEGIN nests and its COMMIT
+ * ends the runner's transaction.
+ */
+bool
+sg_runner_wraps(const char *name, const char *sql)
+{
+	const SgRunner *r = find_runner(name);
+
+	return r != NULL && r->mode == SG_RUN_WRAPPED &&
+		!(r->as_string != NULL && sql != NULL && strstr(sql, r->as_string) != NULL);
+}
+
 /* After the file's own COMMIT, is the rest of it in a transaction again? */
 bool
 sg_runner_resumes(const char *name)

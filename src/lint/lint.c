@@ -223,7 +223,18 @@ lint_statement(LintState *ls, RawStmt *raw, const char *sql, int stmtno, int lin
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stmtcxt);
 	}
+	ls->cur_stmtno = stmtno;
+	ls->cur_line = line;
 	xact = sg_simulate(ls, stmt);
+	foreach(lce, ls->xact_notes)
+	{
+		char	  **row = lfirst(lce);
+		SgLevel		level = sg_rule_level(sg_rule_by_id(row[0]));
+
+		if (level != SG_LEVEL_OFF)
+			put_row(ls, stmtno, line, row[0], sg_level_name(level), row[1], row[2], NULL);
+	}
+	ls->xact_notes = NIL;
 	/* a call of ours that would fail (enable_tenant_isolation()) */
 	foreach(lce, ls->call_errors)
 	{
@@ -365,6 +376,7 @@ lint_script(void *arg)
 	}
 
 	ls->single = sg_runner_single(call->runner, list_length(stmts), sql);
+	ls->wrapped = ls->single && sg_runner_wraps(call->runner, sql);
 	if (ls->single)
 		sg_sim_begin_implicit(ls);
 
@@ -380,6 +392,21 @@ lint_script(void *arg)
 					   line_at(sql, &pos, &line, raw->stmt_location +
 							   sg_first_token_offset(sql + raw->stmt_location)),
 					   stmtcxt);
+	}
+	/*
+	 * ban-uncommitted-transaction: a BEGIN of the file's own left open at its
+	 * end (a runner's transaction is the runner's to end).
+	 */
+	if (ls->in_block && !ls->implicit && ls->begin_stmtno > 0 && edata == NULL)
+	{
+		const SgRule *rule = sg_rule_by_id("ban-uncommitted-transaction");
+
+		if (sg_rule_level(rule) != SG_LEVEL_OFF)
+			put_row(ls, ls->begin_stmtno, ls->begin_line, rule->id, sg_level_name(sg_rule_level(rule)),
+					sg_rule_message(rule, pstrdup("BEGIN never committed or rolled back")),
+					pstrdup("End the transaction in the file: COMMIT; at its end (or ROLLBACK;). Left open, "
+							"it holds its locks until the connection closes, and its work is lost then."),
+					NULL);
 	}
 	/* the end of the script commits what is open (the runner's transaction) */
 	end_transaction(ls, true);

@@ -107,6 +107,7 @@ typedef struct LintState
 	MemoryContext cxt;			/* lives for the whole call */
 	bool		assume_populated;
 	bool		single;			/* the runner runs the file in one transaction */
+	bool		wrapped;		/* ... of its own, between its BEGIN and COMMIT */
 	bool		implicit;		/* in the runner's transaction, not a BEGIN */
 	bool		in_block;
 	int			block;
@@ -115,6 +116,12 @@ typedef struct LintState
 	int			statement_timeout;	/* statement_timeout, likewise */
 	int			session_statement_timeout;
 	List	   *allowed;		/* rules allow()ed in the current block */
+	List	   *xact_notes;		/* transaction-nesting rows of the statement
+								 * (char *[3]: rule, message, hint) */
+	int			cur_stmtno;		/* the statement simulated, and its line */
+	int			cur_line;
+	int			begin_stmtno;	/* the BEGIN of the open explicit block */
+	int			begin_line;
 	List	   *call_errors;	/* rows for a call of ours the statement makes
 								 * that would fail (char *[3]: message, hint,
 								 * detail), reported after it */

@@ -124,6 +124,27 @@ end_block(LintState *ls, bool commit, bool chain)
 
 /* ---------- the transaction ---------- */
 
+/*
+ * transaction-nesting: a BEGIN, COMMIT or ROLLBACK that does not do what it
+ * says, because the runner already runs the file in a transaction (its
+ * COMMIT ends the runner's transaction, whose work then commits half-done),
+ * or because one is already open, or none is.
+ */
+static void
+nesting_note(LintState *ls, const char *message, const char *hint)
+{
+	char	  **row = palloc(sizeof(char *) * 3);
+
+	row[0] = "transaction-nesting";
+	row[1] = sg_rule_message(sg_rule_by_id("transaction-nesting"), pstrdup(message));
+	row[2] = pstrdup(hint);
+	ls->xact_notes = lappend(ls->xact_notes, row);
+}
+
+#define SG_NESTING_HINT \
+	"Let the runner own the transaction: drop BEGIN and COMMIT from the file, or run it with a runner " \
+	"that does not wrap it (for Prisma and Flyway, a file of its own)."
+
 SimXactEvent
 sg_sim_transaction(LintState *ls, TransactionStmt *ts)
 {
@@ -135,15 +156,34 @@ sg_sim_transaction(LintState *ls, TransactionStmt *ts)
 		case TRANS_STMT_START:
 			/* BEGIN in the runner's transaction goes on with it */
 			if (ls->in_block && ls->implicit)
+			{
+				if (ls->wrapped)
+					nesting_note(ls, "BEGIN inside the transaction the runner opened", SG_NESTING_HINT);
 				ls->implicit = false;
-			else if (!ls->in_block)
+			}
+			else if (ls->in_block)
+				nesting_note(ls, "BEGIN inside a transaction already in progress",
+							 "Remove the inner BEGIN: PostgreSQL has no nested transactions (use SAVEPOINT).");
+			else
 				begin_block(ls, false);
+			if (!ls->implicit)
+			{
+				ls->begin_stmtno = ls->cur_stmtno;
+				ls->begin_line = ls->cur_line;
+			}
 			return SIM_XACT_NONE;
 		case TRANS_STMT_COMMIT:
 		case TRANS_STMT_PREPARE:
-			return end_block(ls, true, ts->chain);
 		case TRANS_STMT_ROLLBACK:
-			return end_block(ls, false, ts->chain);
+			if (ls->in_block && ls->implicit && ls->wrapped)
+				nesting_note(ls, psprintf("%s of the transaction the runner opened",
+										  ts->kind == TRANS_STMT_ROLLBACK ? "ROLLBACK" : "COMMIT"),
+							 SG_NESTING_HINT);
+			else if (!ls->in_block && !ls->single)
+				nesting_note(ls, psprintf("%s with no transaction in progress",
+										  ts->kind == TRANS_STMT_ROLLBACK ? "ROLLBACK" : "COMMIT"),
+							 "BEGIN the transaction earlier in the file, or remove this statement.");
+			return end_block(ls, ts->kind != TRANS_STMT_ROLLBACK, ts->chain);
 		case TRANS_STMT_SAVEPOINT:
 			if (ls->in_block)
 				push_level(ls, ts->savepoint_name);

@@ -159,6 +159,7 @@ extern bool sg_runner_known(const char *name);
 extern const char *sg_runner_names(void);
 extern bool sg_runner_single(const char *name, int nstmts, const char *sql);
 extern bool sg_runner_resumes(const char *name);
+extern bool sg_runner_wraps(const char *name, const char *sql);
 extern char *sg_statement_trimmed(const char *sql);
 extern char *sg_clause_text(const char *sql, int location);
 extern int	sg_last_statement_end(const char *sql, int before);

@@ -38,8 +38,33 @@ static const SgRule rule_ddl_outside_migration = {
 	.description = "a DDL statement run outside begin_migration() ... end_migration(), so no migration records it",
 };
 
+/*
+ * transaction-nesting and ban-uncommitted-transaction: the shape of a file's
+ * transactions, which only lint() sees whole (lint_xact.c, lint.c).  The
+ * server sees one statement at a time: core itself warns of a BEGIN inside a
+ * transaction and of a COMMIT outside one, and ends what a session leaves
+ * open.  No check here: the hook never examines BEGIN or COMMIT.
+ */
+static const SgRule rule_transaction_nesting = {
+	.id = "transaction-nesting",
+	.family = "migration",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_Invalid},
+	.description = "lint: BEGIN, COMMIT or ROLLBACK in a file its runner already runs in a transaction, or nested, or with none open",
+};
+
+static const SgRule rule_ban_uncommitted_transaction = {
+	.id = "ban-uncommitted-transaction",
+	.family = "migration",
+	.default_level = SG_LEVEL_WARNING,
+	.stmt_tags = {T_Invalid},
+	.description = "lint: a BEGIN the file never commits or rolls back",
+};
+
 /* This file's rules, in the order rules() lists them. */
 const SgRule *const sg_migration_rules[] = {
 	&rule_ddl_outside_migration,
+	&rule_transaction_nesting,
+	&rule_ban_uncommitted_transaction,
 	NULL
 };
