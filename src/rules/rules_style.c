@@ -336,6 +336,101 @@ sg_check_statement_timeout(const SgStatement *st, const SgRule *rule, List **fin
 						   "lock_timeout."));
 }
 
+/*
+ * prefer-robust-stmts: outside a transaction, a migration that fails part
+ * way leaves what it did, and running it again fails on the first statement
+ * that already took effect unless each says IF [NOT] EXISTS.  In a
+ * transaction (the file's own, or the runner's) a failure takes everything
+ * back, except CREATE INDEX CONCURRENTLY, which runs outside one anyway.
+ * Not followed: squawk's exception for an ADD CONSTRAINT of a name the file
+ * dropped before (IF EXISTS) in the same file.
+ */
+static void
+robust_finding(List **findings, const SgRule *rule, const char *what, const char *fix)
+{
+	sg_add_finding(findings, rule,
+				   psprintf("%s outside a transaction", what),
+				   pstrdup("If the migration fails after it, running it again fails here: the statement "
+						   "already took effect, and nothing took it back."),
+				   psprintf("%s, or run the migration in a transaction.", fix));
+}
+
+static void
+sg_check_robust_stmts(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	Node	   *n = st->parsetree;
+	bool		in_xact = st->facts->in_xact_block(st->facts);
+	ListCell   *lc;
+
+	switch (nodeTag(n))
+	{
+		case T_IndexStmt:
+			{
+				IndexStmt  *stmt = (IndexStmt *) n;
+
+				if (!stmt->if_not_exists && stmt->idxname != NULL && (stmt->concurrent || !in_xact))
+					robust_finding(findings, rule, "CREATE INDEX without IF NOT EXISTS",
+								   "Write CREATE INDEX IF NOT EXISTS");
+				return;
+			}
+		case T_CreateStmt:
+			{
+				CreateStmt *stmt = (CreateStmt *) n;
+
+				if (in_xact || stmt->if_not_exists ||
+					(stmt->relation->relpersistence == RELPERSISTENCE_TEMP && stmt->oncommit == ONCOMMIT_DROP))
+					return;
+				robust_finding(findings, rule, "CREATE TABLE without IF NOT EXISTS", "Write CREATE TABLE IF NOT EXISTS");
+				return;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) n;
+
+				if (in_xact || stmt->missing_ok ||
+					(stmt->removeType != OBJECT_TABLE && stmt->removeType != OBJECT_INDEX &&
+					 stmt->removeType != OBJECT_TYPE))
+					return;
+				robust_finding(findings, rule, "DROP without IF EXISTS", "Write DROP ... IF EXISTS");
+				return;
+			}
+		case T_AlterTableStmt:
+			if (in_xact || ((AlterTableStmt *) n)->objtype != OBJECT_TABLE)
+				return;
+			foreach(lc, ((AlterTableStmt *) n)->cmds)
+			{
+				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+				if ((cmd->subtype == AT_AddColumn && castNode(ColumnDef, cmd->def) &&
+					 cmd->missing_ok) ||
+					((cmd->subtype == AT_DropColumn || cmd->subtype == AT_DropConstraint) && cmd->missing_ok))
+					continue;
+				robust_finding(findings, rule,
+							   cmd->subtype == AT_AddColumn ? "ADD COLUMN without IF NOT EXISTS" :
+							   cmd->subtype == AT_DropColumn ? "DROP COLUMN without IF EXISTS" :
+							   cmd->subtype == AT_DropConstraint ? "DROP CONSTRAINT without IF EXISTS" :
+							   "ALTER TABLE",
+							   cmd->subtype == AT_AddColumn ? "Write ADD COLUMN IF NOT EXISTS" :
+							   cmd->subtype == AT_DropColumn ? "Write DROP COLUMN IF EXISTS" :
+							   cmd->subtype == AT_DropConstraint ? "Write DROP CONSTRAINT IF EXISTS" :
+							   "Put it in a transaction (BEGIN ... COMMIT)");
+				return;			/* one per statement */
+			}
+			return;
+		default:
+			return;
+	}
+}
+
+static const SgRule rule_prefer_robust_stmts = {
+	.id = "prefer-robust-stmts",
+	.family = "style",
+	.default_level = SG_LEVEL_OFF,
+	.stmt_tags = {T_IndexStmt, T_CreateStmt, T_DropStmt, T_AlterTableStmt},
+	.check = sg_check_robust_stmts,
+	.description = "outside a transaction, a CREATE, DROP or ALTER TABLE that a second run of a half-failed migration would fail on (no IF [NOT] EXISTS)",
+};
+
 static const SgRule rule_prefer_bigint_over_int = {
 	.id = "prefer-bigint-over-int",
 	.family = "style",
@@ -418,5 +513,6 @@ const SgRule *const sg_style_rules[] = {
 	&rule_ban_create_domain_with_constraint,
 	&rule_require_table_schema,
 	&rule_require_statement_timeout,
+	&rule_prefer_robust_stmts,
 	NULL
 };

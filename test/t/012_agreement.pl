@@ -102,6 +102,11 @@ my @cases = (
 	{ rule => 'require-statement-timeout', level => 'warning', stmt => 'ALTER TABLE t ADD COLUMN n text' },
 	{ rule => 'require-statement-timeout', label => 'statement_timeout set', level => 'warning', passes => 1,
 	  stmt => "SET LOCAL statement_timeout = '5s'; ALTER TABLE t ADD COLUMN n text" },
+	{ rule => 'prefer-robust-stmts', level => 'warning', block => 0, stmt => 'ALTER TABLE t ADD COLUMN n text' },
+	{ rule => 'prefer-robust-stmts', label => 'IF NOT EXISTS', level => 'warning', block => 0, passes => 1,
+	  stmt => 'ALTER TABLE t ADD COLUMN IF NOT EXISTS n text' },
+	{ rule => 'prefer-robust-stmts', label => 'in a transaction', level => 'warning', passes => 1,
+	  stmt => 'ALTER TABLE t ADD COLUMN n text' },
 	# ATTACH PARTITION proves the bound by a scan unless a CHECK implies it
 	{ rule => 'attach-partition-scan', pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id)',
 	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
