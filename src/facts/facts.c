@@ -140,6 +140,25 @@ live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	ReleaseSysCache(typ);
 }
 
+/* Constraint names this session dropped (prefer-robust-stmts). */
+static List *live_dropped_names = NIL;
+
+static void
+live_remember_dropped(SgFactSource *self, const char *conname)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	if (!list_member(live_dropped_names, makeString((char *) conname)))
+		live_dropped_names = lappend(live_dropped_names, makeString(pstrdup(conname)));
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+live_was_dropped(SgFactSource *self, const char *conname)
+{
+	return list_member(live_dropped_names, makeString((char *) conname));
+}
+
 /* SgFactSource.sequence_users for the live server. */
 static void
 live_sequence_users(SgFactSource *self, Oid seqid, SgRelFacts *out)
@@ -215,6 +234,7 @@ live_dropped_with(SgFactSource *self, const Node *stmt)
 	.column = live_column, .added_not_valid = live_added_not_valid, \
 	.index_leads = live_index_leads, .type_users = live_type_users, \
 	.sequence_users = live_sequence_users, \
+	.remember_dropped = live_remember_dropped, .was_dropped = live_was_dropped, \
 	.staged = live_staged, .in_migration = live_in_migration, \
 	.tenant = live_tenant, .in_xact_block = live_in_xact_block, \
 	.dropped_with = live_dropped_with, \

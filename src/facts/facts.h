@@ -216,6 +216,12 @@ struct SgFactSource
 	 * seqid (OWNED BY, an identity, a DEFAULT nextval()).
 	 */
 	void		(*sequence_users) (SgFactSource *self, Oid seqid, SgRelFacts *out);
+	/*
+	 * Constraint names a DROP CONSTRAINT dropped earlier: in this session
+	 * (live), in this script (lint()).  prefer-robust-stmts reads them.
+	 */
+	void		(*remember_dropped) (SgFactSource *self, const char *conname);
+	bool		(*was_dropped) (SgFactSource *self, const char *conname);
 	/* Is rel (column NULL), or one of its columns, staged for dropping? */
 	void		(*staged) (SgFactSource *self, const SgRelFacts *rel, const char *column,
 						   SgStagedFacts *out);

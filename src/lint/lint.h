@@ -116,6 +116,7 @@ typedef struct LintState
 	int			statement_timeout;	/* statement_timeout, likewise */
 	int			session_statement_timeout;
 	List	   *allowed;		/* rules allow()ed in the current block */
+	List	   *dropped_names;	/* DROP CONSTRAINT names of the script */
 	List	   *xact_notes;		/* transaction-nesting rows of the statement
 								 * (char *[3]: rule, message, hint) */
 	int			cur_stmtno;		/* the statement simulated, and its line */

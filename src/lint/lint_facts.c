@@ -411,6 +411,23 @@ lint_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 }
 
 static void
+lint_remember_dropped(SgFactSource *self, const char *conname)
+{
+	LintState  *ls = self->private_data;
+	MemoryContext old = MemoryContextSwitchTo(ls->cxt);
+
+	if (!list_member(ls->dropped_names, makeString((char *) conname)))
+		ls->dropped_names = lappend(ls->dropped_names, makeString(pstrdup(conname)));
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+lint_was_dropped(SgFactSource *self, const char *conname)
+{
+	return list_member(((LintState *) self->private_data)->dropped_names, makeString((char *) conname));
+}
+
+static void
 lint_sequence_users(SgFactSource *self, Oid seqid, SgRelFacts *out)
 {
 	LintState  *ls = self->private_data;
@@ -621,6 +638,8 @@ sg_lint_source_init(LintState *ls)
 	ls->src.index_leads = lint_index_leads;
 	ls->src.type_users = lint_type_users;
 	ls->src.sequence_users = lint_sequence_users;
+	ls->src.remember_dropped = lint_remember_dropped;
+	ls->src.was_dropped = lint_was_dropped;
 	ls->src.tenant = lint_tenant;
 	ls->src.staged = lint_staged;
 	ls->src.in_migration = lint_in_migration;

@@ -342,8 +342,9 @@ sg_check_statement_timeout(const SgStatement *st, const SgRule *rule, List **fin
  * that already took effect unless each says IF [NOT] EXISTS.  In a
  * transaction (the file's own, or the runner's) a failure takes everything
  * back, except CREATE INDEX CONCURRENTLY, which runs outside one anyway.
- * Not followed: squawk's exception for an ADD CONSTRAINT of a name the file
- * dropped before (IF EXISTS) in the same file.
+ * An ADD or VALIDATE CONSTRAINT of a name dropped before (in the script;
+ * live, in the session) passes: the DROP ... IF EXISTS makes the pair
+ * rerunnable, as squawk counts it.
  */
 static void
 robust_finding(List **findings, const SgRule *rule, const char *what, const char *fix)
@@ -395,15 +396,31 @@ sg_check_robust_stmts(const SgStatement *st, const SgRule *rule, List **findings
 				return;
 			}
 		case T_AlterTableStmt:
-			if (in_xact || ((AlterTableStmt *) n)->objtype != OBJECT_TABLE)
+			if (((AlterTableStmt *) n)->objtype != OBJECT_TABLE)
 				return;
+			/* the names it drops, remembered even in a transaction */
 			foreach(lc, ((AlterTableStmt *) n)->cmds)
 			{
 				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
-				if ((cmd->subtype == AT_AddColumn && castNode(ColumnDef, cmd->def) &&
-					 cmd->missing_ok) ||
-					((cmd->subtype == AT_DropColumn || cmd->subtype == AT_DropConstraint) && cmd->missing_ok))
+				if (cmd->subtype == AT_DropConstraint && cmd->name)
+					st->facts->remember_dropped(st->facts, cmd->name);
+			}
+			if (in_xact)
+				return;
+			foreach(lc, ((AlterTableStmt *) n)->cmds)
+			{
+				AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+				Constraint *con = cmd->subtype == AT_AddConstraint && cmd->def && IsA(cmd->def, Constraint) ?
+					(Constraint *) cmd->def : NULL;
+
+				if (((cmd->subtype == AT_AddColumn || cmd->subtype == AT_DropColumn ||
+					  cmd->subtype == AT_DropConstraint) && cmd->missing_ok))
+					continue;
+				/* re-adding, or validating, a constraint dropped (IF EXISTS) earlier is a rerun's redo */
+				if ((con && con->conname && st->facts->was_dropped(st->facts, con->conname)) ||
+					(cmd->subtype == AT_ValidateConstraint && cmd->name &&
+					 st->facts->was_dropped(st->facts, cmd->name)))
 					continue;
 				robust_finding(findings, rule,
 							   cmd->subtype == AT_AddColumn ? "ADD COLUMN without IF NOT EXISTS" :
