@@ -107,6 +107,26 @@ my @cases = (
 	  stmt => 'ALTER TABLE t ADD COLUMN IF NOT EXISTS n text' },
 	{ rule => 'prefer-robust-stmts', label => 'in a transaction', level => 'warning', passes => 1,
 	  stmt => 'ALTER TABLE t ADD COLUMN n text' },
+	# 18+: a temporal key WITHOUT OVERLAPS (ranges: no btree_gist needed)
+	(($ENV{PG_MAJOR} // 15) >= 18 ? (
+	{ rule => 'unique-constraint-without-index', label => 'WITHOUT OVERLAPS (18+)',
+	  table => 'CREATE TABLE t (id int PRIMARY KEY, v int, r int4range, during tstzrange)',
+	  rows => "INSERT INTO t SELECT g, g, int4range(g, g + 1), tstzrange(now(), NULL) FROM generate_series(1, 500) g",
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_r_during UNIQUE (r, during WITHOUT OVERLAPS)' },
+	) : ()),
+	# 19+: REPACK rewrites under ACCESS EXCLUSIVE; REPACK (CONCURRENTLY) is the online form
+	(($ENV{PG_MAJOR} // 15) >= 19 ? (
+	{ rule => 'table-rewrite', label => 'REPACK (19+)', stmt => 'REPACK t' },
+	{ rule => 'table-rewrite', label => 'REPACK USING INDEX (19+)', stmt => 'REPACK t USING INDEX t_pkey' },
+	{ rule => 'table-rewrite', label => 'REPACK (CONCURRENTLY) (19+)', block => 0, passes => 1,
+	  stmt => 'REPACK (CONCURRENTLY) t' },
+	) : ()),
+	# before 18 a partitioned table takes no NOT VALID foreign key (the hint goes per partition)
+	{ rule => 'constraint-missing-not-valid', label => 'a foreign key on a partitioned table',
+	  table => 'CREATE TABLE r (id int PRIMARY KEY); INSERT INTO r SELECT generate_series(1, 500); '
+		. 'CREATE TABLE t (id int, v int) PARTITION BY RANGE (id); CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (1000)',
+	  rows => 'INSERT INTO t1 SELECT g, g FROM generate_series(1, 500) g',
+	  stmt => 'ALTER TABLE t ADD CONSTRAINT t_v_fk FOREIGN KEY (v) REFERENCES r (id)' },
 	# ATTACH PARTITION proves the bound by a scan unless a CHECK implies it
 	{ rule => 'attach-partition-scan', pre => 'CREATE TABLE pp (id int, v int) PARTITION BY RANGE (id)',
 	  stmt => 'ALTER TABLE pp ATTACH PARTITION t FOR VALUES FROM (0) TO (1000)' },
