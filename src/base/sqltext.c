@@ -337,6 +337,11 @@ static const SgRunner runners[] = {
 	{"node-pg-migrate", SG_RUN_WRAPPED, "node-pg-migrate runs each migration in a transaction: put it alone in "
 	 "a migration of its own that calls pgm.noTransaction()", .resumes = true,
 	 .alone = "for node-pg-migrate: alone in a migration that calls pgm.noTransaction()"},
+	{"prisma8", SG_RUN_WRAPPED, "Prisma 8's db migrate applies every pending migration in one transaction, "
+	 "and its planner never writes CONCURRENTLY: run this statement by hand, outside a transaction, before "
+	 "db migrate, and keep it out of the migration's operations", .resumes = false,
+	 .alone = "for Prisma 8: by hand before prisma db migrate, which runs every pending migration in one "
+	 "transaction"},
 	{"psql-single", SG_RUN_WRAPPED, "psql --single-transaction (-1) runs the file as one transaction: run this "
 	 "file without -1", .resumes = false,
 	 .alone = "for psql: a file run without --single-transaction"},

@@ -132,6 +132,36 @@ like($out, qr/^\Q$sa\E:3: error: renaming-column: /m, 'sqitch: deploy scripts in
 is($rc, 1, 'without --changed every migration is linted against the ones before it');
 like($out, qr/in 2 files\n\z/, 'both files');
 
+# --- Prisma 8: migrations/app/<name>/ops.json, written by Prisma 8's own CLI ---
+# (examples/prisma8: prisma migration plan, 8.0.0-rc.19; see examples/README.md)
+{
+	my $src = $ENV{SG_SRC} // '.';
+	my $p8 = "$src/examples/prisma8/migrations";
+	my $ix = "$p8/app/20261207T2124_index_user_name/ops.json";
+	($rc, $out, $err) = run(@pg, '--migrations', $p8);
+	is($rc, 1, 'Prisma 8: the history replays from ops.json, and the index migration would be refused');
+	like($out, qr/^\Q$ix\E:27: error: require-concurrent-index-creation: CREATE INDEX on public\."User"/m,
+		'... at the line of ops.json that holds its SQL');
+	like($out, qr/for Prisma 8: by hand before prisma db migrate, which runs every pending migration in one transaction/,
+		'... with the hint in Prisma 8\'s terms (db migrate runs every pending migration in one transaction)');
+	($rc, $out, $err) = run(@pg, '--migrations', "$src/examples/prisma8", '--changed', "$p8/app/20261207T2124_index_user_name");
+	is($rc, 1, 'Prisma 8: found from the project directory, --changed names a migration package');
+	like($out, qr/in 1 file\n\z/, '... and only it is linted');
+	# a data step (parameters) is left out, and said so
+	my $d8 = "$root/p8/app";
+	put("$d8/20260101T0000_init/ops.json", '[{"id":"t","operationClass":"additive","precheck":[],'
+		  . '"execute":[{"description":"t","sql":"CREATE TABLE t (id int)","params":[]}],"postcheck":[]}]');
+	put("$d8/20260102T0000_fill/ops.json", '[{"id":"d","operationClass":"data","precheck":[],'
+		  . '"execute":[{"description":"fill","sql":"INSERT INTO t VALUES ($1)","params":[1]}],"postcheck":[]}]');
+	($rc, $out, $err) = run(@pg, '--migrations', "$root/p8");
+	is($rc, 0, 'Prisma 8: a history with a data step replays');
+	like($err, qr/fill\/ops\.json: 1 data step with parameters left out/, '... and the data step is named as left out');
+	put("$d8/20260103T0000_bad/ops.json", '{"not":"a list"}');
+	($rc, $out, $err) = run(@pg, '--migrations', "$root/p8");
+	is($rc, 2, 'Prisma 8: an ops.json that is not a list of operations is a usage error');
+	like($err, qr/cannot read .*bad\/ops\.json.* as Prisma 8's ops\.json/, '... that says so');
+}
+
 # --- --schema: a pg_dump --schema-only ---------------------------------------
 $node->safe_psql('postgres', q{
 	CREATE ROLE app NOLOGIN;
