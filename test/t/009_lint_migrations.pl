@@ -162,6 +162,42 @@ like($out, qr/in 2 files\n\z/, 'both files');
 	like($err, qr/cannot read .*bad\/ops\.json.* as Prisma 8's ops\.json/, '... that says so');
 }
 
+# --- an extension this machine lacks (pgvector, as formbricks' history uses it) ---
+{
+	my $vh = "$root/vh/prisma/migrations";
+	put("$vh/1_init/migration.sql", "-- CreateExtension\nCREATE EXTENSION IF NOT EXISTS \"vector\";\n\n"
+		  . "CREATE TABLE \"Document\" (\"id\" TEXT NOT NULL, \"embedding\" vector(1536),\n"
+		  . "    CONSTRAINT \"Document_pkey\" PRIMARY KEY (\"id\"));\n");
+	put("$vh/2_more/migration.sql", "ALTER TABLE \"Document\" ADD COLUMN \"small\" halfvec(512);\n"
+		  . "CREATE TABLE \"Chunk\" (\"id\" TEXT PRIMARY KEY, \"embedding\" vector(3) NOT NULL DEFAULT '[0,0,0]');\n"
+		  . "CREATE INDEX \"Chunk_e\" ON \"Chunk\" USING hnsw (\"embedding\" vector_cosine_ops) WITH (m = 16, ef_construction = 64);\n"
+		  . "SELECT id FROM \"Chunk\" ORDER BY embedding <=> '[1,2,3]' LIMIT 5;\n");
+	my $v3 = put("$vh/3_idx/migration.sql",
+		"SET lock_timeout = '2s';\nCREATE INDEX \"Document_e\" ON \"Document\" USING ivfflat (\"embedding\" vector_l2_ops) WITH (lists = 100);\n");
+	($rc, $out, $err) = run(@pg, '--migrations', "$root/vh", '--changed', $v3);
+	SKIP:
+	{
+		skip 'pgvector is installed on this machine: nothing to stub', 6 if $rc != 2;
+		is($rc, 2, 'a history that creates an extension this machine lacks does not replay');
+		like($err, qr/hint: this machine does not have extension vector; --stub-extension=vector/,
+			'... and the error names --stub-extension');
+		($rc, $out, $err) = run(@pg, '--migrations', "$root/vh", '--stub-extension', 'vector', '--changed', $v3);
+		is($rc, 1, '--stub-extension=vector: it replays (types, operators, hnsw WITH options), and the new index is judged');
+		like($out, qr/^\Q$v3\E:2: error: require-concurrent-index-creation: CREATE INDEX on public\."Document"/m,
+			'... an ivfflat index without CONCURRENTLY on an existing table');
+		like($err, qr/extension vector is not on this machine: its CREATE EXTENSION is skipped, and its types, operators and access methods are stand-ins/,
+			'... and the replay says what it stood in for');
+		# WITH SCHEMA, and an extension with no known stand-ins
+		put("$root/vh2/1_init.sql", "CREATE SCHEMA ext;\nCREATE EXTENSION vector WITH SCHEMA ext;\n"
+			  . "CREATE EXTENSION IF NOT EXISTS no_such_ext;\nCREATE TABLE d (e ext.vector(3));\n");
+		($rc, $out, $err) = run(@pg, '--migrations', "$root/vh2", '--stub-extension', 'vector,no_such_ext');
+		ok($rc == 0 || $rc == 1, 'WITH SCHEMA ext: the stand-ins are made in that schema; an unknown extension is skipped, and said so')
+		  or diag($err);
+	}
+	($rc, $out, $err) = run(@pg, '--migrations', "$root/vh", '--stub-extension', 'vector;drop');
+	is($rc, 2, '--stub-extension takes names only');
+}
+
 # --- --schema: a pg_dump --schema-only ---------------------------------------
 $node->safe_psql('postgres', q{
 	CREATE ROLE app NOLOGIN;
