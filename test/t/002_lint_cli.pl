@@ -129,6 +129,27 @@ is($rc, 0, '--help exits 0');
 like($out, qr/^Usage: schemaguard-lint /, '--help writes the usage to stdout');
 ($rc, $out, $err) = run('', '-?');
 like($out, qr/^Usage: schemaguard-lint /, '-? too');
+# the man page: every option of --help is in it, and it renders without a warning
+{
+	my $help = $out;
+	my $src = $ENV{SG_SRC} // '.';
+	my $man = do { local (@ARGV, $/) = ("$src/docs/schemaguard-lint.1"); <> } // '';
+	(my $plain = $man) =~ s/\\f[BIRP]//g;
+	$plain =~ s/\\-/-/g;
+	my %opt = map { $_ => 1 } $help =~ /(--[a-z][a-z-]+)/g;
+	my @missing = grep { index($plain, $_) < 0 } sort keys %opt;
+	is(join(' ', @missing), '', 'docs/schemaguard-lint.1 names every option of --help (' . scalar(keys %opt) . ')');
+	if (system('sh', '-c', 'command -v groff >/dev/null 2>&1') == 0)
+	{
+		my ($gout, $gerr) = ('', '');
+		IPC::Run::run([ 'groff', '-man', '-Tutf8', '-ww', '-z', "$src/docs/schemaguard-lint.1" ], '>', \$gout, '2>', \$gerr);
+		is($gerr, '', 'the man page renders without a warning (groff -man -ww)');
+	}
+	else
+	{
+		diag('part skipped: rendering the man page (groff is not installed)');
+	}
+}
 ($rc, $out, $err) = run('', '--no-such-option', $clean);
 is($rc, 2, 'an unknown option exits 2');
 is($err, "Unknown option: no-such-option\nTry \"schemaguard-lint --help\" for more information.\n",
