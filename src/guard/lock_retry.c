@@ -51,6 +51,7 @@
 #include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -64,6 +65,23 @@ int			sg_lock_retry_budget = 30000;
 /* The first and the longest sleep between attempts, in ms (before jitter). */
 #define SG_RETRY_SLEEP_MIN	100
 #define SG_RETRY_SLEEP_MAX	1000
+
+/*
+ * Did this statement's statement_timeout fire (and go unreported)?  Its
+ * timer is no longer active, was started for this statement, and its
+ * deadline has passed.
+ */
+static bool
+statement_timeout_spent(void)
+{
+	TimestampTz fin;
+
+	if (StatementTimeout <= 0 || get_timeout_active(STATEMENT_TIMEOUT))
+		return false;
+	fin = get_timeout_finish_time(STATEMENT_TIMEOUT);
+	return fin != 0 && fin <= GetCurrentTimestamp() &&
+		get_timeout_start_time(STATEMENT_TIMEOUT) >= GetCurrentStatementStartTimestamp();
+}
 
 /*
  * One attempt: every target's lock in order, each asked for without waiting
@@ -132,6 +150,17 @@ attempt(List *targets, int slice_ms, const char **busy_name,
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			ReThrowError(edata);
 		FreeErrorData(edata);
+
+		/*
+		 * When the statement's own statement_timeout ran out together with
+		 * the slice's lock_timeout, core reports the lock timeout (the one
+		 * due first) and clears both: the statement timeout is spent, and
+		 * retrying would run past it.  Report it as core would have.
+		 */
+		if (statement_timeout_spent())
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling statement due to statement timeout")));
 	}
 	PG_END_TRY();
 	return ok;
