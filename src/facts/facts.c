@@ -71,14 +71,6 @@ static void
 live_namespace(SgFactSource *self, const char *nspname, bool indexed_only,
 			   SgRelFacts *out)
 {
-	Oid			nsp = nspname ? get_namespace_oid(nspname, true) : InvalidOid;
-
-	/* a schema's commands are its owner's: core refuses anyone else first */
-	if (OidIsValid(nsp) && !sg_namespace_ownercheck(nsp, GetUserId()))
-	{
-		sg_init_facts(out);
-		return;
-	}
 	sg_catalog_namespace_facts(nspname, indexed_only, false, out);
 }
 
@@ -130,12 +122,6 @@ live_type_users(SgFactSource *self, List *typname, SgRelFacts *out)
 	sg_init_facts(out);
 	if (typ == NULL)
 		return;					/* core reports it */
-	/* core refuses a role that does not own the type, before we say anything */
-	if (!sg_type_ownercheck(((Form_pg_type) GETSTRUCT(typ))->oid, GetUserId()))
-	{
-		ReleaseSysCache(typ);
-		return;
-	}
 	sg_catalog_type_users(((Form_pg_type) GETSTRUCT(typ))->oid, false, out);
 	ReleaseSysCache(typ);
 }
@@ -163,10 +149,6 @@ live_was_dropped(SgFactSource *self, const char *conname)
 static void
 live_sequence_users(SgFactSource *self, Oid seqid, SgRelFacts *out)
 {
-	sg_init_facts(out);
-	/* core refuses a role that does not own the sequence first */
-	if (!sg_class_ownercheck(seqid, GetUserId()))
-		return;
 	sg_catalog_sequence_users(seqid, false, out);
 }
 

@@ -33,9 +33,12 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 #include "storage/ipc.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -463,8 +466,23 @@ after_statement(SgRunning *r)
  * a refusal of ours would show the sizes and counts of tables to a role
  * that core turns away.  Statements on one relation are covered where
  * their relation is looked up (sg_catalog_relation_facts()); these are the
- * ones judged by a whole schema or database.
+ * ones judged by a whole schema or database, or by the tables that use a
+ * type or a sequence.
  */
+/* Does user own the type typname names?  A missing type: yes (core reports it). */
+static bool
+owns_type(List *typname, Oid user)
+{
+	Type		typ = LookupTypeName(NULL, makeTypeNameFromNameList(typname), NULL, true);
+	bool		owns;
+
+	if (typ == NULL)
+		return true;
+	owns = sg_type_ownercheck(((Form_pg_type) GETSTRUCT(typ))->oid, user);
+	ReleaseSysCache(typ);
+	return owns;
+}
+
 static bool
 core_will_refuse(Node *parsetree)
 {
@@ -493,6 +511,32 @@ core_will_refuse(Node *parsetree)
 			if (OidIsValid(nsp) && !sg_namespace_ownercheck(nsp, user))
 				return true;
 		}
+	}
+	else if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+	{
+		Oid			nsp = get_namespace_oid(((RenameStmt *) parsetree)->subname, true);
+
+		return OidIsValid(nsp) && !sg_namespace_ownercheck(nsp, user);
+	}
+	/* judged by the tables that use a type or a sequence: its owner's commands */
+	else if (IsA(parsetree, DropStmt) && (((DropStmt *) parsetree)->removeType == OBJECT_TYPE ||
+										  ((DropStmt *) parsetree)->removeType == OBJECT_DOMAIN))
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			if (!owns_type(castNode(TypeName, lfirst(lc))->names, user))
+				return true;
+		}
+	}
+	else if (IsA(parsetree, AlterEnumStmt))
+		return !owns_type(((AlterEnumStmt *) parsetree)->typeName, user);
+	else if (IsA(parsetree, AlterDomainStmt))
+		return !owns_type(((AlterDomainStmt *) parsetree)->typeName, user);
+	else if (IsA(parsetree, AlterSeqStmt))
+	{
+		Oid			seqid = RangeVarGetRelid(((AlterSeqStmt *) parsetree)->sequence, NoLock, true);
+
+		return OidIsValid(seqid) && !sg_class_ownercheck(seqid, user);
 	}
 	return false;
 }
