@@ -693,20 +693,6 @@ static const SgRule rule_renaming_enum_value = {
 	.description = "ALTER TYPE ... RENAME VALUE silently changes what the rows of populated tables hold",
 };
 
-/* An option of a statement's list (restart, start), or NULL. */
-static DefElem *
-option_named(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		if (IsA(lfirst(lc), DefElem) && strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
-			return lfirst_node(DefElem, lc);
-	}
-	return NULL;
-}
-
 /*
  * Does RESTART [WITH v] move sequence seqid beyond every value it has given
  * out?  Only a WITH past its last value does (in the direction it counts);
@@ -756,7 +742,7 @@ sg_check_sequence_restart(const SgStatement *st, const SgRule *rule, List **find
 	if (IsA(st->parsetree, AlterSeqStmt))
 	{
 		AlterSeqStmt *stmt = (AlterSeqStmt *) st->parsetree;
-		DefElem    *restart = option_named(stmt->options, "restart");
+		DefElem    *restart = sg_option(stmt->options, "restart");
 		Oid			seqid;
 		const char *seqname;
 
@@ -793,7 +779,7 @@ sg_check_sequence_restart(const SgStatement *st, const SgRule *rule, List **find
 
 			if (cmd->subtype == AT_SetIdentity)
 			{
-				DefElem    *restart = option_named((List *) cmd->def, "restart");
+				DefElem    *restart = sg_option((List *) cmd->def, "restart");
 				Oid			seqid = InvalidOid;
 
 				if (restart == NULL || !sg_alter_target(st, &t))
@@ -823,7 +809,7 @@ sg_check_sequence_restart(const SgStatement *st, const SgRule *rule, List **find
 			{
 				Constraint *c = castNode(Constraint, cmd->def);
 
-				if (option_named(c->options, "start") != NULL || !sg_alter_target(st, &t))
+				if (sg_option(c->options, "start") != NULL || !sg_alter_target(st, &t))
 					continue;
 				sg_add_finding(findings, rule,
 							   psprintf("ADD GENERATED AS IDENTITY on %s.%s", t.qualname, col),

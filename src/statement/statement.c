@@ -28,34 +28,32 @@
 bool
 sg_vacuum_full(const VacuumStmt *stmt)
 {
+	DefElem    *opt = stmt->is_vacuumcmd ? sg_option(stmt->options, "full") : NULL;
+
+	return opt != NULL && defGetBoolean(opt);
+}
+
+/* The option of a statement's list (a DefElem) named name, or NULL. */
+DefElem *
+sg_option(List *options, const char *name)
+{
 	ListCell   *lc;
 
-	if (!stmt->is_vacuumcmd)
-		return false;
-	foreach(lc, stmt->options)
+	foreach(lc, options)
 	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "full") == 0)
-			return defGetBoolean(opt);
+		if (IsA(lfirst(lc), DefElem) && strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
+			return lfirst_node(DefElem, lc);
 	}
-	return false;
+	return NULL;
 }
 
 /* Is a REINDEX statement CONCURRENTLY? */
 bool
 sg_reindex_is_concurrent(const ReindexStmt *stmt)
 {
-	ListCell   *lc;
+	DefElem    *opt = sg_option(stmt->params, "concurrently");
 
-	foreach(lc, stmt->params)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
+	return opt != NULL && defGetBoolean(opt);
 }
 
 /*
@@ -313,16 +311,9 @@ sg_statement_referenced_tables(Node *parsetree)
 bool
 sg_cluster_concurrent(const SgClusterStmt *stmt)
 {
-	ListCell   *lc;
+	DefElem    *opt = sg_option(sg_cluster_params(stmt), "concurrently");
 
-	foreach(lc, sg_cluster_params(stmt))
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
+	return opt != NULL && defGetBoolean(opt);
 }
 
 /*

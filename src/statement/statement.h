@@ -18,6 +18,7 @@
 
 #include "compat.h"
 
+extern DefElem *sg_option(List *options, const char *name);
 extern bool sg_reindex_is_concurrent(const ReindexStmt *stmt);
 extern bool sg_vacuum_full(const VacuumStmt *stmt);
 extern bool sg_cluster_concurrent(const SgClusterStmt *stmt);
