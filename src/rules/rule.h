@@ -132,6 +132,17 @@ extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 								 char *phrase, char *detail, char *hint);
 
 /* Each family's rules (NULL-terminated), registered by _PG_init(). */
+/* A column a statement gives a type (sg_new_columns(), rules_alter.c). */
+typedef struct SgNewColumn
+{
+	const char *what;			/* "column", "ADD COLUMN", "ALTER COLUMN ... TYPE of" */
+	const char *table;
+	const char *name;
+	TypeName   *type;
+} SgNewColumn;
+
+extern List *sg_new_columns(const SgStatement *st);
+
 extern const SgRule *const sg_lock_rules[];
 extern const SgRule *const sg_index_rules[];
 extern const SgRule *const sg_constraint_rules[];

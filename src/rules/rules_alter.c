@@ -190,3 +190,56 @@ sg_fk_columns(const AddedConstraint *ac)
 		return list_make1(makeString(ac->column->colname));
 	return ac->con->fk_attrs;
 }
+
+/*
+ * The columns a statement gives a type (SgNewColumn): a CREATE TABLE's, an
+ * ADD COLUMN's, an ALTER COLUMN ... TYPE's.  The rules about a column's type
+ * (ban-char-field, the style family's) walk them.
+ */
+List *
+sg_new_columns(const SgStatement *st)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (IsA(st->parsetree, CreateStmt))
+	{
+		CreateStmt *cs = (CreateStmt *) st->parsetree;
+
+		foreach(lc, cs->tableElts)
+		{
+			SgNewColumn  *nc;
+
+			if (!IsA(lfirst(lc), ColumnDef) || ((ColumnDef *) lfirst(lc))->typeName == NULL)
+				continue;
+			nc = palloc0(sizeof(SgNewColumn));
+			nc->what = "column";
+			nc->table = sg_rangevar_name(cs->relation);
+			nc->name = ((ColumnDef *) lfirst(lc))->colname;
+			nc->type = ((ColumnDef *) lfirst(lc))->typeName;
+			result = lappend(result, nc);
+		}
+	}
+	else if (IsA(st->parsetree, AlterTableStmt) &&
+			 ((AlterTableStmt *) st->parsetree)->objtype == OBJECT_TABLE)
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			SgNewColumn  *nc;
+
+			if ((cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType) ||
+				cmd->def == NULL || castNode(ColumnDef, cmd->def)->typeName == NULL)
+				continue;
+			nc = palloc0(sizeof(SgNewColumn));
+			nc->what = cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of";
+			nc->table = sg_rangevar_name(stmt->relation);
+			nc->name = cmd->subtype == AT_AddColumn ? castNode(ColumnDef, cmd->def)->colname : cmd->name;
+			nc->type = castNode(ColumnDef, cmd->def)->typeName;
+			result = lappend(result, nc);
+		}
+	}
+	return result;
+}

@@ -22,67 +22,6 @@
 #include "rule.h"
 #include "schemaguard.h"
 
-/* A new column's type, as a statement gives it. */
-typedef struct NewColumn
-{
-	const char *what;			/* "column", "ADD COLUMN", "ALTER COLUMN ... TYPE of" */
-	const char *table;
-	const char *name;
-	TypeName   *type;
-} NewColumn;
-
-/*
- * The columns a statement gives a type: a CREATE TABLE's, an ADD COLUMN's,
- * an ALTER COLUMN ... TYPE's.
- */
-static List *
-new_columns(const SgStatement *st)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	if (IsA(st->parsetree, CreateStmt))
-	{
-		CreateStmt *cs = (CreateStmt *) st->parsetree;
-
-		foreach(lc, cs->tableElts)
-		{
-			NewColumn  *nc;
-
-			if (!IsA(lfirst(lc), ColumnDef) || ((ColumnDef *) lfirst(lc))->typeName == NULL)
-				continue;
-			nc = palloc0(sizeof(NewColumn));
-			nc->what = "column";
-			nc->table = sg_rangevar_name(cs->relation);
-			nc->name = ((ColumnDef *) lfirst(lc))->colname;
-			nc->type = ((ColumnDef *) lfirst(lc))->typeName;
-			result = lappend(result, nc);
-		}
-	}
-	else if (IsA(st->parsetree, AlterTableStmt) &&
-			 ((AlterTableStmt *) st->parsetree)->objtype == OBJECT_TABLE)
-	{
-		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
-
-		foreach(lc, stmt->cmds)
-		{
-			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-			NewColumn  *nc;
-
-			if ((cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType) ||
-				cmd->def == NULL || castNode(ColumnDef, cmd->def)->typeName == NULL)
-				continue;
-			nc = palloc0(sizeof(NewColumn));
-			nc->what = cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of";
-			nc->table = sg_rangevar_name(stmt->relation);
-			nc->name = cmd->subtype == AT_AddColumn ? castNode(ColumnDef, cmd->def)->colname : cmd->name;
-			nc->type = castNode(ColumnDef, cmd->def)->typeName;
-			result = lappend(result, nc);
-		}
-	}
-	return result;
-}
-
 /* The serial pseudo-type a name spells ("serial", "bigserial", ...), or NULL. */
 static const char *
 serial_name(const TypeName *tn)
@@ -126,7 +65,7 @@ int_width(const TypeName *tn)
 }
 
 static void
-column_finding(List **findings, const SgRule *rule, const NewColumn *nc, const char *type,
+column_finding(List **findings, const SgRule *rule, const SgNewColumn *nc, const char *type,
 			   const char *detail, char *hint)
 {
 	sg_add_finding(findings, rule,
@@ -140,9 +79,9 @@ check_int_width(const SgStatement *st, const SgRule *rule, List **findings, int 
 {
 	ListCell   *lc;
 
-	foreach(lc, new_columns(st))
+	foreach(lc, sg_new_columns(st))
 	{
-		NewColumn  *nc = lfirst(lc);
+		SgNewColumn  *nc = lfirst(lc);
 		const char *s = serial_name(nc->type);
 
 		if (int_width(nc->type) != width)
@@ -177,9 +116,9 @@ sg_check_prefer_identity(const SgStatement *st, const SgRule *rule, List **findi
 {
 	ListCell   *lc;
 
-	foreach(lc, new_columns(st))
+	foreach(lc, sg_new_columns(st))
 	{
-		NewColumn  *nc = lfirst(lc);
+		SgNewColumn  *nc = lfirst(lc);
 		const char *s = serial_name(nc->type);
 		int			w;
 
@@ -202,9 +141,9 @@ sg_check_prefer_text(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	ListCell   *lc;
 
-	foreach(lc, new_columns(st))
+	foreach(lc, sg_new_columns(st))
 	{
-		NewColumn  *nc = lfirst(lc);
+		SgNewColumn  *nc = lfirst(lc);
 		int32		typmod = -1;
 
 		if (element_type(nc->type, &typmod) != VARCHAROID || nc->type->typmods == NIL)
@@ -226,9 +165,9 @@ sg_check_prefer_timestamptz(const SgStatement *st, const SgRule *rule, List **fi
 {
 	ListCell   *lc;
 
-	foreach(lc, new_columns(st))
+	foreach(lc, sg_new_columns(st))
 	{
-		NewColumn  *nc = lfirst(lc);
+		SgNewColumn  *nc = lfirst(lc);
 
 		if (element_type(nc->type, NULL) != TIMESTAMPOID)
 			continue;
