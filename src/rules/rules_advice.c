@@ -130,48 +130,12 @@ sg_check_char_field(const SgStatement *st, const SgRule *rule, List **findings)
 {
 	ListCell   *lc;
 
-	if (IsA(st->parsetree, CreateStmt))
+	foreach(lc, sg_new_columns(st))
 	{
-		CreateStmt *cs = (CreateStmt *) st->parsetree;
-		char	   *qualname = NULL;
+		SgNewColumn *nc = lfirst(lc);
 
-		foreach(lc, cs->tableElts)
-		{
-			ColumnDef  *def;
-
-			if (!IsA(lfirst(lc), ColumnDef))
-				continue;
-			def = (ColumnDef *) lfirst(lc);
-			if (!is_char_type(def->typeName))
-				continue;
-			if (qualname == NULL)
-				qualname = sg_rangevar_name(cs->relation);
-			char_finding(rule, "column", qualname, def->colname, def->typeName, findings);
-		}
-		return;
-	}
-	if (IsA(st->parsetree, AlterTableStmt) &&
-		((AlterTableStmt *) st->parsetree)->objtype == OBJECT_TABLE)
-	{
-		AlterTableStmt *stmt = (AlterTableStmt *) st->parsetree;
-		char	   *qualname = NULL;
-
-		foreach(lc, stmt->cmds)
-		{
-			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-			ColumnDef  *def;
-
-			if (cmd->subtype != AT_AddColumn && cmd->subtype != AT_AlterColumnType)
-				continue;
-			def = castNode(ColumnDef, cmd->def);
-			if (!is_char_type(def->typeName))
-				continue;
-			if (qualname == NULL)
-				qualname = sg_rangevar_name(stmt->relation);
-			char_finding(rule, cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of",
-						 qualname, cmd->subtype == AT_AddColumn ? def->colname : cmd->name,
-						 def->typeName, findings);
-		}
+		if (is_char_type(nc->type))
+			char_finding(rule, nc->what, nc->table, nc->name, nc->type, findings);
 	}
 }
 
@@ -358,53 +322,75 @@ sg_check_identifier_too_long(const SgStatement *st, const SgRule *rule, List **f
 	while (p && *p)
 	{
 		int			skip = skip_literal(st->sql, p);
-		StringInfoData ident;
+		const char *from = p;
+		int			len = 0;
+		bool		quoted = *p == '"';
+		const char *end = NULL;	/* a quoted one's closing quote */
+		char	   *ident;
 
 		if (skip > 0)
 		{
 			p += skip;
 			continue;
 		}
-		initStringInfo(&ident);
-		if (*p == '"')
+		/* measure the identifier (a quoted one without its escapes) */
+		if (quoted)
 		{
-			const char *q = p + 1;
-
-			for (; *q; q++)
+			for (p++; *p && !(*p == '"' && p[1] != '"'); p++, len++)
 			{
-				if (*q == '"')
-				{
-					if (q[1] != '"')
-						break;
-					q++;
-				}
-				appendStringInfoChar(&ident, *q);
+				if (*p == '"')
+					p++;
 			}
-			p = *q ? q + 1 : q;
+			end = p;
+			if (*p)
+				p++;
 		}
 		else if (isalpha((unsigned char) *p) || *p == '_' || IS_HIGHBIT_SET(*p))
 		{
 			while (isalnum((unsigned char) *p) || *p == '_' || *p == '$' || IS_HIGHBIT_SET(*p))
-				appendStringInfoChar(&ident, pg_ascii_tolower((unsigned char) *p++));
+				p++;
+			len = p - from;
 		}
 		else
 		{
 			p++;
 			continue;
 		}
-		if (ident.len >= NAMEDATALEN && !list_member(seen, makeString(ident.data)))
+		if (len < NAMEDATALEN)
+			continue;
+		/* only a long one is spelled out: unescaped, or folded to lower case */
+		if (quoted)
 		{
-			int			cut = pg_mbcliplen(ident.data, ident.len, NAMEDATALEN - 1);
+			StringInfoData buf;
 
-			seen = lappend(seen, makeString(ident.data));
+			initStringInfo(&buf);
+			for (const char *q = from + 1; q < end; q++)
+			{
+				appendStringInfoChar(&buf, *q);
+				if (*q == '"')
+					q++;	/* "" is one quote */
+			}
+			ident = buf.data;
+		}
+		else
+		{
+			ident = pnstrdup(from, len);
+			for (int i = 0; i < len; i++)
+				ident[i] = pg_ascii_tolower((unsigned char) ident[i]);
+		}
+		if (!list_member(seen, makeString(ident)))
+		{
+			int			cut = pg_mbcliplen(ident, len, NAMEDATALEN - 1);
+
+			seen = lappend(seen, makeString(ident));
 			sg_add_finding(findings, rule,
-						   psprintf("identifier \"%s\" of %d bytes", ident.data, ident.len),
+						   psprintf("identifier \"%s\" of %d bytes", ident, len),
 						   psprintf("PostgreSQL cuts identifiers to %d bytes, with only a NOTICE: the object "
 									"is named \"%.*s\", not what the code says, and another long name with "
 									"the same first %d bytes names the same object.",
-									NAMEDATALEN - 1, cut, ident.data, NAMEDATALEN - 1),
+									NAMEDATALEN - 1, cut, ident, NAMEDATALEN - 1),
 						   psprintf("Use a name of at most %d bytes, such as \"%.*s\".",
-									NAMEDATALEN - 1, cut, ident.data));
+									NAMEDATALEN - 1, cut, ident));
 		}
 	}
 }
