@@ -76,6 +76,17 @@
 static void tables_facts(const char *query, int nargs, Oid *argtypes, Datum *values,
 						 const char *nulls, bool assume_populated, SgRelFacts *out);
 
+/* tables_facts() of a query with one OID parameter, $1. */
+static void
+oid_tables_facts(const char *query, Oid oid, bool assume_populated, SgRelFacts *out)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(oid)};
+	char		nulls[1] = {' '};
+
+	tables_facts(query, 1, argtypes, values, nulls, assume_populated, out);
+}
+
 /*
  * While lint() runs: a relation its caller may not read is neither locked
  * nor looked into (its rows, its constraints); it is judged as holding
@@ -578,11 +589,7 @@ sg_catalog_attach_scans(Oid parentid, Oid partid, PartitionBoundSpec *raw,
 void
 sg_catalog_sequence_users(Oid seqid, bool assume_populated, SgRelFacts *out)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(seqid)};
-	char		nulls[1] = {' '};
-
-	tables_facts("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
+	oid_tables_facts("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' "
 				 "       OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname),"
 				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
 				 "  FROM pg_catalog.pg_class c"
@@ -600,7 +607,7 @@ sg_catalog_sequence_users(Oid seqid, bool assume_populated, SgRelFacts *out)
 				 "                    AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
 				 "                    AND d.refobjid OPERATOR(pg_catalog.=) $1)"
 				 " ORDER BY 2 DESC, 1",
-				 1, argtypes, values, nulls, assume_populated, out);
+				 seqid, assume_populated, out);
 }
 
 /*
@@ -665,11 +672,7 @@ sg_catalog_sequence_position(Oid seqid, int64 *last_value, int64 *increment)
 void
 sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(typid)};
-	char		nulls[1] = {' '};
-
-	tables_facts("SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
+	oid_tables_facts("SELECT DISTINCT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),"
 				 "       pg_catalog.pg_relation_size(c.oid), c.oid"
 				 "  FROM pg_catalog.pg_attribute a"
 				 "  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
@@ -679,7 +682,7 @@ sg_catalog_type_users(Oid typid, bool assume_populated, SgRelFacts *out)
 				 "   AND a.attnum > 0 AND NOT a.attisdropped"
 				 "   AND (t.oid = $1 OR t.typelem = $1 OR t.typbasetype = $1)"
 				 " ORDER BY 2 DESC, 1",
-				 1, argtypes, values, nulls, assume_populated, out);
+				 typid, assume_populated, out);
 }
 
 /* Was the relation created in this transaction?  Checked under ACCESS SHARE. */
