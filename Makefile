@@ -32,7 +32,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output --l
 # -Wunused-parameter and -Wsign-compare).  The test command sets SG_WERROR=1.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
 ifeq ($(SG_WERROR),1)
-PG_CFLAGS += -Werror
+PG_CFLAGS += -Werror -DSG_WERROR
 endif
 
 EXTRA_CLEAN = test/isolation/output regression.diffs regression.out results tmp_check \

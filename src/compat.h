@@ -129,6 +129,19 @@
 #endif
 
 /*
+ * ALTER TABLE's subcommand types that came and went: the *Recurse variants
+ * until 16 folded them into their base types; AT_CheckNotNull until 18 made
+ * NOT NULL a constraint of its own.  sg_alter_subtype_known() lists every
+ * type of each major.
+ */
+#if PG_VERSION_NUM < 160000
+#define SG_HAVE_AT_RECURSE 1
+#endif
+#if PG_VERSION_NUM < 180000
+#define SG_HAVE_AT_CHECK_NOT_NULL 1
+#endif
+
+/*
  * 18 made NOT NULL a constraint of its own: ADD CONSTRAINT n NOT NULL col,
  * which may be NOT VALID and validated later (as a CHECK may).
  */

@@ -394,18 +394,54 @@ static const SgRule rule_require_concurrent_partition_detach = {
 };
 
 
-/* This file's rules, in the order rules() lists them. */
 /*
- * unpredicted-rewrite: not judged from the statement; the object access
- * hook observes core starting a rewrite or an index build that no rule
- * predicted (guard/tripwire.c).  lint() has nothing to observe.
+ * unpredicted-rewrite: mostly not judged from the statement; the object
+ * access hook observes core starting a rewrite or an index build that no
+ * rule predicted (guard/tripwire.c), which lint() has nothing to observe.
+ * From the statement, live and in lint(): an ALTER TABLE subcommand of a
+ * type schemaguard was built without knowing (a newer major's, such as a
+ * form of partition maintenance) on a populated table, whatever it does:
+ * nothing predicted it, and the tripwire sees only the rewrites and builds
+ * it knows how to recognise.
  */
+static void
+sg_check_unknown_subcommand(const SgStatement *st, const SgRule *rule, List **findings)
+{
+	AlterTableStmt *stmt = castNode(AlterTableStmt, st->parsetree);
+	SgRelFacts	t;
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (sg_alter_subtype_known(cmd->subtype))
+			continue;
+		if (!sg_alter_target(st, &t) || sg_facts_small(&t))
+			return;
+		sg_add_finding(findings, rule,
+					   psprintf("ALTER TABLE %s with a subcommand schemaguard does not know", t.qualname),
+					   psprintf("The statement holds an %s lock on %s (%s) and uses a form of ALTER TABLE "
+								"(subcommand type %d) that this build of schemaguard predates, so no rule "
+								"judged what core will do under the lock. Please report the statement: "
+								"a rule should predict it.",
+								sg_lock_name(AlterTableGetLockLevel(stmt->cmds)), t.qualname,
+								sg_size_phrase(&t), (int) cmd->subtype),
+					   psprintf("If the work is acceptable (a maintenance window), say so: "
+								"SELECT schemaguard.allow('unpredicted-rewrite', '<reason>'); in the "
+								"same transaction, before %s;", sg_statement_trimmed(st->sql)));
+		return;
+	}
+}
+
+/* This file's rules, in the order rules() lists them. */
 static const SgRule rule_unpredicted_rewrite = {
 	.id = "unpredicted-rewrite",
 	.family = "rewrite",
 	.default_level = SG_LEVEL_ERROR,
-	.check = NULL,
-	.description = "core starts rewriting a populated table, or building an index on one without CONCURRENTLY, and no rule predicted it (observed live, as it starts; not by lint())",
+	.stmt_tags = {T_AlterTableStmt},
+	.check = sg_check_unknown_subcommand,
+	.description = "core starts rewriting a populated table, or building an index on one without CONCURRENTLY, and no rule predicted it (observed live, as it starts; not by lint()); and an ALTER TABLE form this build predates, on a populated table (live and by lint())",
 };
 
 const SgRule *const sg_rewrite_rules[] = {

@@ -27,6 +27,7 @@ extern LOCKMODE sg_statement_lock_targets(Node *parsetree, List **rvs, const cha
 										  bool *recurse);
 extern List *sg_statement_referenced_tables(Node *parsetree);
 extern bool sg_alter_cmds_recurse(List *cmds);
+extern bool sg_alter_subtype_known(AlterTableType subtype);
 extern bool sg_statement_recurses_inheritance(Node *parsetree);
 extern bool sg_lock_timeout_applies(Node *parsetree);
 
