@@ -178,8 +178,6 @@ sg_tripwire_created(const SgStatement *st, bool judged, Oid relid)
 							"stopped before a row was copied. Please report the statement: a rule "
 							"should predict it.",
 							what, qual, (long long) (bytes / 1024)),
-				   psprintf("If the work is acceptable (a maintenance window), say so: "
-							"SELECT schemaguard.allow('unpredicted-rewrite', '<reason>'); in the same "
-							"transaction, before %s;", sg_statement_trimmed(st->sql)));
+				   sg_unpredicted_hint(st));
 	sg_report_extra(st, findings);
 }

@@ -148,6 +148,7 @@ extern const SgRule *const sg_index_rules[];
 extern const SgRule *const sg_constraint_rules[];
 extern const SgRule *const sg_column_rules[];
 extern const SgRule *const sg_rewrite_rules[];
+extern char *sg_unpredicted_hint(const SgStatement *st);
 extern const SgRule *const sg_destroy_rules[];
 extern const SgRule *const sg_staged_rules[];
 extern const SgRule *const sg_tenant_rules[];

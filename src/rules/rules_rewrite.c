@@ -427,11 +427,18 @@ sg_check_unknown_subcommand(const SgStatement *st, const SgRule *rule, List **fi
 								"a rule should predict it.",
 								sg_lock_name(AlterTableGetLockLevel(stmt->cmds)), t.qualname,
 								sg_size_phrase(&t), (int) cmd->subtype),
-					   psprintf("If the work is acceptable (a maintenance window), say so: "
-								"SELECT schemaguard.allow('unpredicted-rewrite', '<reason>'); in the "
-								"same transaction, before %s;", sg_statement_trimmed(st->sql)));
+					   sg_unpredicted_hint(st));
 		return;
 	}
+}
+
+/* unpredicted-rewrite's hint, here and from the tripwire. */
+char *
+sg_unpredicted_hint(const SgStatement *st)
+{
+	return psprintf("If the work is acceptable (a maintenance window), say so: "
+					"SELECT schemaguard.allow('unpredicted-rewrite', '<reason>'); in the same "
+					"transaction, before %s;", sg_statement_trimmed(st->sql));
 }
 
 /* This file's rules, in the order rules() lists them. */
