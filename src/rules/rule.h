@@ -136,7 +136,7 @@ extern SgFinding *sg_add_finding(List **findings, const SgRule *rule,
 typedef struct SgNewColumn
 {
 	const char *what;			/* "column", "ADD COLUMN", "ALTER COLUMN ... TYPE of" */
-	const char *table;
+	const RangeVar *table;		/* named by sg_rangevar_name() when reported */
 	const char *name;
 	TypeName   *type;
 } SgNewColumn;

@@ -135,7 +135,7 @@ sg_check_char_field(const SgStatement *st, const SgRule *rule, List **findings)
 		SgNewColumn *nc = lfirst(lc);
 
 		if (is_char_type(nc->type))
-			char_finding(rule, nc->what, nc->table, nc->name, nc->type, findings);
+			char_finding(rule, nc->what, sg_rangevar_name(nc->table), nc->name, nc->type, findings);
 	}
 }
 

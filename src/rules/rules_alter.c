@@ -214,7 +214,7 @@ sg_new_columns(const SgStatement *st)
 				continue;
 			nc = palloc0(sizeof(SgNewColumn));
 			nc->what = "column";
-			nc->table = sg_rangevar_name(cs->relation);
+			nc->table = cs->relation;
 			nc->name = ((ColumnDef *) lfirst(lc))->colname;
 			nc->type = ((ColumnDef *) lfirst(lc))->typeName;
 			result = lappend(result, nc);
@@ -235,7 +235,7 @@ sg_new_columns(const SgStatement *st)
 				continue;
 			nc = palloc0(sizeof(SgNewColumn));
 			nc->what = cmd->subtype == AT_AddColumn ? "ADD COLUMN" : "ALTER COLUMN ... TYPE of";
-			nc->table = sg_rangevar_name(stmt->relation);
+			nc->table = stmt->relation;
 			nc->name = cmd->subtype == AT_AddColumn ? castNode(ColumnDef, cmd->def)->colname : cmd->name;
 			nc->type = castNode(ColumnDef, cmd->def)->typeName;
 			result = lappend(result, nc);

@@ -69,7 +69,7 @@ column_finding(List **findings, const SgRule *rule, const SgNewColumn *nc, const
 			   const char *detail, char *hint)
 {
 	sg_add_finding(findings, rule,
-				   psprintf("%s %s of type %s on %s", nc->what, quote_identifier(nc->name), type, nc->table),
+				   psprintf("%s %s of type %s on %s", nc->what, quote_identifier(nc->name), type, sg_rangevar_name(nc->table)),
 				   pstrdup(detail), hint);
 }
 
