@@ -460,15 +460,6 @@ after_statement(SgRunning *r)
 		sg_audit_after_statement(r->st.parsetree, statement_of(r)->sql);
 }
 
-/*
- * Will core refuse the statement for want of privilege before it does
- * anything?  Then the rules say nothing: core's own error comes first, and
- * a refusal of ours would show the sizes and counts of tables to a role
- * that core turns away.  Statements on one relation are covered where
- * their relation is looked up (sg_catalog_relation_facts()); these are the
- * ones judged by a whole schema or database, or by the tables that use a
- * type or a sequence.
- */
 /* Does user own the type typname names?  A missing type: yes (core reports it). */
 static bool
 owns_type(List *typname, Oid user)
@@ -483,6 +474,15 @@ owns_type(List *typname, Oid user)
 	return owns;
 }
 
+/*
+ * Will core refuse the statement for want of privilege before it does
+ * anything?  Then the rules say nothing: core's own error comes first, and
+ * a refusal of ours would show the sizes and counts of tables to a role
+ * that core turns away.  Statements on one relation are covered where
+ * their relation is looked up (sg_catalog_relation_facts()); these are the
+ * ones judged by a whole schema or database, or by the tables that use a
+ * type or a sequence.
+ */
 static bool
 core_will_refuse(Node *parsetree)
 {
